@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import type { IBreaker } from 'cockatiel';
+import { Redacted } from '../ports/redacted.ts';
+
+const positiveInt = z.number().int().positive();
+
+export const policyOverridesSchema = z.strictObject({
+  timeoutMs: positiveInt.optional(),
+  healthTimeoutMs: positiveInt.optional(),
+  retry: z
+    .strictObject({
+      maxAttempts: positiveInt.max(20).optional(),
+      initialDelayMs: z.number().int().nonnegative().optional(),
+      maxDelayMs: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+  breaker: z
+    .strictObject({
+      consecutiveFailures: positiveInt.optional(),
+      halfOpenAfterMs: positiveInt.optional(),
+      createBreaker: z.custom<() => IBreaker>((value) => typeof value === 'function').optional(),
+    })
+    .optional(),
+});
+
+const componentId = z.string().min(1).max(200);
+
+export const memoryCacheOptionsSchema = z.strictObject({
+  id: componentId.optional(),
+  /** Entries kept before the least recently used is evicted. */
+  maxEntries: positiveInt.default(10_000),
+  policies: policyOverridesSchema.optional(),
+});
+export type MemoryCacheOptions = z.input<typeof memoryCacheOptionsSchema>;
+
+// Checked without echoing the value: a URL can carry a password.
+const redisUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a redis:// or rediss:// URL with a host' },
+);
+
+export const redisCacheOptionsSchema = z.strictObject({
+  id: componentId.optional(),
+  url: redisUrl,
+  /** Overrides a password in `url`; a `Redacted` keeps it out of logs. */
+  password: z.union([z.string(), z.instanceof(Redacted)]).optional(),
+  /** Prepended to every key, to share one Redis between applications. */
+  keyPrefix: z.string().max(256).default(''),
+  connectTimeoutMs: positiveInt.default(5_000),
+  policies: policyOverridesSchema.optional(),
+});
+export type RedisCacheOptions = z.input<typeof redisCacheOptionsSchema>;

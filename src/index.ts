@@ -1,0 +1,5 @@
+export * from './ports/index.ts';
+export * from './runtime/index.ts';
+export * from './health/index.ts';
+export * from './config/index.ts';
+export { createInfrastructure, type Infrastructure } from './infrastructure.ts';

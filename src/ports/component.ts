@@ -1,0 +1,37 @@
+export type HealthStatus = 'up' | 'degraded' | 'down';
+
+export interface HealthResult {
+  status: HealthStatus;
+  latencyMs?: number;
+  details?: Record<string, unknown>;
+  error?: string;
+}
+
+/** The base contract of every port. */
+export interface Component extends AsyncDisposable {
+  /** e.g. `cache:redis`, or the name the application gives it. */
+  readonly id: string;
+  /** Never throws; bounded by a deadline. */
+  health(signal?: AbortSignal): Promise<HealthResult>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options every port operation accepts. */
+export interface OperationOptions {
+  signal?: AbortSignal;
+  /** Overrides the operation's default deadline. */
+  timeoutMs?: number;
+}
+
+/** Whether an operation may be repeated safely; `guard()` retries only idempotent ones. */
+export interface OperationSpec {
+  idempotent: boolean;
+}
+export type OperationSpecs<Name extends string> = Readonly<Record<Name, OperationSpec>>;
+
+/** What `guard()` hands to an adapter's operation. */
+export interface OperationContext {
+  /** Aborted when the deadline passes, the caller aborts, or the component closes. */
+  readonly signal: AbortSignal;
+}

@@ -1,0 +1,4 @@
+export * from './component.ts';
+export * from './errors.ts';
+export * from './cache.ts';
+export * from './redacted.ts';

@@ -1,0 +1,285 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { HealthResult, OperationContext, OperationOptions, OperationSpecs } from '../ports/component.ts';
+import {
+  InfraError,
+  isInfraError,
+  type ErrorClassification,
+  type ErrorReason,
+  type InfraErrorOptions,
+} from '../ports/errors.ts';
+import { redactCredentials } from '../ports/redacted.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { deadlineScheduler, type PendingOperation } from './deadline-scheduler.ts';
+import { HistogramSeries, OperationHistogram } from './operation-histogram.ts';
+import { mergePolicies, type Policies, type PolicyOverrides, type Runtime } from './runtime.ts';
+
+/** OpenTelemetry semantic-convention families, in Prometheus form. */
+const semconv = {
+  db: {
+    duration: 'db_client_operation_duration_seconds',
+    help: 'Duration of database client operations.',
+    system: 'db_system_name',
+    operation: 'db_operation_name',
+  },
+} as const;
+
+// OpenTelemetry's advised buckets for operation durations, in seconds.
+const durationBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
+
+// Failures that say the dependency is unwell; the others (not_found, validation, …) are answers.
+const breakerFailures: ReadonlySet<ErrorReason> = new Set(['unavailable', 'timeout', 'internal', 'rate_limited']);
+
+const breakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export interface GuardSpec<Op extends string> {
+  /** The component id, e.g. `cache:redis`. */
+  id: string;
+  /** The port, e.g. `cache`. */
+  port: string;
+  /** The backend, e.g. `redis`: OpenTelemetry's system name. */
+  system: string;
+  operations: OperationSpecs<Op>;
+  classifyError: (error: unknown) => ErrorClassification;
+  semconv?: keyof typeof semconv;
+  policies?: PolicyOverrides | undefined;
+}
+
+/**
+ * Resilience and telemetry around one adapter instance: a deadline per attempt, one
+ * circuit breaker, retries of idempotent operations on retryable errors, duration metrics
+ * and logs. Order: retry outermost, then breaker, then deadline.
+ */
+export class Guard<Op extends string> {
+  readonly id: string;
+  readonly logger: Logger;
+  readonly policies: Policies;
+  readonly #spec: GuardSpec<Op>;
+  readonly #breaker: CircuitBreaker;
+  readonly #backoff: ExponentialBackoff<unknown>;
+  readonly #okSeries: Record<string, HistogramSeries>;
+  readonly #histogram: OperationHistogram;
+  readonly #baseLabels: Record<string, string>;
+  readonly #operationLabel: string;
+  readonly #retries: Counter;
+  #closed: Promise<void> | undefined = undefined;
+
+  constructor(spec: GuardSpec<Op>, runtime: Runtime) {
+    this.#spec = spec;
+    this.id = spec.id;
+    this.policies = mergePolicies(runtime.policies, spec.policies);
+    this.logger = runtime.logger.child({ component: spec.id });
+    const names = semconv[spec.semconv ?? 'db'];
+    this.#operationLabel = names.operation;
+    this.#baseLabels = { [names.system]: spec.system, component: spec.id };
+    this.#histogram = OperationHistogram.on(runtime.registry, names.duration, names.help, durationBuckets);
+    this.#okSeries = {};
+    for (const operation of Object.keys(spec.operations)) {
+      this.#okSeries[operation] = this.#histogram.series({ ...this.#baseLabels, [names.operation]: operation });
+    }
+    this.#retries = metricOn(
+      runtime.registry,
+      'berth_operation_retries_total',
+      () =>
+        new Counter({
+          name: 'berth_operation_retries_total',
+          help: 'Retries of idempotent operations after a retryable error.',
+          labelNames: ['component', 'operation'],
+          registers: [runtime.registry],
+        }),
+    );
+    const breakerGauge = metricOn(
+      runtime.registry,
+      'berth_circuit_breaker_state',
+      () =>
+        new Gauge({
+          name: 'berth_circuit_breaker_state',
+          help: 'Circuit breaker state per component: 0 closed, 1 half-open, 2 open.',
+          labelNames: ['component'],
+          registers: [runtime.registry],
+        }),
+    );
+    breakerGauge.set({ component: spec.id }, 0);
+    const breakerPolicy = this.policies.breaker;
+    this.#breaker = new CircuitBreaker({
+      breaker: breakerPolicy.createBreaker?.() ?? new ConsecutiveBreaker(breakerPolicy.consecutiveFailures),
+      halfOpenAfterMs: breakerPolicy.halfOpenAfterMs,
+      onStateChange: (state) => {
+        breakerGauge.set({ component: spec.id }, breakerStateValue[state]);
+        const log = state === 'open' ? this.logger.warn : this.logger.info;
+        log.call(this.logger, { circuit: state }, `circuit ${state}`);
+      },
+    });
+    const retry = this.policies.retry;
+    this.#backoff = new ExponentialBackoff({ initialDelay: retry.initialDelayMs, maxDelay: retry.maxDelayMs });
+  }
+
+  get circuit(): 'closed' | 'open' | 'half-open' {
+    return this.#breaker.state.kind;
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Runs one operation of the port through retry, breaker and deadline. */
+  run<T>(operation: Op, options: OperationOptions | undefined, fn: (ctx: OperationContext) => Promise<T>): Promise<T> {
+    const first = this.#attempt(operation, options, fn);
+    if (this.policies.retry.maxAttempts <= 1 || !this.#spec.operations[operation].idempotent) return first;
+    return first.catch((error: unknown) => this.#retry(operation, options, fn, error));
+  }
+
+  /** An InfraError about this component, for adapters and port code to throw. */
+  error(reason: ErrorReason, operation: string, message: string, options: InfraErrorOptions = {}): InfraError {
+    return new InfraError(reason, `${this.id} ${operation}: ${message}`, {
+      port: this.#spec.port,
+      adapter: this.#spec.system,
+      operation,
+      ...options,
+    });
+  }
+
+  /** The adapter's own probe, bounded by the health deadline, with the breaker's state; never throws. */
+  async health(probe: (signal: AbortSignal) => Promise<HealthResult>, signal?: AbortSignal): Promise<HealthResult> {
+    if (this.#closed) return { status: 'down', error: 'closed' };
+    const started = performance.now();
+    const timeout = AbortSignal.timeout(this.policies.healthTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let result: HealthResult;
+    try {
+      result = await Promise.race([probe(combined), abortedAsDown(combined, this.policies.healthTimeoutMs)]);
+    } catch (error) {
+      result = { status: 'down', error: this.#toInfraError('health', error).message };
+    }
+    const circuit = this.#breaker.state.kind;
+    if (circuit !== 'closed' && result.status === 'up') result = { ...result, status: 'degraded' };
+    return {
+      ...result,
+      latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      details: { ...result.details, circuit },
+      ...(result.error === undefined ? {} : { error: redactCredentials(result.error) }),
+    };
+  }
+
+  /** Idempotent: later calls wait for the first close. */
+  close(closeAdapter: () => Promise<void>): Promise<void> {
+    this.#closed ??= closeAdapter().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'close failed');
+    });
+    return this.#closed;
+  }
+
+  #attempt<T>(operation: Op, options: OperationOptions | undefined, fn: (ctx: OperationContext) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(this.error('closed', operation, 'component is closed'));
+    const callerSignal = options?.signal;
+    if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
+    if (!this.#breaker.tryAcquire()) {
+      return Promise.reject(
+        this.error('circuit_open', operation, 'circuit breaker is open', {
+          retryable: false,
+          retryAfterMs: this.#breaker.remainingOpenMs(),
+        }),
+      );
+    }
+    const timeoutMs = options?.timeoutMs ?? this.policies.timeoutMs;
+    const started = performance.now();
+    return new Promise<T>((resolve, reject) => {
+      const onCallerAbort = (): void => {
+        if (!deadlineScheduler.remove(pending)) return;
+        this.#breaker.release();
+        pending.abort(callerSignal?.reason);
+        reject(callerSignal?.reason);
+      };
+      const pending: PendingOperation = deadlineScheduler.add(timeoutMs, () => {
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+        const error = this.error('timeout', operation, `timed out after ${timeoutMs} ms`);
+        this.#settleFailure(operation, started, error);
+        pending.abort(error);
+        reject(error);
+      });
+      callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+      let result: Promise<T>;
+      try {
+        result = fn(pending);
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+      result.then(
+        (value) => {
+          if (!deadlineScheduler.remove(pending)) return;
+          callerSignal?.removeEventListener('abort', onCallerAbort);
+          this.#okSeries[operation]!.observe((performance.now() - started) / 1000);
+          this.#breaker.success();
+          resolve(value);
+        },
+        (cause: unknown) => {
+          if (!deadlineScheduler.remove(pending)) return;
+          callerSignal?.removeEventListener('abort', onCallerAbort);
+          const error = this.#toInfraError(operation, cause);
+          this.#settleFailure(operation, started, error);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async #retry<T>(
+    operation: Op,
+    options: OperationOptions | undefined,
+    fn: (ctx: OperationContext) => Promise<T>,
+    firstError: unknown,
+  ): Promise<T> {
+    let error = firstError;
+    let backoff: IBackoff<unknown> = this.#backoff.next();
+    for (let attempt = 2; attempt <= this.policies.retry.maxAttempts; attempt++) {
+      if (!isInfraError(error) || !error.retryable || this.#closed) break;
+      const delayMs = Math.max(backoff.duration, error.retryAfterMs ?? 0);
+      this.#retries.inc({ component: this.id, operation });
+      this.logger.debug({ operation, attempt, delayMs, reason: error.reason }, 'retrying');
+      await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
+      try {
+        return await this.#attempt(operation, options, fn);
+      } catch (next) {
+        error = next;
+        backoff = backoff.next(undefined);
+      }
+    }
+    throw error;
+  }
+
+  #settleFailure(operation: string, started: number, error: InfraError): void {
+    this.#histogram
+      .series({ ...this.#baseLabels, [this.#operationLabel]: operation, error_type: error.reason })
+      .observe((performance.now() - started) / 1000);
+    if (breakerFailures.has(error.reason)) this.#breaker.failure();
+    else if (error.reason === 'validation' || error.reason === 'config') this.#breaker.release();
+    else this.#breaker.success();
+    const level = error.reason === 'internal' ? 'error' : 'debug';
+    this.logger[level]({ err: error, operation }, 'operation failed');
+  }
+
+  #toInfraError(operation: string, cause: unknown): InfraError {
+    if (isInfraError(cause)) return cause;
+    const classified = this.#spec.classifyError(cause);
+    const detail = classified.message ?? (cause instanceof Error ? cause.message : String(cause));
+    return this.error(classified.reason, operation, redactCredentials(detail), {
+      cause,
+      ...(classified.retryable === undefined ? {} : { retryable: classified.retryable }),
+      ...(classified.retryAfterMs === undefined ? {} : { retryAfterMs: classified.retryAfterMs }),
+    });
+  }
+}
+
+function abortedAsDown(signal: AbortSignal, timeoutMs: number): Promise<HealthResult> {
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve({ status: 'down', error: `health check timed out after ${timeoutMs} ms` });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function metricOn<M>(registry: Registry, name: string, create: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
+}

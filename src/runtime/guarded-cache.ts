@@ -1,0 +1,173 @@
+import type { HealthResult, OperationOptions } from '../ports/component.ts';
+import { cacheOperations, type Cache, type CacheAdapter, type CacheEntry, type CacheSetOptions } from '../ports/cache.ts';
+import { isInfraError, type ErrorReason } from '../ports/errors.ts';
+import { Guard } from './guard.ts';
+import type { PolicyOverrides, Runtime } from './runtime.ts';
+
+export interface GuardedCacheOptions {
+  /** Component id; default `cache:<system>`. */
+  id?: string | undefined;
+  policies?: PolicyOverrides | undefined;
+}
+
+const maxKeyLength = 1024;
+// getOrSet still serves the loader's value when the cache itself cannot answer.
+const cacheDownReasons: ReadonlySet<ErrorReason> = new Set(['unavailable', 'timeout', 'circuit_open']);
+
+/**
+ * Builds the `Cache` port around a backend once for every adapter: input validation before
+ * any I/O, JSON encoding, single-flight getOrSet, and `guard()`.
+ */
+export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, runtime: Runtime): Cache {
+  const guard = new Guard(
+    {
+      id: options.id ?? `cache:${adapter.system}`,
+      port: 'cache',
+      system: adapter.system,
+      operations: cacheOperations,
+      classifyError: (error) => adapter.classifyError(error),
+      policies: options.policies,
+    },
+    runtime,
+  );
+  const loading = new Map<string, Promise<unknown>>();
+  const closing = new AbortController();
+
+  const checkKey = (operation: string, key: unknown): string => {
+    if (typeof key !== 'string' || key.length === 0 || key.length > maxKeyLength) {
+      throw guard.error('validation', operation, `key must be a string of 1 to ${maxKeyLength} characters`);
+    }
+    return key;
+  };
+  const checkTtl = (operation: string, ttlMs: unknown): number | undefined => {
+    if (ttlMs === undefined) return undefined;
+    if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+      throw guard.error('validation', operation, 'ttlMs must be a positive integer number of milliseconds');
+    }
+    return ttlMs;
+  };
+  const encode = (operation: string, value: unknown): string => {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (cause) {
+      throw guard.error('validation', operation, 'value is not serializable as JSON', { cause });
+    }
+    if (text === undefined) throw guard.error('validation', operation, 'value is not serializable as JSON');
+    return text;
+  };
+  const decode = <T>(operation: string, text: string | undefined): T | undefined => {
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch (cause) {
+      throw guard.error('internal', operation, 'stored value is not valid JSON', { cause });
+    }
+  };
+  // Validation errors become rejections, so every operation reports failures the same way.
+  const rejecting = <T>(body: () => Promise<T>): Promise<T> => {
+    try {
+      return body();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  const cache: Cache = {
+    id: guard.id,
+    get<T>(key: string, opts?: OperationOptions): Promise<T | undefined> {
+      return rejecting(() => {
+        checkKey('get', key);
+        return guard.run('get', opts, (ctx) => adapter.get(key, ctx)).then((text) => decode<T>('get', text));
+      });
+    },
+    set(key: string, value: unknown, opts?: CacheSetOptions): Promise<void> {
+      return rejecting(() => {
+        checkKey('set', key);
+        const ttlMs = checkTtl('set', opts?.ttlMs);
+        const text = encode('set', value);
+        return guard.run('set', opts, (ctx) => adapter.set(key, text, ttlMs, ctx));
+      });
+    },
+    delete(key: string, opts?: OperationOptions): Promise<boolean> {
+      return rejecting(() => {
+        checkKey('delete', key);
+        return guard.run('delete', opts, (ctx) => adapter.delete(key, ctx));
+      });
+    },
+    has(key: string, opts?: OperationOptions): Promise<boolean> {
+      return rejecting(() => {
+        checkKey('has', key);
+        return guard.run('has', opts, (ctx) => adapter.has(key, ctx));
+      });
+    },
+    getMany<T>(keys: readonly string[], opts?: OperationOptions): Promise<(T | undefined)[]> {
+      return rejecting(() => {
+        if (!Array.isArray(keys)) throw guard.error('validation', 'getMany', 'keys must be an array');
+        for (const key of keys) checkKey('getMany', key);
+        if (keys.length === 0) return Promise.resolve([]);
+        return guard
+          .run('getMany', opts, (ctx) => adapter.getMany(keys, ctx))
+          .then((texts) => texts.map((text) => decode<T>('getMany', text)));
+      });
+    },
+    setMany(entries: readonly CacheEntry[], opts?: OperationOptions): Promise<void> {
+      return rejecting(() => {
+        if (!Array.isArray(entries)) throw guard.error('validation', 'setMany', 'entries must be an array');
+        const serialized = entries.map((entry) => ({
+          key: checkKey('setMany', entry.key),
+          value: encode('setMany', entry.value),
+          ttlMs: checkTtl('setMany', entry.ttlMs),
+        }));
+        if (serialized.length === 0) return Promise.resolve();
+        return guard.run('setMany', opts, (ctx) => adapter.setMany(serialized, ctx));
+      });
+    },
+    getOrSet<T>(key: string, loader: (signal: AbortSignal) => Promise<T>, opts?: CacheSetOptions): Promise<T> {
+      return rejecting(() => {
+        checkKey('getOrSet', key);
+        checkTtl('getOrSet', opts?.ttlMs);
+        if (typeof loader !== 'function') throw guard.error('validation', 'getOrSet', 'loader must be a function');
+        const inFlight = loading.get(key);
+        if (inFlight) return inFlight as Promise<T>;
+        const flight = loadThrough(key, loader, opts).finally(() => loading.delete(key));
+        loading.set(key, flight);
+        return flight;
+      });
+    },
+    health(signal?: AbortSignal): Promise<HealthResult> {
+      return guard.health((probeSignal) => adapter.probe(probeSignal), signal);
+    },
+    close(): Promise<void> {
+      closing.abort();
+      return guard.close(() => adapter.close());
+    },
+    [Symbol.asyncDispose](): Promise<void> {
+      return cache.close();
+    },
+  };
+
+  async function loadThrough<T>(
+    key: string,
+    loader: (signal: AbortSignal) => Promise<T>,
+    opts: CacheSetOptions | undefined,
+  ): Promise<T> {
+    try {
+      const cached = await cache.get<T>(key, opts);
+      if (cached !== undefined) return cached;
+    } catch (error) {
+      if (!isInfraError(error) || !cacheDownReasons.has(error.reason)) throw error;
+      guard.logger.warn({ err: error, operation: 'getOrSet' }, 'cache unavailable, loading without it');
+    }
+    const value = await loader(closing.signal);
+    try {
+      await cache.set(key, value, opts);
+    } catch (error) {
+      if (!isInfraError(error) || !cacheDownReasons.has(error.reason)) throw error;
+      guard.logger.warn({ err: error, operation: 'getOrSet' }, 'cache unavailable, value not stored');
+    }
+    return value;
+  }
+
+  return cache;
+}

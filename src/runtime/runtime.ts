@@ -1,0 +1,129 @@
+import { pino, type Logger } from 'pino';
+import { register as globalRegistry, type Registry } from 'prom-client';
+import type { IBreaker } from 'cockatiel';
+import { redactCredentials } from '../ports/redacted.ts';
+import { isInfraError } from '../ports/errors.ts';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included; 1 disables retries. */
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface BreakerPolicy {
+  /** Consecutive failures that open the circuit, unless `breaker` is given. */
+  consecutiveFailures: number;
+  halfOpenAfterMs: number;
+  /** Any cockatiel breaker strategy (e.g. `new SamplingBreaker(...)`), built per adapter. */
+  createBreaker?: () => IBreaker;
+}
+
+export interface Policies {
+  /** Deadline of one attempt of one operation. */
+  timeoutMs: number;
+  /** Deadline of a health probe. */
+  healthTimeoutMs: number;
+  retry: RetryPolicy;
+  breaker: BreakerPolicy;
+}
+
+type Overrides<T> = { [K in keyof T]?: T[K] | undefined };
+
+export interface PolicyOverrides {
+  timeoutMs?: number | undefined;
+  healthTimeoutMs?: number | undefined;
+  retry?: Overrides<RetryPolicy> | undefined;
+  breaker?: Overrides<BreakerPolicy> | undefined;
+}
+
+/** What every adapter factory receives: the one thing an application injects. */
+export interface Runtime {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly policies: Policies;
+}
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  registry?: Registry;
+  policies?: PolicyOverrides;
+}
+
+export const defaultPolicies: Policies = {
+  timeoutMs: 2_000,
+  healthTimeoutMs: 1_000,
+  retry: { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 1_000 },
+  breaker: { consecutiveFailures: 5, halfOpenAfterMs: 2_000 },
+};
+
+export function mergePolicies(base: Policies, overrides: PolicyOverrides | undefined): Policies {
+  if (overrides === undefined) return base;
+  return {
+    timeoutMs: overrides.timeoutMs ?? base.timeoutMs,
+    healthTimeoutMs: overrides.healthTimeoutMs ?? base.healthTimeoutMs,
+    retry: { ...base.retry, ...definedOnly<RetryPolicy>(overrides.retry) },
+    breaker: { ...base.breaker, ...definedOnly<BreakerPolicy>(overrides.breaker) },
+  };
+}
+
+// Spreading `{ maxAttempts: undefined }` would erase the default it means to keep.
+function definedOnly<T extends object>(value: Overrides<T> | undefined): Partial<T> {
+  if (value === undefined) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Serializes errors for logs with credentials stripped from every message in the cause chain. */
+export function serializeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: redactCredentials(String(error)) };
+  const out: Record<string, unknown> = { type: error.name, message: redactCredentials(error.message) };
+  if (isInfraError(error)) {
+    out.reason = error.reason;
+    out.retryable = error.retryable;
+    if (error.operation !== undefined) out.operation = error.operation;
+  }
+  if (error.cause !== undefined) out.cause = serializeError(error.cause);
+  return out;
+}
+
+/** Keys whose values never reach a log line, wherever they appear in a logged object. */
+export const redactedLogPaths = [
+  'password',
+  '*.password',
+  'url',
+  '*.url',
+  'connectionString',
+  '*.connectionString',
+  'apiKey',
+  '*.apiKey',
+  'token',
+  '*.token',
+];
+
+export function createLogger(options: { level?: string } = {}, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      name: 'berth',
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      redact: { paths: redactedLogPaths, censor: '<redacted>' },
+      serializers: { err: serializeError },
+    },
+    destination,
+  );
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  return {
+    logger: options.logger ?? createLogger(),
+    registry: options.registry ?? globalRegistry,
+    policies: mergePolicies(defaultPolicies, options.policies),
+  };
+}
+
+let sharedDefault: Runtime | undefined;
+
+/** The runtime an adapter uses when the application passes none. */
+export function defaultRuntime(): Runtime {
+  sharedDefault ??= createRuntime();
+  return sharedDefault;
+}

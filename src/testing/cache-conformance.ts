@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cache } from '../ports/cache.ts';
+import { isInfraError, type ErrorReason } from '../ports/errors.ts';
+import { nodeTestApi, type TestApi } from './test-api.ts';
+
+export interface CacheFeatures {
+  /** Two instances created by `create` see each other's writes (a shared server). */
+  shared: boolean;
+}
+
+export interface CacheConformanceOptions {
+  name: string;
+  create: () => Cache | Promise<Cache>;
+  features: CacheFeatures;
+  test?: TestApi;
+}
+
+async function rejectsWith(promise: Promise<unknown>, reason: ErrorReason): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
+    assert.equal(error.reason, reason);
+    return true;
+  });
+}
+
+/** The behaviour every `Cache` adapter must show, run against memory and every real backend. */
+export function cacheConformance(options: CacheConformanceOptions): void {
+  const { describe, it } = options.test ?? nodeTestApi;
+  // Keys unique to this run, so a shared server can be reused between runs.
+  const prefix = `conformance:${randomUUID()}:`;
+  let counter = 0;
+  const key = (): string => `${prefix}${++counter}`;
+
+  const withCache = (fn: (cache: Cache) => Promise<void>) => async (): Promise<void> => {
+    const cache = await options.create();
+    try {
+      await fn(cache);
+    } finally {
+      await cache.close();
+    }
+  };
+
+  describe(`cache conformance: ${options.name}`, () => {
+    it('has an id', withCache(async (cache) => {
+      assert.equal(typeof cache.id, 'string');
+      assert.ok(cache.id.length > 0);
+    }));
+
+    it('returns undefined for a missing key', withCache(async (cache) => {
+      assert.equal(await cache.get(key()), undefined);
+      assert.equal(await cache.has(key()), false);
+    }));
+
+    it('round-trips JSON values as copies', withCache(async (cache) => {
+      const values = [{ a: 1, nested: { list: [1, 'two', null] } }, [1, 2, 3], 42, -0.5, 'text', '', true, false, null];
+      for (const value of values) {
+        const k = key();
+        await cache.set(k, value);
+        assert.deepEqual(await cache.get(k), value);
+      }
+      const k = key();
+      const original = { count: 1 };
+      await cache.set(k, original);
+      original.count = 2;
+      const read = await cache.get<{ count: number }>(k);
+      assert.deepEqual(read, { count: 1 });
+      read!.count = 3;
+      assert.deepEqual(await cache.get(k), { count: 1 });
+    }));
+
+    it('stores values as JSON, so a Date comes back as its ISO string', withCache(async (cache) => {
+      const k = key();
+      const date = new Date('2026-01-02T03:04:05.000Z');
+      await cache.set(k, { date });
+      assert.deepEqual(await cache.get(k), { date: date.toISOString() });
+    }));
+
+    it('overwrites, deletes and reports whether a key existed', withCache(async (cache) => {
+      const k = key();
+      await cache.set(k, 'first');
+      await cache.set(k, 'second');
+      assert.equal(await cache.get(k), 'second');
+      assert.equal(await cache.has(k), true);
+      assert.equal(await cache.delete(k), true);
+      assert.equal(await cache.delete(k), false);
+      assert.equal(await cache.has(k), false);
+      assert.equal(await cache.get(k), undefined);
+    }));
+
+    it('expires entries after ttlMs, and a later set without ttl keeps the value', withCache(async (cache) => {
+      const expiring = key();
+      const kept = key();
+      await cache.set(expiring, 'soon gone', { ttlMs: 150 });
+      await cache.set(kept, 'short', { ttlMs: 150 });
+      await cache.set(kept, 'forever');
+      assert.equal(await cache.get(expiring), 'soon gone');
+      await sleep(400);
+      assert.equal(await cache.get(expiring), undefined);
+      assert.equal(await cache.has(expiring), false);
+      assert.equal(await cache.get(kept), 'forever');
+    }));
+
+    it('gets and sets many, in order, with per-entry ttl', withCache(async (cache) => {
+      const [a, b, c, missing] = [key(), key(), key(), key()];
+      await cache.setMany([
+        { key: a, value: 'A' },
+        { key: b, value: { b: true } },
+        { key: c, value: 3, ttlMs: 150 },
+      ]);
+      assert.deepEqual(await cache.getMany([a, missing, b, c]), ['A', undefined, { b: true }, 3]);
+      assert.deepEqual(await cache.getMany([]), []);
+      await sleep(400);
+      assert.deepEqual(await cache.getMany([c, a]), [undefined, 'A']);
+    }));
+
+    it('getOrSet calls the loader once for concurrent callers and caches its value', withCache(async (cache) => {
+      const k = key();
+      let calls = 0;
+      const loader = async (): Promise<{ n: number }> => {
+        calls++;
+        await sleep(30);
+        return { n: calls };
+      };
+      const results = await Promise.all(Array.from({ length: 50 }, () => cache.getOrSet(k, loader)));
+      assert.equal(calls, 1);
+      for (const result of results) assert.deepEqual(result, { n: 1 });
+      assert.deepEqual(await cache.getOrSet(k, loader), { n: 1 });
+      assert.equal(calls, 1);
+      assert.deepEqual(await cache.get(k), { n: 1 });
+    }));
+
+    it('getOrSet does not cache a loader failure', withCache(async (cache) => {
+      const k = key();
+      let calls = 0;
+      const failing = (): Promise<string> => {
+        calls++;
+        return Promise.reject(new Error('loader broke'));
+      };
+      await assert.rejects(cache.getOrSet(k, failing), /loader broke/);
+      assert.equal(await cache.has(k), false);
+      assert.equal(await cache.getOrSet(k, () => Promise.resolve('loaded')), 'loaded');
+      assert.equal(calls, 1);
+    }));
+
+    it('rejects bad input with validation before writing anything', withCache(async (cache) => {
+      const k = key();
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      await rejectsWith(cache.get(''), 'validation');
+      await rejectsWith(cache.get(42 as unknown as string), 'validation');
+      await rejectsWith(cache.set('x'.repeat(2000), 1), 'validation');
+      await rejectsWith(cache.set(k, undefined), 'validation');
+      await rejectsWith(cache.set(k, 10n), 'validation');
+      await rejectsWith(cache.set(k, circular), 'validation');
+      await rejectsWith(cache.set(k, 1, { ttlMs: -5 }), 'validation');
+      await rejectsWith(cache.set(k, 1, { ttlMs: 1.5 }), 'validation');
+      await rejectsWith(cache.setMany([{ key: k, value: 1 }, { key: '', value: 2 }]), 'validation');
+      await rejectsWith(cache.getOrSet(k, 'not a function' as unknown as () => Promise<number>), 'validation');
+      assert.equal(await cache.has(k), false);
+    }));
+
+    it('reports up and closes idempotently; operations after close fail as closed', async () => {
+      const cache = await options.create();
+      const health = await cache.health();
+      assert.equal(health.status, 'up', health.error);
+      assert.equal(typeof health.latencyMs, 'number');
+      await cache.close();
+      await cache.close();
+      await rejectsWith(cache.get(key()), 'closed');
+      assert.equal((await cache.health()).status, 'down');
+    });
+
+    it(
+      options.features.shared ? 'shares entries between instances' : 'keeps entries private to an instance',
+      async () => {
+        const first = await options.create();
+        const second = await options.create();
+        try {
+          const k = key();
+          await first.set(k, 'written by first');
+          assert.equal(await second.get(k), options.features.shared ? 'written by first' : undefined);
+        } finally {
+          await first.close();
+          await second.close();
+        }
+      },
+    );
+  });
+}

@@ -1,0 +1,2 @@
+export { cacheConformance, type CacheConformanceOptions, type CacheFeatures } from './cache-conformance.ts';
+export type { TestApi } from './test-api.ts';
