@@ -54,8 +54,9 @@ export const cacheOperations: OperationSpecs<CacheOperation> = {
 export interface CacheAdapter {
   /** The backend, as OpenTelemetry's `db.system.name`, e.g. `redis`. */
   readonly system: string;
-  get(key: string, ctx: OperationContext): Promise<string | undefined>;
-  getMany(keys: readonly string[], ctx: OperationContext): Promise<(string | undefined)[]>;
+  /** Resolves null or undefined when the key is absent. */
+  get(key: string, ctx: OperationContext): Promise<string | null | undefined>;
+  getMany(keys: readonly string[], ctx: OperationContext): Promise<(string | null | undefined)[]>;
   set(key: string, value: string, ttlMs: number | undefined, ctx: OperationContext): Promise<void>;
   setMany(entries: readonly SerializedCacheEntry[], ctx: OperationContext): Promise<void>;
   delete(key: string, ctx: OperationContext): Promise<boolean>;

@@ -8,12 +8,12 @@ export class PendingOperation implements OperationContext {
   prev: PendingOperation | undefined = undefined;
   next: PendingOperation | undefined = undefined;
   list: DeadlineList | undefined = undefined;
-  readonly deadline: number;
+  readonly startTick: number;
   readonly onExpire: () => void;
   #controller: AbortController | undefined = undefined;
 
-  constructor(deadline: number, onExpire: () => void) {
-    this.deadline = deadline;
+  constructor(startTick: number, onExpire: () => void) {
+    this.startTick = startTick;
     this.onExpire = onExpire;
   }
 
@@ -29,19 +29,21 @@ export class PendingOperation implements OperationContext {
 }
 
 /**
- * Operations that share one timeout expire in the order they started, so a linked list
- * ordered by start time needs a single timer for all of them: adding and removing cost
- * O(1) and no timer is created per call.
+ * Operations that share one timeout expire in the order they started, so one list ordered
+ * by start and one ticking timer serve all of them: no clock read and no timer per call.
+ * An operation expires between `timeoutMs` and `timeoutMs` plus one tick after it started.
  */
 class DeadlineList {
   head: PendingOperation | undefined = undefined;
   tail: PendingOperation | undefined = undefined;
+  tick = 0;
   timer: NodeJS.Timeout | undefined = undefined;
-  timerAt = 0;
-  readonly timeoutMs: number;
+  readonly tickMs: number;
+  readonly ticksToExpire: number;
 
   constructor(timeoutMs: number) {
-    this.timeoutMs = timeoutMs;
+    this.tickMs = Math.min(Math.max(Math.ceil(timeoutMs / 10), 1), 100);
+    this.ticksToExpire = Math.ceil(timeoutMs / this.tickMs);
   }
 
   push(op: PendingOperation): void {
@@ -50,7 +52,10 @@ class DeadlineList {
     if (this.tail) this.tail.next = op;
     else this.head = op;
     this.tail = op;
-    if (this.timer === undefined) this.arm(op.deadline);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.onTick(), this.tickMs);
+      this.timer.unref();
+    }
   }
 
   unlink(op: PendingOperation): void {
@@ -61,22 +66,19 @@ class DeadlineList {
     op.prev = op.next = op.list = undefined;
   }
 
-  arm(at: number): void {
-    this.timerAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now()));
-    this.timer.unref();
-  }
-
-  fire(): void {
-    this.timer = undefined;
-    const now = performance.now();
+  onTick(): void {
+    this.tick++;
     let op = this.head;
-    while (op !== undefined && op.deadline <= now) {
+    // A tick counts only once it has fully passed, hence the strict comparison.
+    while (op !== undefined && this.tick - op.startTick > this.ticksToExpire) {
       this.unlink(op);
       op.onExpire();
       op = this.head;
     }
-    if (op !== undefined) this.arm(op.deadline);
+    if (this.head === undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 }
 
@@ -89,7 +91,7 @@ export class DeadlineScheduler {
       list = new DeadlineList(timeoutMs);
       this.#lists.set(timeoutMs, list);
     }
-    const op = new PendingOperation(performance.now() + timeoutMs, onExpire);
+    const op = new PendingOperation(list.tick, onExpire);
     list.push(op);
     return op;
   }
@@ -102,5 +104,5 @@ export class DeadlineScheduler {
   }
 }
 
-/** Shared by every guard in the process: one timer per distinct timeout value. */
+/** Shared by every guard in the process: one ticking timer per distinct timeout in use. */
 export const deadlineScheduler = new DeadlineScheduler();

@@ -56,8 +56,8 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
     if (text === undefined) throw guard.error('validation', operation, 'value is not serializable as JSON');
     return text;
   };
-  const decode = <T>(operation: string, text: string | undefined): T | undefined => {
-    if (text === undefined) return undefined;
+  const decode = <T>(operation: string, text: string | null | undefined): T | undefined => {
+    if (text === undefined || text === null) return undefined;
     try {
       return JSON.parse(text) as T;
     } catch (cause) {
@@ -76,10 +76,12 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
   const cache: Cache = {
     id: guard.id,
     get<T>(key: string, opts?: OperationOptions): Promise<T | undefined> {
-      return rejecting(() => {
+      try {
         checkKey('get', key);
-        return guard.run('get', opts, (ctx) => adapter.get(key, ctx)).then((text) => decode<T>('get', text));
-      });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return guard.run('get', opts, (ctx) => adapter.get(key, ctx), (text) => decode<T>('get', text));
     },
     set(key: string, value: unknown, opts?: CacheSetOptions): Promise<void> {
       return rejecting(() => {
@@ -106,9 +108,12 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
         if (!Array.isArray(keys)) throw guard.error('validation', 'getMany', 'keys must be an array');
         for (const key of keys) checkKey('getMany', key);
         if (keys.length === 0) return Promise.resolve([]);
-        return guard
-          .run('getMany', opts, (ctx) => adapter.getMany(keys, ctx))
-          .then((texts) => texts.map((text) => decode<T>('getMany', text)));
+        return guard.run(
+          'getMany',
+          opts,
+          (ctx) => adapter.getMany(keys, ctx),
+          (texts) => texts.map((text) => decode<T>('getMany', text)),
+        );
       });
     },
     setMany(entries: readonly CacheEntry[], opts?: OperationOptions): Promise<void> {

@@ -39,52 +39,41 @@ class RedisCacheAdapter implements CacheAdapter {
     );
   }
 
-  // Resolves at once when connected: most calls never see a promise here.
-  #ready(): Promise<void> | undefined {
-    return this.#connecting;
+  // Commands go straight to the client once connected; only the first connection is awaited.
+  #whenConnected<T>(command: () => Promise<T>): Promise<T> {
+    return this.#connecting === undefined ? command() : this.#connecting.then(command);
   }
 
-  #key(key: string): string {
-    return this.#prefix + key;
+  get(key: string): Promise<string | null> {
+    return this.#whenConnected(() => this.client.get(this.#prefix + key));
   }
 
-  async get(key: string): Promise<string | undefined> {
-    if (this.#connecting) await this.#ready();
-    return (await this.client.get(this.#key(key))) ?? undefined;
+  getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return this.#whenConnected(() => this.client.mGet(keys.map((key) => this.#prefix + key)));
   }
 
-  async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
-    if (this.#connecting) await this.#ready();
-    const values = await this.client.mGet(keys.map((key) => this.#key(key)));
-    return values.map((value) => value ?? undefined);
+  set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    const options = ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: ttlMs } as const };
+    return this.#whenConnected(() => this.client.set(this.#prefix + key, value, options)).then(() => undefined);
   }
 
-  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
-    if (this.#connecting) await this.#ready();
-    await this.client.set(this.#key(key), value, ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: ttlMs } });
+  setMany(entries: readonly SerializedCacheEntry[]): Promise<void> {
+    return this.#whenConnected(() => {
+      const multi = this.client.multi();
+      for (const entry of entries) {
+        const options = entry.ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: entry.ttlMs } as const };
+        multi.set(this.#prefix + entry.key, entry.value, options);
+      }
+      return multi.exec();
+    }).then(() => undefined);
   }
 
-  async setMany(entries: readonly SerializedCacheEntry[]): Promise<void> {
-    if (this.#connecting) await this.#ready();
-    const multi = this.client.multi();
-    for (const entry of entries) {
-      multi.set(
-        this.#key(entry.key),
-        entry.value,
-        entry.ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: entry.ttlMs } },
-      );
-    }
-    await multi.exec();
+  delete(key: string): Promise<boolean> {
+    return this.#whenConnected(() => this.client.del(this.#prefix + key)).then((count) => count > 0);
   }
 
-  async delete(key: string): Promise<boolean> {
-    if (this.#connecting) await this.#ready();
-    return (await this.client.del(this.#key(key))) > 0;
-  }
-
-  async has(key: string): Promise<boolean> {
-    if (this.#connecting) await this.#ready();
-    return (await this.client.exists(this.#key(key))) > 0;
+  has(key: string): Promise<boolean> {
+    return this.#whenConnected(() => this.client.exists(this.#prefix + key)).then((count) => count > 0);
   }
 
   // PING on a client whose offline queue is disabled: it answers now or fails now.

@@ -1,0 +1,343 @@
+import type { Component, HealthResult, HealthStatus } from '../ports/component.ts';
+import { ConfigError, InfraError, type ConfigIssue } from '../ports/errors.ts';
+
+export type HealthProbe = 'liveness' | 'readiness' | 'startup';
+
+export const healthProbes: readonly HealthProbe[] = ['liveness', 'readiness', 'startup'];
+const healthProbeSet: ReadonlySet<unknown> = new Set(healthProbes);
+
+/** Resolving nothing means up; throwing means down with the error's message. */
+export type HealthCheckFunction = (signal: AbortSignal) => Promise<HealthResult | void>;
+
+export type HealthCheckTarget = Pick<Component, 'health'> | HealthCheckFunction;
+
+export interface HealthCheckOptions {
+  /** Down makes the whole report down when true, degraded when false. Default true. */
+  critical?: boolean;
+  tags?: readonly string[];
+  /** Overrides the checker's `defaultTimeoutMs`. */
+  timeoutMs?: number;
+  /** Which probes run this check. Default `['readiness']`. */
+  probes?: readonly HealthProbe[];
+}
+
+export interface HealthCheckerOptions {
+  /** How long a probe's report is reused. Default 1000; 0 disables caching (runs are still shared). */
+  cacheTtlMs?: number;
+  /** Timeout of a check registered without one. Default 2000. */
+  defaultTimeoutMs?: number;
+  /** Clock for cache expiry, in milliseconds. Default `performance.now`. */
+  now?: () => number;
+}
+
+export interface HealthCheckReport {
+  status: HealthStatus;
+  latencyMs: number;
+  critical: boolean;
+  tags: readonly string[];
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  /** Why the probe answered without running its checks, e.g. `shutting down`. */
+  reason?: string;
+  checks: Readonly<Record<string, HealthCheckReport>>;
+  durationMs: number;
+}
+
+interface RegisteredCheck {
+  name: string;
+  target: HealthCheckTarget;
+  critical: boolean;
+  tags: readonly string[];
+  timeoutMs: number;
+  probes: ReadonlySet<HealthProbe>;
+}
+
+/** `all` is every registered check, whatever its probes. */
+type ProbeScope = HealthProbe | 'all';
+
+type ProbeState =
+  | { kind: 'idle' }
+  | { kind: 'running'; run: Promise<HealthReport> }
+  | { kind: 'fresh'; report: HealthReport; expiresAt: number };
+
+const idle: ProbeState = { kind: 'idle' };
+
+// setTimeout fires at once for larger delays.
+const maxTimeoutMs = 2 ** 31 - 1;
+
+/**
+ * Aggregates components and check functions into liveness, readiness and startup reports.
+ * Checks run in parallel, each cut at its timeout; each probe's report is cached for
+ * `cacheTtlMs` and concurrent callers share one run. The probe methods never throw.
+ */
+export class HealthChecker {
+  readonly #cacheTtlMs: number;
+  readonly #defaultTimeoutMs: number;
+  readonly #now: () => number;
+  readonly #checks = new Map<string, RegisteredCheck>();
+  readonly #states = new Map<ProbeScope, ProbeState>();
+  #started = false;
+  #shuttingDown = false;
+
+  constructor(options: HealthCheckerOptions = {}) {
+    const issues: ConfigIssue[] = [];
+    if (options.cacheTtlMs !== undefined && !isDuration(options.cacheTtlMs, 0)) {
+      issues.push({ path: 'cacheTtlMs', message: 'must be a finite number >= 0' });
+    }
+    if (options.defaultTimeoutMs !== undefined && !isTimeout(options.defaultTimeoutMs)) {
+      issues.push({ path: 'defaultTimeoutMs', message: `must be a number > 0 and <= ${maxTimeoutMs}` });
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      issues.push({ path: 'now', message: 'must be a function' });
+    }
+    if (issues.length > 0) throw new ConfigError('health checker options', issues);
+    this.#cacheTtlMs = options.cacheTtlMs ?? 1000;
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 2000;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  get isShuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  get isStarted(): boolean {
+    return this.#started;
+  }
+
+  /** Adds a check; returns a function that removes it. Throws `ConfigError` on a bad option or a taken name. */
+  register(name: string, target: HealthCheckTarget, options: HealthCheckOptions = {}): () => void {
+    const issues = registrationIssues(name, target, options);
+    if (typeof name === 'string' && this.#checks.has(name)) {
+      issues.push({ path: 'name', message: `a check named "${name}" is already registered` });
+    }
+    if (issues.length > 0) throw new ConfigError(`health check "${String(name)}"`, issues);
+    const check: RegisteredCheck = {
+      name,
+      target,
+      critical: options.critical ?? true,
+      tags: Object.freeze([...(options.tags ?? [])]),
+      timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
+      probes: new Set(options.probes ?? ['readiness']),
+    };
+    this.#checks.set(name, check);
+    this.#invalidate(check.probes);
+    return () => {
+      // Only this registration: the name may have been registered again since.
+      if (this.#checks.get(name) !== check) return;
+      this.#checks.delete(name);
+      this.#invalidate(check.probes);
+    };
+  }
+
+  /** Runs only checks registered for liveness: it must not depend on external systems. */
+  async liveness(): Promise<HealthReport> {
+    return this.#answer('liveness');
+  }
+
+  /** Down at once, without running checks, after `beginShutdown()`. */
+  async readiness(): Promise<HealthReport> {
+    return this.#answer('readiness');
+  }
+
+  /** Down until `markStarted()`, then runs the checks registered for startup. */
+  async startup(): Promise<HealthReport> {
+    return this.#answer('startup');
+  }
+
+  /** Every registered check, whatever its probes, under readiness rules: what `/healthz` shows. */
+  async report(): Promise<HealthReport> {
+    return this.#answer('all');
+  }
+
+  markStarted(): void {
+    this.#started = true;
+  }
+
+  /** Readiness (and the full report) answer down from now on, so traffic drains before close. */
+  beginShutdown(): void {
+    this.#shuttingDown = true;
+  }
+
+  async #answer(scope: ProbeScope): Promise<HealthReport> {
+    try {
+      const early = this.#answerWithoutChecks(scope);
+      if (early !== undefined) return early;
+      const report = await this.#shared(scope);
+      // A run that began before beginShutdown() must not report ready after it.
+      return this.#answerWithoutChecks(scope) ?? report;
+    } catch (error) {
+      return reasonReport(`health checker failed: ${errorMessage(error)}`);
+    }
+  }
+
+  #answerWithoutChecks(scope: ProbeScope): HealthReport | undefined {
+    if (scope === 'startup' && !this.#started) return reasonReport('not started');
+    if ((scope === 'readiness' || scope === 'all') && this.#shuttingDown)
+      return reasonReport('shutting down');
+    return undefined;
+  }
+
+  #shared(scope: ProbeScope): Promise<HealthReport> {
+    const state = this.#states.get(scope) ?? idle;
+    if (state.kind === 'running') return state.run;
+    if (state.kind === 'fresh' && this.#now() < state.expiresAt) return Promise.resolve(state.report);
+    const run = this.#runChecks(scope).then((report) => {
+      // A registration change during the run replaced the state: do not cache a stale set of checks.
+      if (this.#states.get(scope) === running) this.#states.set(scope, this.#freshState(report));
+      return report;
+    });
+    const running: ProbeState = { kind: 'running', run };
+    this.#states.set(scope, running);
+    return run;
+  }
+
+  #freshState(report: HealthReport): ProbeState {
+    if (this.#cacheTtlMs === 0) return idle;
+    try {
+      return { kind: 'fresh', report, expiresAt: this.#now() + this.#cacheTtlMs };
+    } catch {
+      return idle;
+    }
+  }
+
+  #invalidate(probes: ReadonlySet<HealthProbe>): void {
+    for (const probe of probes) this.#states.delete(probe);
+    this.#states.delete('all');
+  }
+
+  async #runChecks(scope: ProbeScope): Promise<HealthReport> {
+    const started = performance.now();
+    const checks = [...this.#checks.values()].filter((c) => scope === 'all' || c.probes.has(scope));
+    const reports = await Promise.all(checks.map((check) => runCheck(check)));
+    return Object.freeze({
+      status: aggregateStatus(reports),
+      checks: Object.freeze(Object.fromEntries(checks.map((check, i) => [check.name, reports[i]]))),
+      durationMs: roundMs(performance.now() - started),
+    }) as HealthReport;
+  }
+}
+
+function runCheck(check: RegisteredCheck): Promise<HealthCheckReport> {
+  const controller = new AbortController();
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: HealthResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(checkReport(check, result, performance.now() - started));
+    };
+    const timer = setTimeout(() => {
+      const message = `timed out after ${check.timeoutMs} ms`;
+      // Settle first: abort listeners run synchronously and must not win the race.
+      finish({ status: 'down', error: message });
+      controller.abort(
+        new InfraError('timeout', `health check "${check.name}" ${message}`, { operation: 'health' }),
+      );
+    }, 1e9);
+    invokeCheck(check.target, controller.signal).then(finish, (error: unknown) =>
+      finish({ status: 'down', error: errorMessage(error) }),
+    );
+  });
+}
+
+async function invokeCheck(target: HealthCheckTarget, signal: AbortSignal): Promise<HealthResult> {
+  const result: unknown = typeof target === 'function' ? await target(signal) : await target.health(signal);
+  if (result === undefined) return { status: 'up' };
+  if (!isHealthResult(result)) return { status: 'down', error: 'returned an invalid health result' };
+  return result;
+}
+
+function checkReport(check: RegisteredCheck, result: HealthResult, latencyMs: number): HealthCheckReport {
+  const report: HealthCheckReport = {
+    status: result.status,
+    latencyMs: roundMs(latencyMs),
+    critical: check.critical,
+    tags: check.tags,
+  };
+  if (typeof result.error === 'string') report.error = result.error;
+  if (isRecord(result.details)) report.details = result.details;
+  return Object.freeze(report);
+}
+
+function aggregateStatus(reports: readonly HealthCheckReport[]): HealthStatus {
+  let status: HealthStatus = 'up';
+  for (const report of reports) {
+    if (report.status === 'down' && report.critical) return 'down';
+    if (report.status !== 'up') status = 'degraded';
+  }
+  return status;
+}
+
+function reasonReport(reason: string): HealthReport {
+  return { status: 'down', reason, checks: {}, durationMs: 0 };
+}
+
+function registrationIssues(name: unknown, target: unknown, options: HealthCheckOptions): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (typeof name !== 'string' || name.length === 0) {
+    issues.push({ path: 'name', message: 'must be a non-empty string' });
+  }
+  const isFunction = typeof target === 'function';
+  if (!isFunction && !(isRecord(target) && typeof target['health'] === 'function')) {
+    issues.push({ path: 'target', message: 'must be a Component or a check function' });
+  }
+  if (options.critical !== undefined && typeof options.critical !== 'boolean') {
+    issues.push({ path: 'critical', message: 'must be a boolean' });
+  }
+  if (options.timeoutMs !== undefined && !isTimeout(options.timeoutMs)) {
+    issues.push({ path: 'timeoutMs', message: `must be a number > 0 and <= ${maxTimeoutMs}` });
+  }
+  if (
+    options.tags !== undefined &&
+    !(Array.isArray(options.tags) && options.tags.every((tag) => typeof tag === 'string'))
+  ) {
+    issues.push({ path: 'tags', message: 'must be an array of strings' });
+  }
+  if (
+    options.probes !== undefined &&
+    !(
+      Array.isArray(options.probes) &&
+      options.probes.length > 0 &&
+      options.probes.every((probe) => healthProbeSet.has(probe))
+    )
+  ) {
+    issues.push({ path: 'probes', message: `must be a non-empty array of ${healthProbes.join(', ')}` });
+  }
+  return issues;
+}
+
+const healthStatuses: ReadonlySet<unknown> = new Set<HealthStatus>(['up', 'degraded', 'down']);
+
+function isHealthResult(value: unknown): value is HealthResult {
+  return isRecord(value) && healthStatuses.has(value['status']);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isDuration(value: number, min: number): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min;
+}
+
+function isTimeout(value: number): boolean {
+  return isDuration(value, 0) && value > 0 && value <= maxTimeoutMs;
+}
+
+function errorMessage(error: unknown): string {
+  if (typeof error === 'string' && error.length > 0) return error;
+  if (isRecord(error) && typeof error['message'] === 'string' && error['message'].length > 0) {
+    return error['message'];
+  }
+  return 'check failed';
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

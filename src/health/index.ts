@@ -1,0 +1,2 @@
+export * from './health-checker.ts';
+export * from './http-handler.ts';
