@@ -16,8 +16,9 @@ const integer = (issues: ConfigIssue[], env: Env, name: string): number | undefi
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value)) issues.push({ path: name, message: 'must be an integer' });
-  return value;
+  if (Number.isSafeInteger(value)) return value;
+  issues.push({ path: name, message: 'must be an integer' });
+  return undefined;
 };
 
 /**

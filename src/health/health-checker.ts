@@ -176,8 +176,8 @@ export class HealthChecker {
 
   #answerWithoutChecks(scope: ProbeScope): HealthReport | undefined {
     if (scope === 'startup' && !this.#started) return reasonReport('not started');
-    if ((scope === 'readiness' || scope === 'all') && this.#shuttingDown)
-      return reasonReport('shutting down');
+    const drains = scope === 'readiness' || scope === 'all';
+    if (drains && this.#shuttingDown) return reasonReport('shutting down');
     return undefined;
   }
 
@@ -239,7 +239,7 @@ function runCheck(check: RegisteredCheck): Promise<HealthCheckReport> {
       controller.abort(
         new InfraError('timeout', `health check "${check.name}" ${message}`, { operation: 'health' }),
       );
-    }, 1e9);
+    }, check.timeoutMs);
     invokeCheck(check.target, controller.signal).then(finish, (error: unknown) =>
       finish({ status: 'down', error: errorMessage(error) }),
     );

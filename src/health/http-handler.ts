@@ -61,22 +61,21 @@ export function createHealthHandler(
     if (route === undefined) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
-      send(req, res, { statusCode: 405, contentType: jsonType, body: '{"error":"method not allowed"}' });
+      send(res, { statusCode: 405, contentType: jsonType, body: '{"error":"method not allowed"}' });
       return true;
     }
-    void respond(req, res, route, options.onError);
+    void respond(res, route, options.onError);
     return true;
   };
 }
 
 async function respond(
-  req: IncomingMessage,
   res: ServerResponse,
   route: () => Promise<Reply>,
   onError: ((error: unknown) => void) | undefined,
 ): Promise<void> {
   try {
-    send(req, res, await route());
+    send(res, await route());
   } catch (error) {
     try {
       onError?.(error);
@@ -84,21 +83,22 @@ async function respond(
       // A failing error hook must not stop the 500 from going out.
     }
     try {
-      send(req, res, { statusCode: 500, contentType: jsonType, body: '{"error":"internal error"}' });
+      send(res, { statusCode: 500, contentType: jsonType, body: '{"error":"internal error"}' });
     } catch {
       res.destroy();
     }
   }
 }
 
-function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+function send(res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   res.statusCode = reply.statusCode;
   res.setHeader('Content-Type', reply.contentType);
   res.setHeader('Content-Length', Buffer.byteLength(reply.body));
   // Probes must see the current state, never a proxy's copy.
   res.setHeader('Cache-Control', 'no-store');
-  res.end(req.method === 'HEAD' ? undefined : reply.body);
+  // node:http drops the body of a HEAD response itself.
+  res.end(reply.body);
 }
 
 // The query string is ignored on purpose: no `?verbose` or similar may change what is shown.

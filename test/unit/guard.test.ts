@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Guard, type GuardSpec } from '../../src/runtime/index.ts';
+import { InfraError, isInfraError, type ErrorReason } from '../../src/ports/index.ts';
+import type { OperationContext } from '../../src/ports/index.ts';
+import { silentRuntime } from '../support/runtime.ts';
+
+type Op = 'read' | 'append';
+
+function createGuard(policies: GuardSpec<Op>['policies'] = {}) {
+  const runtime = silentRuntime();
+  const guard = new Guard<Op>(
+    {
+      id: 'test:fake',
+      port: 'test',
+      system: 'fake',
+      operations: { read: { idempotent: true }, append: { idempotent: false } },
+      classifyError: (error) =>
+        error instanceof Error && error.message === 'down' ? { reason: 'unavailable' } : { reason: 'internal' },
+      policies: { retry: { initialDelayMs: 1, maxDelayMs: 5 }, ...policies },
+    },
+    runtime,
+  );
+  return { guard, runtime };
+}
+
+async function reasonOf(promise: Promise<unknown>): Promise<ErrorReason> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(isInfraError(error), `not an InfraError: ${String(error)}`);
+    return error.reason;
+  }
+  assert.fail('expected a rejection');
+}
+
+const hang = (ctx: OperationContext): Promise<never> =>
+  new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('driver saw abort'))));
+
+describe('guard', () => {
+  it('cuts an operation at its deadline, aborts its signal and reports timeout', async () => {
+    const { guard } = createGuard({ timeoutMs: 100, retry: { maxAttempts: 1 } });
+    let signal: AbortSignal | undefined;
+    const started = performance.now();
+    const reason = await reasonOf(
+      guard.run('read', undefined, (ctx) => {
+        signal = ctx.signal;
+        return new Promise(() => undefined);
+      }),
+    );
+    const elapsed = performance.now() - started;
+    assert.equal(reason, 'timeout');
+    assert.ok(elapsed >= 95 && elapsed < 100 + 60, `took ${elapsed} ms`);
+    assert.equal(signal?.aborted, true);
+  });
+
+  it('honours a per-call timeout and the caller’s AbortSignal', async () => {
+    const { guard } = createGuard({ timeoutMs: 10_000, retry: { maxAttempts: 1 } });
+    assert.equal(await reasonOf(guard.run('read', { timeoutMs: 30 }, hang)), 'timeout');
+    const controller = new AbortController();
+    const pending = guard.run('read', { signal: controller.signal }, hang);
+    controller.abort(new Error('caller gave up'));
+    await assert.rejects(pending, /caller gave up/);
+  });
+
+  it('retries an idempotent operation on a retryable error, then succeeds', async () => {
+    const { guard, runtime } = createGuard({ retry: { maxAttempts: 3 } });
+    let calls = 0;
+    const value = await guard.run('read', undefined, () => (++calls < 3 ? Promise.reject(new Error('down')) : Promise.resolve('ok')));
+    assert.equal(value, 'ok');
+    assert.equal(calls, 3);
+    const metrics = await runtime.registry.metrics();
+    assert.match(metrics, /berth_operation_retries_total\{component="test:fake",operation="read"\} 2/);
+  });
+
+  it('does not retry a non-idempotent operation or a non-retryable error', async () => {
+    const { guard } = createGuard({ retry: { maxAttempts: 5 } });
+    let appends = 0;
+    assert.equal(await reasonOf(guard.run('append', undefined, () => (appends++, Promise.reject(new Error('down'))))), 'unavailable');
+    assert.equal(appends, 1);
+    let reads = 0;
+    assert.equal(await reasonOf(guard.run('read', undefined, () => (reads++, Promise.reject(new Error('bug'))))), 'internal');
+    assert.equal(reads, 1);
+  });
+
+  it('waits at least retryAfterMs before retrying', async () => {
+    const { guard } = createGuard({ retry: { maxAttempts: 2 } });
+    const times: number[] = [];
+    await guard.run('read', undefined, () => {
+      times.push(performance.now());
+      return times.length === 1
+        ? Promise.reject(new InfraError('rate_limited', 'slow down', { retryAfterMs: 120 }))
+        : Promise.resolve(1);
+    });
+    assert.equal(times.length, 2);
+    assert.ok(times[1]! - times[0]! >= 115, `retried after ${times[1]! - times[0]!} ms`);
+  });
+
+  it('opens the circuit after consecutive failures, fails fast, and closes after a good trial', async () => {
+    const { guard, runtime } = createGuard({
+      retry: { maxAttempts: 1 },
+      breaker: { consecutiveFailures: 3, halfOpenAfterMs: 100 },
+    });
+    let calls = 0;
+    const failing = (): Promise<never> => (calls++, Promise.reject(new Error('down')));
+    for (let i = 0; i < 3; i++) assert.equal(await reasonOf(guard.run('read', undefined, failing)), 'unavailable');
+    assert.equal(guard.circuit, 'open');
+    assert.equal(await reasonOf(guard.run('read', undefined, failing)), 'circuit_open');
+    assert.equal(calls, 3, 'an open circuit must not call the adapter');
+    const health = await guard.health(() => Promise.resolve({ status: 'up' }));
+    assert.equal(health.status, 'degraded');
+    assert.equal(health.details?.circuit, 'open');
+    assert.match(await runtime.registry.metrics(), /berth_circuit_breaker_state\{component="test:fake"\} 2/);
+    await sleep(120);
+    assert.equal(await guard.run('read', undefined, () => Promise.resolve('back')), 'back');
+    assert.equal(guard.circuit, 'closed');
+  });
+
+  it('does not count answers such as not_found or validation as breaker failures', async () => {
+    const { guard } = createGuard({ retry: { maxAttempts: 1 }, breaker: { consecutiveFailures: 2 } });
+    for (let i = 0; i < 5; i++) {
+      await reasonOf(guard.run('read', undefined, () => Promise.reject(new InfraError('not_found', 'no such key'))));
+      await reasonOf(guard.run('read', undefined, () => Promise.reject(new InfraError('validation', 'bad key'))));
+    }
+    assert.equal(guard.circuit, 'closed');
+  });
+
+  it('records durations by operation and error type', async () => {
+    const { guard, runtime } = createGuard({ retry: { maxAttempts: 1 } });
+    await guard.run('read', undefined, () => Promise.resolve(1));
+    await reasonOf(guard.run('append', undefined, () => Promise.reject(new Error('down'))));
+    const metrics = await runtime.registry.metrics();
+    assert.match(metrics, /db_client_operation_duration_seconds_count\{db_system_name="fake",component="test:fake",db_operation_name="read"\} 1/);
+    assert.match(
+      metrics,
+      /db_client_operation_duration_seconds_count\{db_system_name="fake",component="test:fake",db_operation_name="append",error_type="unavailable"\} 1/,
+    );
+  });
+
+  it('bounds a hanging health probe and never throws from health', async () => {
+    const { guard } = createGuard({ healthTimeoutMs: 80 });
+    const started = performance.now();
+    const hung = await guard.health(() => new Promise(() => undefined));
+    assert.equal(hung.status, 'down');
+    assert.ok(performance.now() - started < 80 + 50);
+    const thrown = await guard.health(() => Promise.reject(new Error('down')));
+    assert.equal(thrown.status, 'down');
+    assert.match(thrown.error ?? '', /down/);
+  });
+
+  it('rejects with closed after close, and close is idempotent', async () => {
+    const { guard } = createGuard();
+    let closes = 0;
+    await Promise.all([guard.close(async () => void closes++), guard.close(async () => void closes++)]);
+    assert.equal(closes, 1);
+    assert.equal(await reasonOf(guard.run('read', undefined, () => Promise.resolve(1))), 'closed');
+  });
+});
