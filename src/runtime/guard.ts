@@ -264,6 +264,8 @@ export class Guard<Op extends string> {
       try {
         return await new Promise<T>((resolve, reject) => this.#attempt(operation, options, fn, map, resolve, reject));
       } catch (next) {
+        // A retry refused by the open circuit says less than the failure that opened it.
+        if (isInfraError(next) && next.reason === 'circuit_open') break;
         error = next;
         backoff = backoff.next(undefined);
       }

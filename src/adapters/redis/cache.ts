@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import type { Logger } from 'pino';
 import type { Cache, CacheAdapter, SerializedCacheEntry } from '../../ports/cache.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import { Redacted, redactCredentials } from '../../ports/redacted.ts';
@@ -12,8 +13,11 @@ import { classifyRedisError } from './errors.ts';
 const reconnectDelayMs = (retries: number): number => Math.min(50 * 2 ** retries, 1_000) + Math.random() * 100;
 
 function createRedisClient(url: string, password: string | undefined, connectTimeoutMs: number) {
+  const target = new URL(url);
+  // node-redis lets a password in the URL win; the explicit option is meant to override it.
+  if (password !== undefined) target.password = '';
   return createClient({
-    url,
+    url: target.toString(),
     ...(password === undefined ? {} : { password }),
     disableOfflineQueue: true,
     socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
@@ -26,10 +30,29 @@ class RedisCacheAdapter implements CacheAdapter {
   readonly client: RedisClient;
   readonly #prefix: string;
   #connecting: Promise<void> | undefined;
+  #lastError: unknown = undefined;
+  #authFailure = rejectable();
 
-  constructor(client: RedisClient, prefix: string) {
+  constructor(client: RedisClient, prefix: string, logger: Logger, server: string) {
     this.client = client;
     this.#prefix = prefix;
+    // Log transitions, not every failed reconnect: an outage would otherwise flood the log.
+    let connected = false;
+    client.on('ready', () => {
+      connected = true;
+      this.#lastError = undefined;
+      logger.info({ server }, 'connected to Redis');
+    });
+    client.on('error', (error: unknown) => {
+      this.#lastError = error;
+      if (classifyRedisError(error).reason === 'unauthorized') {
+        this.#authFailure.reject(error);
+        this.#authFailure = rejectable();
+      }
+      if (!connected) return logger.debug({ err: error }, 'Redis connection error');
+      connected = false;
+      logger.warn({ err: error }, 'lost connection to Redis, reconnecting');
+    });
     // Only the first connection is waited for; afterwards commands fail fast while offline.
     this.#connecting = client.connect().then(
       () => {
@@ -41,7 +64,16 @@ class RedisCacheAdapter implements CacheAdapter {
 
   // Commands go straight to the client once connected; only the first connection is awaited.
   #whenConnected<T>(command: () => Promise<T>): Promise<T> {
-    return this.#connecting === undefined ? command() : this.#connecting.then(command);
+    return this.#connecting === undefined ? command() : this.#firstConnection().then(command);
+  }
+
+  // Waiting for a connection that a wrong password keeps failing would only end in a timeout.
+  #firstConnection(): Promise<void> {
+    if (this.#connecting === undefined) return Promise.resolve();
+    if (this.#lastError !== undefined && classifyRedisError(this.#lastError).reason === 'unauthorized') {
+      return Promise.reject(this.#lastError);
+    }
+    return Promise.race([this.#connecting, this.#authFailure.promise]);
   }
 
   get(key: string): Promise<string | null> {
@@ -78,8 +110,11 @@ class RedisCacheAdapter implements CacheAdapter {
 
   // PING on a client whose offline queue is disabled: it answers now or fails now.
   async probe(signal: AbortSignal): Promise<HealthResult> {
-    if (this.#connecting) await Promise.race([this.#connecting, aborted(signal)]);
-    if (!this.client.isReady) return { status: 'down', error: 'not connected to Redis' };
+    if (this.#connecting) await Promise.race([this.#firstConnection(), aborted(signal)]);
+    if (!this.client.isReady) {
+      const last = this.#lastError === undefined ? '' : ` (${classifyRedisError(this.#lastError).reason})`;
+      return { status: 'down', error: `not connected to Redis${last}` };
+    }
     const reply = await this.client.withAbortSignal(signal).ping();
     return reply === 'PONG' ? { status: 'up' } : { status: 'down', error: 'PING did not answer PONG' };
   }
@@ -96,6 +131,16 @@ class RedisCacheAdapter implements CacheAdapter {
   }
 }
 
+/** A promise that only ever rejects, with a handler attached so an unused one is not an unhandled rejection. */
+function rejectable(): { promise: Promise<never>; reject: (error: unknown) => void } {
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<never>((_, rejectPromise) => {
+    reject = rejectPromise;
+  });
+  promise.catch(() => undefined);
+  return { promise, reject };
+}
+
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
@@ -108,21 +153,10 @@ export interface RedisCache extends Cache {
 export function createRedisCache(options: RedisCacheOptions, runtime: Runtime = defaultRuntime()): RedisCache {
   const parsed = parseOptions(redisCacheOptionsSchema, options, 'redis cache options');
   const id = parsed.id ?? 'cache:redis';
-  const logger = runtime.logger.child({ component: id });
   const password = parsed.password instanceof Redacted ? (parsed.password as Redacted<string>).reveal() : parsed.password;
   const client = createRedisClient(parsed.url, password, parsed.connectTimeoutMs);
-  // Log transitions, not every failed reconnect: an outage would otherwise flood the log.
-  let connected = false;
-  client.on('ready', () => {
-    connected = true;
-    logger.info({ server: redactCredentials(parsed.url) }, 'connected to Redis');
-  });
-  client.on('error', (error: unknown) => {
-    if (!connected) return logger.debug({ err: error }, 'Redis connection error');
-    connected = false;
-    logger.warn({ err: error }, 'lost connection to Redis, reconnecting');
-  });
-  const adapter = new RedisCacheAdapter(client, parsed.keyPrefix);
+  const logger = runtime.logger.child({ component: id });
+  const adapter = new RedisCacheAdapter(client, parsed.keyPrefix, logger, redactCredentials(parsed.url));
   const cache = guardCache(adapter, { id, policies: parsed.policies }, runtime);
   return { ...cache, client: () => client, [Symbol.asyncDispose]: () => cache.close() };
 }
