@@ -18,7 +18,11 @@ async function redisUrl(): Promise<string> {
 }
 
 /** Runs `total` calls of `op` with `concurrency` workers; returns operations per second. */
-async function throughput(op: (i: number) => Promise<unknown>, total: number, concurrency: number): Promise<number> {
+async function throughput(
+  op: (i: number) => Promise<unknown>,
+  total: number,
+  concurrency: number,
+): Promise<number> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < total) await op(next++);
@@ -72,7 +76,9 @@ for (const concurrency of [1, 64]) {
       }
     }
     const label = `cache.${name}.c${concurrency}`;
-    console.error(`${label}: raw ${Math.round(median(rawRates))} ops/s, guarded ${Math.round(median(guardedRates))} ops/s`);
+    console.error(
+      `${label}: raw ${Math.round(median(rawRates))} ops/s, guarded ${Math.round(median(guardedRates))} ops/s`,
+    );
     console.log(`ratio ${label} ${(median(guardedRates) / median(rawRates)).toFixed(3)}`);
   }
 }

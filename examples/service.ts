@@ -2,7 +2,13 @@
 // Memory adapters by default; CACHE_DRIVER=redis REDIS_URL=redis://… switches to Redis.
 import { createServer } from 'node:http';
 import { collectDefaultMetrics } from 'prom-client';
-import { createHealthHandler, createInfrastructure, createRuntime, isInfraError, loadConfig } from '../src/index.ts';
+import {
+  createHealthHandler,
+  createInfrastructure,
+  createRuntime,
+  isInfraError,
+  loadConfig,
+} from '../src/index.ts';
 
 const runtime = createRuntime();
 const log = runtime.logger.child({ component: 'example-service' });
@@ -31,10 +37,8 @@ const server = createServer((req, res) => {
     return;
   }
   const name = match[1]!;
-  const greet = async (): Promise<{ greeting: string; at: string }> => ({
-    greeting: `Hello, ${name}!`,
-    at: new Date().toISOString(),
-  });
+  const greet = (): Promise<{ greeting: string; at: string }> =>
+    Promise.resolve({ greeting: `Hello, ${name}!`, at: new Date().toISOString() });
   infra.cache
     .getOrSet(`greeting:${name}`, greet, { ttlMs: 30_000 })
     .then((body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)))
@@ -47,7 +51,10 @@ const server = createServer((req, res) => {
 
 const port = Number(process.env.PORT ?? 3000);
 server.listen(port, '127.0.0.1', () => {
-  log.info({ address: `http://127.0.0.1:${port}`, cache: config.cache.driver }, 'listening: /greet/:name /livez /readyz /healthz /metrics');
+  log.info(
+    { address: `http://127.0.0.1:${port}`, cache: config.cache.driver },
+    'listening: /greet/:name /livez /readyz /healthz /metrics',
+  );
 });
 await infra.start();
 

@@ -33,12 +33,12 @@ export async function createInfrastructure(
 
   let cache: Cache;
   if (config.cache.driver === 'redis') {
-    const { driver: _, ...redisOptions } = config.cache;
+    const { driver, ...redisOptions } = config.cache;
     // Loaded only when configured: the redis SDK is an optional peer dependency.
     const { createRedisCache } = await import('./adapters/redis/cache.ts');
     cache = createRedisCache(redisOptions, runtime);
   } else {
-    const { driver: _, ...memoryOptions } = config.cache;
+    const { driver, ...memoryOptions } = config.cache;
     cache = createMemoryCache(memoryOptions, runtime);
   }
   components.push(cache);
@@ -49,7 +49,8 @@ export async function createInfrastructure(
     closing ??= (async () => {
       health.beginShutdown();
       logger.info('shutting down: readiness is down');
-      if (options.shutdownDelayMs) await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
+      if (options.shutdownDelayMs)
+        await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
       for (const component of [...components].reverse()) await component.close();
       logger.info('closed');
     })();
@@ -61,9 +62,12 @@ export async function createInfrastructure(
     health,
     cache,
     async start() {
-      const results = await Promise.all(components.map(async (component) => [component.id, await component.health()] as const));
+      const results = await Promise.all(
+        components.map(async (component) => [component.id, await component.health()] as const),
+      );
       for (const [id, result] of results) {
-        if (result.status !== 'up') logger.warn({ id, status: result.status, error: result.error }, 'component not up at start');
+        if (result.status !== 'up')
+          logger.warn({ id, status: result.status, error: result.error }, 'component not up at start');
       }
       health.markStarted();
     },

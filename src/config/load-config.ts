@@ -34,23 +34,37 @@ export function loadConfig(env: Env = process.env): InfrastructureConfig {
   let cache: CacheConfig | undefined;
   if (driver === 'memory') {
     const maxEntries = integer(issues, env, 'CACHE_MAX_ENTRIES');
-    cache = collect(issues, memoryCacheOptionsSchema, { maxEntries, policies }, { maxEntries: 'CACHE_MAX_ENTRIES' }, (v) => ({
-      driver: 'memory' as const,
-      ...v,
-    }));
+    cache = collect(
+      issues,
+      memoryCacheOptionsSchema,
+      { maxEntries, policies },
+      { maxEntries: 'CACHE_MAX_ENTRIES' },
+      (v) => ({
+        driver: 'memory' as const,
+        ...v,
+      }),
+    );
   } else if (driver === 'redis') {
-    if (env.REDIS_URL === undefined) issues.push({ path: 'REDIS_URL', message: 'is required when CACHE_DRIVER=redis' });
+    if (env.REDIS_URL === undefined)
+      issues.push({ path: 'REDIS_URL', message: 'is required when CACHE_DRIVER=redis' });
     else {
       const input = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, policies };
-      cache = collect(issues, redisCacheOptionsSchema, input, { url: 'REDIS_URL', keyPrefix: 'REDIS_KEY_PREFIX' }, (v) => ({
-        driver: 'redis' as const,
-        ...v,
-      }));
+      cache = collect(
+        issues,
+        redisCacheOptionsSchema,
+        input,
+        { url: 'REDIS_URL', keyPrefix: 'REDIS_KEY_PREFIX' },
+        (v) => ({
+          driver: 'redis' as const,
+          ...v,
+        }),
+      );
     }
   } else {
     issues.push({ path: 'CACHE_DRIVER', message: 'must be one of memory, redis' });
   }
-  if (issues.length > 0 || cache === undefined) throw new ConfigError('configuration from the environment', issues);
+  if (issues.length > 0 || cache === undefined)
+    throw new ConfigError('configuration from the environment', issues);
   return { cache };
 }
 
@@ -67,7 +81,10 @@ function collect<S extends z.ZodType, R>(
   for (const issue of result.error.issues) {
     const [head] = issue.path;
     const variable = typeof head === 'string' ? variables[head] : undefined;
-    issues.push({ path: variable ?? (head === 'policies' ? 'CACHE_TIMEOUT_MS' : issue.path.join('.')), message: issue.message });
+    issues.push({
+      path: variable ?? (head === 'policies' ? 'CACHE_TIMEOUT_MS' : issue.path.join('.')),
+      message: issue.message,
+    });
   }
   return undefined;
 }

@@ -1,4 +1,10 @@
-import type { Component, HealthResult, OperationContext, OperationOptions, OperationSpecs } from './component.ts';
+import type {
+  Component,
+  HealthResult,
+  OperationContext,
+  OperationOptions,
+  OperationSpecs,
+} from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 
 export interface CacheSetOptions extends OperationOptions {

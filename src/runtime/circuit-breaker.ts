@@ -10,9 +10,7 @@ export interface CircuitBreakerOptions {
 }
 
 export type CircuitBreakerState =
-  | { kind: 'closed' }
-  | { kind: 'open'; openedAt: number }
-  | { kind: 'half-open'; trialInFlight: boolean };
+  { kind: 'closed' } | { kind: 'open'; openedAt: number } | { kind: 'half-open'; trialInFlight: boolean };
 
 /**
  * One breaker per dependency. cockatiel's strategies decide when to open; this state

@@ -30,7 +30,12 @@ const semconv = {
 const durationBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
 
 // Failures that say the dependency is unwell; the others (not_found, validation, …) are answers.
-const breakerFailures: ReadonlySet<ErrorReason> = new Set(['unavailable', 'timeout', 'internal', 'rate_limited']);
+const breakerFailures: ReadonlySet<ErrorReason> = new Set([
+  'unavailable',
+  'timeout',
+  'internal',
+  'rate_limited',
+]);
 
 const breakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -77,7 +82,10 @@ export class Guard<Op extends string> {
     this.#histogram = OperationHistogram.on(runtime.registry, names.duration, names.help, durationBuckets);
     this.#okSeries = {};
     for (const operation of Object.keys(spec.operations)) {
-      this.#okSeries[operation] = this.#histogram.series({ ...this.#baseLabels, [names.operation]: operation });
+      this.#okSeries[operation] = this.#histogram.series({
+        ...this.#baseLabels,
+        [names.operation]: operation,
+      });
     }
     this.#retries = metricOn(
       runtime.registry,
@@ -113,7 +121,10 @@ export class Guard<Op extends string> {
       },
     });
     const retry = this.policies.retry;
-    this.#backoff = new ExponentialBackoff({ initialDelay: retry.initialDelayMs, maxDelay: retry.maxDelayMs });
+    this.#backoff = new ExponentialBackoff({
+      initialDelay: retry.initialDelayMs,
+      maxDelay: retry.maxDelayMs,
+    });
   }
 
   get circuit(): 'closed' | 'open' | 'half-open' {
@@ -145,7 +156,12 @@ export class Guard<Op extends string> {
   }
 
   /** An InfraError about this component, for adapters and port code to throw. */
-  error(reason: ErrorReason, operation: string, message: string, options: InfraErrorOptions = {}): InfraError {
+  error(
+    reason: ErrorReason,
+    operation: string,
+    message: string,
+    options: InfraErrorOptions = {},
+  ): InfraError {
     return new InfraError(reason, `${this.id} ${operation}: ${message}`, {
       port: this.#spec.port,
       adapter: this.#spec.system,
@@ -155,7 +171,10 @@ export class Guard<Op extends string> {
   }
 
   /** The adapter's own probe, bounded by the health deadline, with the breaker's state; never throws. */
-  async health(probe: (signal: AbortSignal) => Promise<HealthResult>, signal?: AbortSignal): Promise<HealthResult> {
+  async health(
+    probe: (signal: AbortSignal) => Promise<HealthResult>,
+    signal?: AbortSignal,
+  ): Promise<HealthResult> {
     if (this.#closed) return { status: 'down', error: 'closed' };
     const started = performance.now();
     const timeout = AbortSignal.timeout(this.policies.healthTimeoutMs);
@@ -197,7 +216,9 @@ export class Guard<Op extends string> {
     if (callerSignal?.aborted) return reject(callerSignal.reason);
     if (!this.#breaker.tryAcquire()) {
       const retryAfterMs = this.#breaker.remainingOpenMs();
-      return reject(this.error('circuit_open', operation, 'circuit breaker is open', { retryable: false, retryAfterMs }));
+      return reject(
+        this.error('circuit_open', operation, 'circuit breaker is open', { retryable: false, retryAfterMs }),
+      );
     }
     const timeoutMs = options?.timeoutMs ?? this.policies.timeoutMs;
     const started = performance.now();
@@ -262,7 +283,9 @@ export class Guard<Op extends string> {
       this.logger.debug({ operation, attempt, delayMs, reason: error.reason }, 'retrying');
       await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
       try {
-        return await new Promise<T>((resolve, reject) => this.#attempt(operation, options, fn, map, resolve, reject));
+        return await new Promise<T>((resolve, reject) =>
+          this.#attempt(operation, options, fn, map, resolve, reject),
+        );
       } catch (next) {
         // A retry refused by the open circuit says less than the failure that opened it.
         if (isInfraError(next) && next.reason === 'circuit_open') break;
@@ -298,7 +321,8 @@ export class Guard<Op extends string> {
 
 function abortedAsDown(signal: AbortSignal, timeoutMs: number): Promise<HealthResult> {
   return new Promise((resolve) => {
-    const onAbort = (): void => resolve({ status: 'down', error: `health check timed out after ${timeoutMs} ms` });
+    const onAbort = (): void =>
+      resolve({ status: 'down', error: `health check timed out after ${timeoutMs} ms` });
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });

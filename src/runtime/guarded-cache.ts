@@ -1,5 +1,11 @@
 import type { HealthResult, OperationOptions } from '../ports/component.ts';
-import { cacheOperations, type Cache, type CacheAdapter, type CacheEntry, type CacheSetOptions } from '../ports/cache.ts';
+import {
+  cacheOperations,
+  type Cache,
+  type CacheAdapter,
+  type CacheEntry,
+  type CacheSetOptions,
+} from '../ports/cache.ts';
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
 import { Guard } from './guard.ts';
 import type { PolicyOverrides, Runtime } from './runtime.ts';
@@ -81,7 +87,12 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
       } catch (error) {
         return Promise.reject(error);
       }
-      return guard.run('get', opts, (ctx) => adapter.get(key, ctx), (text) => decode<T>('get', text));
+      return guard.run(
+        'get',
+        opts,
+        (ctx) => adapter.get(key, ctx),
+        (text) => decode<T>('get', text),
+      );
     },
     set(key: string, value: unknown, opts?: CacheSetOptions): Promise<void> {
       return rejecting(() => {
@@ -119,7 +130,7 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
     setMany(entries: readonly CacheEntry[], opts?: OperationOptions): Promise<void> {
       return rejecting(() => {
         if (!Array.isArray(entries)) throw guard.error('validation', 'setMany', 'entries must be an array');
-        const serialized = entries.map((entry) => ({
+        const serialized = entries.map((entry: CacheEntry) => ({
           key: checkKey('setMany', entry.key),
           value: encode('setMany', entry.value),
           ttlMs: checkTtl('setMany', entry.ttlMs),
@@ -128,11 +139,16 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
         return guard.run('setMany', opts, (ctx) => adapter.setMany(serialized, ctx));
       });
     },
-    getOrSet<T>(key: string, loader: (signal: AbortSignal) => Promise<T>, opts?: CacheSetOptions): Promise<T> {
+    getOrSet<T>(
+      key: string,
+      loader: (signal: AbortSignal) => Promise<T>,
+      opts?: CacheSetOptions,
+    ): Promise<T> {
       return rejecting(() => {
         checkKey('getOrSet', key);
         checkTtl('getOrSet', opts?.ttlMs);
-        if (typeof loader !== 'function') throw guard.error('validation', 'getOrSet', 'loader must be a function');
+        if (typeof loader !== 'function')
+          throw guard.error('validation', 'getOrSet', 'loader must be a function');
         const inFlight = loading.get(key);
         if (inFlight) return inFlight as Promise<T>;
         const flight = loadThrough(key, loader, opts).finally(() => loading.delete(key));

@@ -76,7 +76,11 @@ export class OperationHistogram {
           value: cumulative,
         });
       }
-      values.push({ metricName: `${this.name}_bucket`, labels: { ...series.labels, le: '+Inf' }, value: series.count });
+      values.push({
+        metricName: `${this.name}_bucket`,
+        labels: { ...series.labels, le: '+Inf' },
+        value: series.count,
+      });
       values.push({ metricName: `${this.name}_sum`, labels: series.labels, value: series.sum });
       values.push({ metricName: `${this.name}_count`, labels: series.labels, value: series.count });
     }

@@ -43,123 +43,173 @@ export function cacheConformance(options: CacheConformanceOptions): void {
   };
 
   describe(`cache conformance: ${options.name}`, () => {
-    it('has an id', withCache(async (cache) => {
-      assert.equal(typeof cache.id, 'string');
-      assert.ok(cache.id.length > 0);
-    }));
+    it(
+      'has an id',
+      withCache((cache) => {
+        assert.equal(typeof cache.id, 'string');
+        assert.ok(cache.id.length > 0);
+        return Promise.resolve();
+      }),
+    );
 
-    it('returns undefined for a missing key', withCache(async (cache) => {
-      assert.equal(await cache.get(key()), undefined);
-      assert.equal(await cache.has(key()), false);
-    }));
+    it(
+      'returns undefined for a missing key',
+      withCache(async (cache) => {
+        assert.equal(await cache.get(key()), undefined);
+        assert.equal(await cache.has(key()), false);
+      }),
+    );
 
-    it('round-trips JSON values as copies', withCache(async (cache) => {
-      const values = [{ a: 1, nested: { list: [1, 'two', null] } }, [1, 2, 3], 42, -0.5, 'text', '', true, false, null];
-      for (const value of values) {
+    it(
+      'round-trips JSON values as copies',
+      withCache(async (cache) => {
+        const values = [
+          { a: 1, nested: { list: [1, 'two', null] } },
+          [1, 2, 3],
+          42,
+          -0.5,
+          'text',
+          '',
+          true,
+          false,
+          null,
+        ];
+        for (const value of values) {
+          const k = key();
+          await cache.set(k, value);
+          assert.deepEqual(await cache.get(k), value);
+        }
         const k = key();
-        await cache.set(k, value);
-        assert.deepEqual(await cache.get(k), value);
-      }
-      const k = key();
-      const original = { count: 1 };
-      await cache.set(k, original);
-      original.count = 2;
-      const read = await cache.get<{ count: number }>(k);
-      assert.deepEqual(read, { count: 1 });
-      read!.count = 3;
-      assert.deepEqual(await cache.get(k), { count: 1 });
-    }));
+        const original = { count: 1 };
+        await cache.set(k, original);
+        original.count = 2;
+        const read = await cache.get<{ count: number }>(k);
+        assert.deepEqual(read, { count: 1 });
+        if (read) read.count = 3;
+        assert.deepEqual(await cache.get(k), { count: 1 });
+      }),
+    );
 
-    it('stores values as JSON, so a Date comes back as its ISO string', withCache(async (cache) => {
-      const k = key();
-      const date = new Date('2026-01-02T03:04:05.000Z');
-      await cache.set(k, { date });
-      assert.deepEqual(await cache.get(k), { date: date.toISOString() });
-    }));
+    it(
+      'stores values as JSON, so a Date comes back as its ISO string',
+      withCache(async (cache) => {
+        const k = key();
+        const date = new Date('2026-01-02T03:04:05.000Z');
+        await cache.set(k, { date });
+        assert.deepEqual(await cache.get(k), { date: date.toISOString() });
+      }),
+    );
 
-    it('overwrites, deletes and reports whether a key existed', withCache(async (cache) => {
-      const k = key();
-      await cache.set(k, 'first');
-      await cache.set(k, 'second');
-      assert.equal(await cache.get(k), 'second');
-      assert.equal(await cache.has(k), true);
-      assert.equal(await cache.delete(k), true);
-      assert.equal(await cache.delete(k), false);
-      assert.equal(await cache.has(k), false);
-      assert.equal(await cache.get(k), undefined);
-    }));
+    it(
+      'overwrites, deletes and reports whether a key existed',
+      withCache(async (cache) => {
+        const k = key();
+        await cache.set(k, 'first');
+        await cache.set(k, 'second');
+        assert.equal(await cache.get(k), 'second');
+        assert.equal(await cache.has(k), true);
+        assert.equal(await cache.delete(k), true);
+        assert.equal(await cache.delete(k), false);
+        assert.equal(await cache.has(k), false);
+        assert.equal(await cache.get(k), undefined);
+      }),
+    );
 
-    it('expires entries after ttlMs, and a later set without ttl keeps the value', withCache(async (cache) => {
-      const expiring = key();
-      const kept = key();
-      await cache.set(expiring, 'soon gone', { ttlMs: 150 });
-      await cache.set(kept, 'short', { ttlMs: 150 });
-      await cache.set(kept, 'forever');
-      assert.equal(await cache.get(expiring), 'soon gone');
-      await sleep(400);
-      assert.equal(await cache.get(expiring), undefined);
-      assert.equal(await cache.has(expiring), false);
-      assert.equal(await cache.get(kept), 'forever');
-    }));
+    it(
+      'expires entries after ttlMs, and a later set without ttl keeps the value',
+      withCache(async (cache) => {
+        const expiring = key();
+        const kept = key();
+        await cache.set(expiring, 'soon gone', { ttlMs: 150 });
+        await cache.set(kept, 'short', { ttlMs: 150 });
+        await cache.set(kept, 'forever');
+        assert.equal(await cache.get(expiring), 'soon gone');
+        await sleep(400);
+        assert.equal(await cache.get(expiring), undefined);
+        assert.equal(await cache.has(expiring), false);
+        assert.equal(await cache.get(kept), 'forever');
+      }),
+    );
 
-    it('gets and sets many, in order, with per-entry ttl', withCache(async (cache) => {
-      const [a, b, c, missing] = [key(), key(), key(), key()];
-      await cache.setMany([
-        { key: a, value: 'A' },
-        { key: b, value: { b: true } },
-        { key: c, value: 3, ttlMs: 150 },
-      ]);
-      assert.deepEqual(await cache.getMany([a, missing, b, c]), ['A', undefined, { b: true }, 3]);
-      assert.deepEqual(await cache.getMany([]), []);
-      await sleep(400);
-      assert.deepEqual(await cache.getMany([c, a]), [undefined, 'A']);
-    }));
+    it(
+      'gets and sets many, in order, with per-entry ttl',
+      withCache(async (cache) => {
+        const [a, b, c, missing] = [key(), key(), key(), key()];
+        await cache.setMany([
+          { key: a, value: 'A' },
+          { key: b, value: { b: true } },
+          { key: c, value: 3, ttlMs: 150 },
+        ]);
+        assert.deepEqual(await cache.getMany([a, missing, b, c]), ['A', undefined, { b: true }, 3]);
+        assert.deepEqual(await cache.getMany([]), []);
+        await sleep(400);
+        assert.deepEqual(await cache.getMany([c, a]), [undefined, 'A']);
+      }),
+    );
 
-    it('getOrSet calls the loader once for concurrent callers and caches its value', withCache(async (cache) => {
-      const k = key();
-      let calls = 0;
-      const loader = async (): Promise<{ n: number }> => {
-        calls++;
-        await sleep(30);
-        return { n: calls };
-      };
-      const results = await Promise.all(Array.from({ length: 50 }, () => cache.getOrSet(k, loader)));
-      assert.equal(calls, 1);
-      for (const result of results) assert.deepEqual(result, { n: 1 });
-      assert.deepEqual(await cache.getOrSet(k, loader), { n: 1 });
-      assert.equal(calls, 1);
-      assert.deepEqual(await cache.get(k), { n: 1 });
-    }));
+    it(
+      'getOrSet calls the loader once for concurrent callers and caches its value',
+      withCache(async (cache) => {
+        const k = key();
+        let calls = 0;
+        const loader = async (): Promise<{ n: number }> => {
+          calls++;
+          await sleep(30);
+          return { n: calls };
+        };
+        const results = await Promise.all(Array.from({ length: 50 }, () => cache.getOrSet(k, loader)));
+        assert.equal(calls, 1);
+        for (const result of results) assert.deepEqual(result, { n: 1 });
+        assert.deepEqual(await cache.getOrSet(k, loader), { n: 1 });
+        assert.equal(calls, 1);
+        assert.deepEqual(await cache.get(k), { n: 1 });
+      }),
+    );
 
-    it('getOrSet does not cache a loader failure', withCache(async (cache) => {
-      const k = key();
-      let calls = 0;
-      const failing = (): Promise<string> => {
-        calls++;
-        return Promise.reject(new Error('loader broke'));
-      };
-      await assert.rejects(cache.getOrSet(k, failing), /loader broke/);
-      assert.equal(await cache.has(k), false);
-      assert.equal(await cache.getOrSet(k, () => Promise.resolve('loaded')), 'loaded');
-      assert.equal(calls, 1);
-    }));
+    it(
+      'getOrSet does not cache a loader failure',
+      withCache(async (cache) => {
+        const k = key();
+        let calls = 0;
+        const failing = (): Promise<string> => {
+          calls++;
+          return Promise.reject(new Error('loader broke'));
+        };
+        await assert.rejects(cache.getOrSet(k, failing), /loader broke/);
+        assert.equal(await cache.has(k), false);
+        assert.equal(await cache.getOrSet(k, () => Promise.resolve('loaded')), 'loaded');
+        assert.equal(calls, 1);
+      }),
+    );
 
-    it('rejects bad input with validation before writing anything', withCache(async (cache) => {
-      const k = key();
-      const circular: Record<string, unknown> = {};
-      circular.self = circular;
-      await rejectsWith(cache.get(''), 'validation');
-      await rejectsWith(cache.get(42 as unknown as string), 'validation');
-      await rejectsWith(cache.set('x'.repeat(2000), 1), 'validation');
-      await rejectsWith(cache.set(k, undefined), 'validation');
-      await rejectsWith(cache.set(k, 10n), 'validation');
-      await rejectsWith(cache.set(k, circular), 'validation');
-      await rejectsWith(cache.set(k, 1, { ttlMs: -5 }), 'validation');
-      await rejectsWith(cache.set(k, 1, { ttlMs: 1.5 }), 'validation');
-      await rejectsWith(cache.setMany([{ key: k, value: 1 }, { key: '', value: 2 }]), 'validation');
-      await rejectsWith(cache.getOrSet(k, 'not a function' as unknown as () => Promise<number>), 'validation');
-      assert.equal(await cache.has(k), false);
-    }));
+    it(
+      'rejects bad input with validation before writing anything',
+      withCache(async (cache) => {
+        const k = key();
+        const circular: Record<string, unknown> = {};
+        circular.self = circular;
+        await rejectsWith(cache.get(''), 'validation');
+        await rejectsWith(cache.get(42 as unknown as string), 'validation');
+        await rejectsWith(cache.set('x'.repeat(2000), 1), 'validation');
+        await rejectsWith(cache.set(k, undefined), 'validation');
+        await rejectsWith(cache.set(k, 10n), 'validation');
+        await rejectsWith(cache.set(k, circular), 'validation');
+        await rejectsWith(cache.set(k, 1, { ttlMs: -5 }), 'validation');
+        await rejectsWith(cache.set(k, 1, { ttlMs: 1.5 }), 'validation');
+        await rejectsWith(
+          cache.setMany([
+            { key: k, value: 1 },
+            { key: '', value: 2 },
+          ]),
+          'validation',
+        );
+        await rejectsWith(
+          cache.getOrSet(k, 'not a function' as unknown as () => Promise<number>),
+          'validation',
+        );
+        assert.equal(await cache.has(k), false);
+      }),
+    );
 
     it('reports up and closes idempotently; operations after close fail as closed', async () => {
       const cache = await options.create();

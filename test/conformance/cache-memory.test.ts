@@ -7,4 +7,3 @@ cacheConformance({
   create: () => createMemoryCache({}, silentRuntime()),
   features: { shared: false },
 });
-

@@ -24,7 +24,11 @@ async function freePort(): Promise<number> {
 }
 
 function start(command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -47,7 +51,9 @@ async function waitFor(what: string, check: () => Promise<boolean>, withinMs: nu
   assert.fail(`${what}: not within ${withinMs} ms`);
 }
 
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+async function startService(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; base: string; output: () => string }> {
   const port = await freePort();
   const child = start(process.execPath, ['examples/service.ts'], { PORT: String(port), ...env });
   let output = '';
@@ -69,12 +75,21 @@ describe('example service (npm start)', () => {
   it('runs on memory adapters: probes, metrics, a cached endpoint, JSON logs, clean shutdown', async () => {
     const service = await startService({ CACHE_DRIVER: 'memory' });
     assert.equal(await status(`${service.base}/readyz`), 200);
-    const first = (await (await fetch(`${service.base}/greet/ada`)).json()) as { greeting: string; at: string };
-    const second = (await (await fetch(`${service.base}/greet/ada`)).json()) as { greeting: string; at: string };
+    const first = (await (await fetch(`${service.base}/greet/ada`)).json()) as {
+      greeting: string;
+      at: string;
+    };
+    const second = (await (await fetch(`${service.base}/greet/ada`)).json()) as {
+      greeting: string;
+      at: string;
+    };
     assert.equal(first.greeting, 'Hello, ada!');
     assert.equal(second.at, first.at, 'the second answer came from the cache');
     const metrics = await (await fetch(`${service.base}/metrics`)).text();
-    assert.match(metrics, /db_client_operation_duration_seconds_count\{db_system_name="memory",component="cache:memory",db_operation_name="get"\} 2/);
+    assert.match(
+      metrics,
+      /db_client_operation_duration_seconds_count\{db_system_name="memory",component="cache:memory",db_operation_name="get"\} 2/,
+    );
     assert.equal(await stop(service.child), 0);
     const lines = service.output().trim().split('\n');
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a pino JSON line: ${line}`);
@@ -82,7 +97,10 @@ describe('example service (npm start)', () => {
   });
 
   it('refuses to start on invalid configuration, naming the variable', async () => {
-    const child = start(process.execPath, ['examples/service.ts'], { CACHE_DRIVER: 'redis', REDIS_URL: 'http://u:topsecret@x' });
+    const child = start(process.execPath, ['examples/service.ts'], {
+      CACHE_DRIVER: 'redis',
+      REDIS_URL: 'http://u:topsecret@x',
+    });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
@@ -97,32 +115,65 @@ describe('example service (npm start)', () => {
       ? 'redis-server is not installed here: this test stops and restarts a Redis of its own'
       : false;
 
-  it('on Redis: readiness turns 503 when Redis stops and 200 when it returns, without a restart', { skip }, async () => {
-    if (which('redis-server') === undefined) await ensureService('redis');
-    const binary = which('redis-server')!;
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'berth-redis-'));
-    const redisArgs = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir];
-    const startRedis = async (): Promise<ChildProcess> => {
-      const child = start(binary, redisArgs);
-      await waitFor('redis answers', async () => (await respPing('127.0.0.1', port, 500).catch(() => '')) === '+PONG', 10_000);
-      return child;
-    };
-    let redis = await startRedis();
-    const service = await startService({ CACHE_DRIVER: 'redis', REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_TIMEOUT_MS: '300' });
-    await waitFor('ready on Redis', async () => (await status(`${service.base}/readyz`)) === 200, 10_000);
-    assert.equal(await status(`${service.base}/greet/grace`), 200);
+  it(
+    'on Redis: readiness turns 503 when Redis stops and 200 when it returns, without a restart',
+    { skip },
+    async () => {
+      if (which('redis-server') === undefined) await ensureService('redis');
+      const binary = which('redis-server')!;
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), 'berth-redis-'));
+      const redisArgs = [
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ];
+      const startRedis = async (): Promise<ChildProcess> => {
+        const child = start(binary, redisArgs);
+        await waitFor(
+          'redis answers',
+          async () => (await respPing('127.0.0.1', port, 500).catch(() => '')) === '+PONG',
+          10_000,
+        );
+        return child;
+      };
+      let redis = await startRedis();
+      const service = await startService({
+        CACHE_DRIVER: 'redis',
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        CACHE_TIMEOUT_MS: '300',
+      });
+      await waitFor('ready on Redis', async () => (await status(`${service.base}/readyz`)) === 200, 10_000);
+      assert.equal(await status(`${service.base}/greet/grace`), 200);
 
-    redis.kill('SIGKILL');
-    await once(redis, 'exit');
-    const downIn = await waitFor('readyz 503 after Redis stopped', async () => (await status(`${service.base}/readyz`)) === 503, 5_000);
-    assert.equal(await status(`${service.base}/livez`), 200, 'liveness does not depend on Redis');
+      redis.kill('SIGKILL');
+      await once(redis, 'exit');
+      const downIn = await waitFor(
+        'readyz 503 after Redis stopped',
+        async () => (await status(`${service.base}/readyz`)) === 503,
+        5_000,
+      );
+      assert.equal(await status(`${service.base}/livez`), 200, 'liveness does not depend on Redis');
 
-    redis = await startRedis();
-    const upIn = await waitFor('readyz 200 after Redis returned', async () => (await status(`${service.base}/readyz`)) === 200, 10_000);
-    assert.equal(await status(`${service.base}/greet/grace`), 200);
-    process.stderr.write(`readyz went 503 ${Math.round(downIn)} ms after Redis stopped, 200 ${Math.round(upIn)} ms after it returned\n`);
-    assert.equal(await stop(service.child), 0);
-    redis.kill('SIGTERM');
-  });
+      redis = await startRedis();
+      const upIn = await waitFor(
+        'readyz 200 after Redis returned',
+        async () => (await status(`${service.base}/readyz`)) === 200,
+        10_000,
+      );
+      assert.equal(await status(`${service.base}/greet/grace`), 200);
+      process.stderr.write(
+        `readyz went 503 ${Math.round(downIn)} ms after Redis stopped, 200 ${Math.round(upIn)} ms after it returned\n`,
+      );
+      assert.equal(await stop(service.child), 0);
+      redis.kill('SIGTERM');
+    },
+  );
 });

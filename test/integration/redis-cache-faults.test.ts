@@ -12,7 +12,10 @@ const redis = await findRedis();
 const timeoutMs = 200;
 
 /** Settles `count` concurrent gets; returns each one's reason and how long the slowest took. */
-async function failingGets(cache: RedisCache, count: number): Promise<{ reasons: Set<ErrorReason>; slowestMs: number }> {
+async function failingGets(
+  cache: RedisCache,
+  count: number,
+): Promise<{ reasons: Set<ErrorReason>; slowestMs: number }> {
   const started = performance.now();
   const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => cache.get(`fault:${i}`)));
   const slowestMs = performance.now() - started;
@@ -96,8 +99,14 @@ describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : fals
     await sleep(50);
     const down = await failingGets(cache, 1_000);
     for (const reason of down.reasons) assert.ok(['unavailable', 'circuit_open'].includes(reason), reason);
-    assert.ok(down.reasons.has('unavailable'), `the first failures name the cause: ${[...down.reasons].join()}`);
-    assert.ok(down.slowestMs < timeoutMs, `offline operations must not wait for a reconnect, took ${down.slowestMs} ms`);
+    assert.ok(
+      down.reasons.has('unavailable'),
+      `the first failures name the cause: ${[...down.reasons].join()}`,
+    );
+    assert.ok(
+      down.slowestMs < timeoutMs,
+      `offline operations must not wait for a reconnect, took ${down.slowestMs} ms`,
+    );
     assert.equal((await checker.readiness()).status, 'down');
 
     proxy.restore();

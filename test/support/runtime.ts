@@ -4,7 +4,11 @@ import { createLogger, createRuntime, type PolicyOverrides, type Runtime } from 
 
 /** A runtime whose logs are dropped and whose metrics live in a registry of their own. */
 export function silentRuntime(policies?: PolicyOverrides): Runtime {
-  return createRuntime({ logger: createLogger({ level: 'silent' }), registry: new Registry(), policies: policies ?? {} });
+  return createRuntime({
+    logger: createLogger({ level: 'silent' }),
+    registry: new Registry(),
+    policies: policies ?? {},
+  });
 }
 
 /** A runtime that keeps every log line, for asserting on what was logged. */

@@ -26,7 +26,12 @@ describe('loadConfig', () => {
   });
 
   it('builds Redis options from REDIS_URL and friends', () => {
-    const config = loadConfig({ CACHE_DRIVER: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: 'app:', CACHE_TIMEOUT_MS: '250' });
+    const config = loadConfig({
+      CACHE_DRIVER: 'redis',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: 'app:',
+      CACHE_TIMEOUT_MS: '250',
+    });
     assert.equal(config.cache.driver, 'redis');
     assert.ok(config.cache.driver === 'redis');
     assert.equal(config.cache.url, 'redis://127.0.0.1:6379');
@@ -35,17 +40,33 @@ describe('loadConfig', () => {
   });
 
   it('lists every problem at once, named by variable', () => {
-    const error = configError(() => loadConfig({ CACHE_DRIVER: 'memory', CACHE_MAX_ENTRIES: 'lots', CACHE_TIMEOUT_MS: '-3' }));
+    const error = configError(() =>
+      loadConfig({ CACHE_DRIVER: 'memory', CACHE_MAX_ENTRIES: 'lots', CACHE_TIMEOUT_MS: '-3' }),
+    );
     const paths = error.issues.map((issue) => issue.path).sort();
     assert.deepEqual(paths, ['CACHE_MAX_ENTRIES', 'CACHE_TIMEOUT_MS']);
-    assert.deepEqual(configError(() => loadConfig({ CACHE_DRIVER: 'memcached' })).issues.map((i) => i.path), ['CACHE_DRIVER']);
-    assert.deepEqual(configError(() => loadConfig({ CACHE_DRIVER: 'redis' })).issues.map((i) => i.path), ['REDIS_URL']);
+    assert.deepEqual(
+      configError(() => loadConfig({ CACHE_DRIVER: 'memcached' })).issues.map((i) => i.path),
+      ['CACHE_DRIVER'],
+    );
+    assert.deepEqual(
+      configError(() => loadConfig({ CACHE_DRIVER: 'redis' })).issues.map((i) => i.path),
+      ['REDIS_URL'],
+    );
   });
 
   it('never echoes a password from a bad REDIS_URL', () => {
-    const error = configError(() => loadConfig({ CACHE_DRIVER: 'redis', REDIS_URL: `http://user:${password}@host` }));
-    assert.deepEqual(error.issues.map((i) => i.path), ['REDIS_URL']);
-    assert.equal(JSON.stringify({ message: error.message, issues: error.issues, stack: error.stack }).includes(password), false);
+    const error = configError(() =>
+      loadConfig({ CACHE_DRIVER: 'redis', REDIS_URL: `http://user:${password}@host` }),
+    );
+    assert.deepEqual(
+      error.issues.map((i) => i.path),
+      ['REDIS_URL'],
+    );
+    assert.equal(
+      JSON.stringify({ message: error.message, issues: error.issues, stack: error.stack }).includes(password),
+      false,
+    );
   });
 });
 
@@ -64,12 +85,22 @@ describe('adapter options', () => {
       ),
     );
     const paths = error.issues.map((issue) => issue.path).sort();
-    assert.deepEqual(paths, ['', 'connectTimeoutMs', 'keyPrefix', 'policies.retry.maxAttempts', 'policies.timeoutMs', 'url']);
+    assert.deepEqual(paths, [
+      '',
+      'connectTimeoutMs',
+      'keyPrefix',
+      'policies.retry.maxAttempts',
+      'policies.timeoutMs',
+      'url',
+    ]);
     assert.equal(JSON.stringify({ message: error.message, issues: error.issues }).includes(password), false);
   });
 
   it('createMemoryCache rejects a bad size bound', () => {
     const error = configError(() => createMemoryCache({ maxEntries: 0 }, silentRuntime()));
-    assert.deepEqual(error.issues.map((issue) => issue.path), ['maxEntries']);
+    assert.deepEqual(
+      error.issues.map((issue) => issue.path),
+      ['maxEntries'],
+    );
   });
 });

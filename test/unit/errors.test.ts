@@ -6,7 +6,16 @@ import { ConfigError, InfraError, Redacted, isInfraError, redactCredentials } fr
 describe('InfraError', () => {
   it('is retryable by default only for transient reasons', () => {
     const retryable = ['unavailable', 'timeout', 'rate_limited'] as const;
-    const permanent = ['config', 'validation', 'not_found', 'conflict', 'circuit_open', 'unauthorized', 'closed', 'internal'] as const;
+    const permanent = [
+      'config',
+      'validation',
+      'not_found',
+      'conflict',
+      'circuit_open',
+      'unauthorized',
+      'closed',
+      'internal',
+    ] as const;
     for (const reason of retryable) assert.equal(new InfraError(reason, 'x').retryable, true, reason);
     for (const reason of permanent) assert.equal(new InfraError(reason, 'x').retryable, false, reason);
     assert.equal(new InfraError('unavailable', 'x', { retryable: false }).retryable, false);
@@ -22,11 +31,17 @@ describe('InfraError', () => {
       retryAfterMs: 250,
     });
     assert.equal(error.cause, cause);
-    assert.deepEqual([error.port, error.adapter, error.operation, error.retryAfterMs], ['cache', 'redis', 'get', 250]);
+    assert.deepEqual(
+      [error.port, error.adapter, error.operation, error.retryAfterMs],
+      ['cache', 'redis', 'get', 250],
+    );
   });
 
   it('is recognised across copies of the package by its marker, not by instanceof', () => {
-    const fromAnotherCopy = Object.assign(new Error('x'), { [Symbol.for('berth.InfraError')]: true, reason: 'timeout' });
+    const fromAnotherCopy = Object.assign(new Error('x'), {
+      [Symbol.for('berth.InfraError')]: true,
+      reason: 'timeout',
+    });
     assert.equal(isInfraError(fromAnotherCopy), true);
     assert.equal(isInfraError(new Error('plain')), false);
     assert.equal(isInfraError(null), false);
@@ -49,6 +64,7 @@ describe('Redacted and redactCredentials', () => {
   it('prints <redacted> everywhere but reveal()', () => {
     const secret = new Redacted('hunter2');
     assert.equal(String(secret), '<redacted>');
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- interpolation is the case under test
     assert.equal(`${secret}`, '<redacted>');
     assert.equal(JSON.stringify({ secret }), '{"secret":"<redacted>"}');
     assert.equal(inspect({ secret }).includes('hunter2'), false);
@@ -61,6 +77,9 @@ describe('Redacted and redactCredentials', () => {
       'connect to redis://app:<redacted>@10.0.0.1:6379/0 failed',
     );
     assert.equal(redactCredentials('rediss://:onlypass@host'), 'rediss://:<redacted>@host');
-    assert.equal(redactCredentials('redis://host:6379 has no credentials'), 'redis://host:6379 has no credentials');
+    assert.equal(
+      redactCredentials('redis://host:6379 has no credentials'),
+      'redis://host:6379 has no credentials',
+    );
   });
 });

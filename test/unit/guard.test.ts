@@ -17,7 +17,9 @@ function createGuard(policies: GuardSpec<Op>['policies'] = {}) {
       system: 'fake',
       operations: { read: { idempotent: true }, append: { idempotent: false } },
       classifyError: (error) =>
-        error instanceof Error && error.message === 'down' ? { reason: 'unavailable' } : { reason: 'internal' },
+        error instanceof Error && error.message === 'down'
+          ? { reason: 'unavailable' }
+          : { reason: 'internal' },
       policies: { retry: { initialDelayMs: 1, maxDelayMs: 5 }, ...policies },
     },
     runtime,
@@ -36,7 +38,9 @@ async function reasonOf(promise: Promise<unknown>): Promise<ErrorReason> {
 }
 
 const hang = (ctx: OperationContext): Promise<never> =>
-  new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('driver saw abort'))));
+  new Promise((_, reject) =>
+    ctx.signal.addEventListener('abort', () => reject(new Error('driver saw abort'))),
+  );
 
 describe('guard', () => {
   it('cuts an operation at its deadline, aborts its signal and reports timeout', async () => {
@@ -67,7 +71,9 @@ describe('guard', () => {
   it('retries an idempotent operation on a retryable error, then succeeds', async () => {
     const { guard, runtime } = createGuard({ retry: { maxAttempts: 3 } });
     let calls = 0;
-    const value = await guard.run('read', undefined, () => (++calls < 3 ? Promise.reject(new Error('down')) : Promise.resolve('ok')));
+    const value = await guard.run('read', undefined, () =>
+      ++calls < 3 ? Promise.reject(new Error('down')) : Promise.resolve('ok'),
+    );
     assert.equal(value, 'ok');
     assert.equal(calls, 3);
     const metrics = await runtime.registry.metrics();
@@ -77,10 +83,16 @@ describe('guard', () => {
   it('does not retry a non-idempotent operation or a non-retryable error', async () => {
     const { guard } = createGuard({ retry: { maxAttempts: 5 } });
     let appends = 0;
-    assert.equal(await reasonOf(guard.run('append', undefined, () => (appends++, Promise.reject(new Error('down'))))), 'unavailable');
+    assert.equal(
+      await reasonOf(guard.run('append', undefined, () => (appends++, Promise.reject(new Error('down'))))),
+      'unavailable',
+    );
     assert.equal(appends, 1);
     let reads = 0;
-    assert.equal(await reasonOf(guard.run('read', undefined, () => (reads++, Promise.reject(new Error('bug'))))), 'internal');
+    assert.equal(
+      await reasonOf(guard.run('read', undefined, () => (reads++, Promise.reject(new Error('bug'))))),
+      'internal',
+    );
     assert.equal(reads, 1);
   });
 
@@ -104,7 +116,8 @@ describe('guard', () => {
     });
     let calls = 0;
     const failing = (): Promise<never> => (calls++, Promise.reject(new Error('down')));
-    for (let i = 0; i < 3; i++) assert.equal(await reasonOf(guard.run('read', undefined, failing)), 'unavailable');
+    for (let i = 0; i < 3; i++)
+      assert.equal(await reasonOf(guard.run('read', undefined, failing)), 'unavailable');
     assert.equal(guard.circuit, 'open');
     assert.equal(await reasonOf(guard.run('read', undefined, failing)), 'circuit_open');
     assert.equal(calls, 3, 'an open circuit must not call the adapter');
@@ -120,8 +133,12 @@ describe('guard', () => {
   it('does not count answers such as not_found or validation as breaker failures', async () => {
     const { guard } = createGuard({ retry: { maxAttempts: 1 }, breaker: { consecutiveFailures: 2 } });
     for (let i = 0; i < 5; i++) {
-      await reasonOf(guard.run('read', undefined, () => Promise.reject(new InfraError('not_found', 'no such key'))));
-      await reasonOf(guard.run('read', undefined, () => Promise.reject(new InfraError('validation', 'bad key'))));
+      await reasonOf(
+        guard.run('read', undefined, () => Promise.reject(new InfraError('not_found', 'no such key'))),
+      );
+      await reasonOf(
+        guard.run('read', undefined, () => Promise.reject(new InfraError('validation', 'bad key'))),
+      );
     }
     assert.equal(guard.circuit, 'closed');
   });
@@ -131,7 +148,10 @@ describe('guard', () => {
     await guard.run('read', undefined, () => Promise.resolve(1));
     await reasonOf(guard.run('append', undefined, () => Promise.reject(new Error('down'))));
     const metrics = await runtime.registry.metrics();
-    assert.match(metrics, /db_client_operation_duration_seconds_count\{db_system_name="fake",component="test:fake",db_operation_name="read"\} 1/);
+    assert.match(
+      metrics,
+      /db_client_operation_duration_seconds_count\{db_system_name="fake",component="test:fake",db_operation_name="read"\} 1/,
+    );
     assert.match(
       metrics,
       /db_client_operation_duration_seconds_count\{db_system_name="fake",component="test:fake",db_operation_name="append",error_type="unavailable"\} 1/,
@@ -152,7 +172,11 @@ describe('guard', () => {
   it('rejects with closed after close, and close is idempotent', async () => {
     const { guard } = createGuard();
     let closes = 0;
-    await Promise.all([guard.close(async () => void closes++), guard.close(async () => void closes++)]);
+    const closeAdapter = (): Promise<void> => {
+      closes++;
+      return Promise.resolve();
+    };
+    await Promise.all([guard.close(closeAdapter), guard.close(closeAdapter)]);
     assert.equal(closes, 1);
     assert.equal(await reasonOf(guard.run('read', undefined, () => Promise.resolve(1))), 'closed');
   });

@@ -12,19 +12,45 @@ import {
 } from 'redis';
 import { classifyRedisError } from '../../src/adapters/redis/index.ts';
 
-const networkError = (code: string): Error => Object.assign(new Error(`connect ${code} 127.0.0.1:6379`), { code });
+const networkError = (code: string): Error =>
+  Object.assign(new Error(`connect ${code} 127.0.0.1:6379`), { code });
 
 describe('classifyRedisError', () => {
   const table: [string, unknown, string, boolean][] = [
-    ['wrong password', new SimpleError('WRONGPASS invalid username-password pair or user is disabled.'), 'unauthorized', false],
+    [
+      'wrong password',
+      new SimpleError('WRONGPASS invalid username-password pair or user is disabled.'),
+      'unauthorized',
+      false,
+    ],
     ['no auth', new SimpleError('NOAUTH Authentication required.'), 'unauthorized', false],
-    ['no permission', new SimpleError("NOPERM User x has no permissions to run the 'get' command"), 'unauthorized', false],
-    ['wrong type', new SimpleError('WRONGTYPE Operation against a key holding the wrong kind of value'), 'conflict', false],
+    [
+      'no permission',
+      new SimpleError("NOPERM User x has no permissions to run the 'get' command"),
+      'unauthorized',
+      false,
+    ],
+    [
+      'wrong type',
+      new SimpleError('WRONGTYPE Operation against a key holding the wrong kind of value'),
+      'conflict',
+      false,
+    ],
     ['loading', new SimpleError('LOADING Redis is loading the dataset in memory'), 'unavailable', true],
     ['busy script', new SimpleError('BUSY Redis is busy running a script.'), 'unavailable', true],
-    ['read-only replica', new SimpleError("READONLY You can't write against a read only replica."), 'unavailable', true],
+    [
+      'read-only replica',
+      new SimpleError("READONLY You can't write against a read only replica."),
+      'unavailable',
+      true,
+    ],
     ['cluster redirect', new ErrorReply('MOVED 3999 127.0.0.1:6381'), 'unavailable', true],
-    ['out of memory', new SimpleError("OOM command not allowed when used memory > 'maxmemory'."), 'unavailable', false],
+    [
+      'out of memory',
+      new SimpleError("OOM command not allowed when used memory > 'maxmemory'."),
+      'unavailable',
+      false,
+    ],
     ['unknown reply', new SimpleError('ERR unknown command'), 'internal', false],
     ['offline', new ClientOfflineError(), 'unavailable', true],
     ['socket closed', new SocketClosedUnexpectedlyError(), 'unavailable', true],

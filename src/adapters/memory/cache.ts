@@ -73,7 +73,10 @@ class MemoryCacheAdapter implements CacheAdapter {
   }
 
   probe(): Promise<HealthResult> {
-    return Promise.resolve({ status: 'up', details: { entries: this.#entries.size, maxEntries: this.#maxEntries } });
+    return Promise.resolve({
+      status: 'up',
+      details: { entries: this.#entries.size, maxEntries: this.#maxEntries },
+    });
   }
 
   classifyError(): ErrorClassification {
@@ -86,7 +89,10 @@ class MemoryCacheAdapter implements CacheAdapter {
   }
 }
 
-export function createMemoryCache(options: MemoryCacheOptions = {}, runtime: Runtime = defaultRuntime()): Cache {
+export function createMemoryCache(
+  options: MemoryCacheOptions = {},
+  runtime: Runtime = defaultRuntime(),
+): Cache {
   const parsed = parseOptions(memoryCacheOptionsSchema, options, 'memory cache options');
   return guardCache(
     new MemoryCacheAdapter(parsed.maxEntries),

@@ -10,7 +10,8 @@ import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyRedisError } from './errors.ts';
 
 // Backoff between reconnects, capped so the cache comes back within a second of Redis.
-const reconnectDelayMs = (retries: number): number => Math.min(50 * 2 ** retries, 1_000) + Math.random() * 100;
+const reconnectDelayMs = (retries: number): number =>
+  Math.min(50 * 2 ** retries, 1_000) + Math.random() * 100;
 
 function createRedisClient(url: string, password: string | undefined, connectTimeoutMs: number) {
   const target = new URL(url);
@@ -30,7 +31,7 @@ class RedisCacheAdapter implements CacheAdapter {
   readonly client: RedisClient;
   readonly #prefix: string;
   #connecting: Promise<void> | undefined;
-  #lastError: unknown = undefined;
+  #lastError: Error | undefined = undefined;
   #authFailure = rejectable();
 
   constructor(client: RedisClient, prefix: string, logger: Logger, server: string) {
@@ -43,7 +44,7 @@ class RedisCacheAdapter implements CacheAdapter {
       this.#lastError = undefined;
       logger.info({ server }, 'connected to Redis');
     });
-    client.on('error', (error: unknown) => {
+    client.on('error', (error: Error) => {
       this.#lastError = error;
       if (classifyRedisError(error).reason === 'unauthorized') {
         this.#authFailure.reject(error);
@@ -86,14 +87,17 @@ class RedisCacheAdapter implements CacheAdapter {
 
   set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
     const options = ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: ttlMs } as const };
-    return this.#whenConnected(() => this.client.set(this.#prefix + key, value, options)).then(() => undefined);
+    return this.#whenConnected(() => this.client.set(this.#prefix + key, value, options)).then(
+      () => undefined,
+    );
   }
 
   setMany(entries: readonly SerializedCacheEntry[]): Promise<void> {
     return this.#whenConnected(() => {
       const multi = this.client.multi();
       for (const entry of entries) {
-        const options = entry.ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: entry.ttlMs } as const };
+        const options =
+          entry.ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: entry.ttlMs } as const };
         multi.set(this.#prefix + entry.key, entry.value, options);
       }
       return multi.exec();
@@ -150,10 +154,14 @@ export interface RedisCache extends Cache {
   client(): RedisClient;
 }
 
-export function createRedisCache(options: RedisCacheOptions, runtime: Runtime = defaultRuntime()): RedisCache {
+export function createRedisCache(
+  options: RedisCacheOptions,
+  runtime: Runtime = defaultRuntime(),
+): RedisCache {
   const parsed = parseOptions(redisCacheOptionsSchema, options, 'redis cache options');
   const id = parsed.id ?? 'cache:redis';
-  const password = parsed.password instanceof Redacted ? (parsed.password as Redacted<string>).reveal() : parsed.password;
+  const password =
+    parsed.password instanceof Redacted ? (parsed.password as Redacted<string>).reveal() : parsed.password;
   const client = createRedisClient(parsed.url, password, parsed.connectTimeoutMs);
   const logger = runtime.logger.child({ component: id });
   const adapter = new RedisCacheAdapter(client, parsed.keyPrefix, logger, redactCredentials(parsed.url));

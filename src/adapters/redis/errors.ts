@@ -31,7 +31,16 @@ const replyCodes: Record<string, { reason: ErrorReason; retryable?: boolean }> =
   EXECABORT: { reason: 'internal' },
 };
 
-const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** Maps a node-redis error to berth's reasons. */
 export function classifyRedisError(error: unknown): ErrorClassification {
@@ -41,7 +50,8 @@ export function classifyRedisError(error: unknown): ErrorClassification {
     return known ?? { reason: 'internal' };
   }
   if (error instanceof ClientClosedError) return { reason: 'closed', retryable: false };
-  if (error instanceof ClientOfflineError) return { reason: 'unavailable', message: 'not connected to Redis' };
+  if (error instanceof ClientOfflineError)
+    return { reason: 'unavailable', message: 'not connected to Redis' };
   if (
     error instanceof SocketClosedUnexpectedlyError ||
     error instanceof ConnectionTimeoutError ||
