@@ -63,8 +63,10 @@ export interface CacheAdapter {
   /** Resolves null or undefined when the key is absent. */
   get(key: string, ctx: OperationContext): Promise<string | null | undefined>;
   getMany(keys: readonly string[], ctx: OperationContext): Promise<(string | null | undefined)[]>;
-  set(key: string, value: string, ttlMs: number | undefined, ctx: OperationContext): Promise<void>;
-  setMany(entries: readonly SerializedCacheEntry[], ctx: OperationContext): Promise<void>;
+  /** The resolved value is ignored. */
+  set(key: string, value: string, ttlMs: number | undefined, ctx: OperationContext): Promise<unknown>;
+  /** The resolved value is ignored. */
+  setMany(entries: readonly SerializedCacheEntry[], ctx: OperationContext): Promise<unknown>;
   delete(key: string, ctx: OperationContext): Promise<boolean>;
   has(key: string, ctx: OperationContext): Promise<boolean>;
   /** A dedicated, bounded check of the backend. */

@@ -146,13 +146,10 @@ export class Guard<Op extends string> {
     fn: (ctx: OperationContext) => Promise<R>,
     map?: (value: R) => T,
   ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#attempt(operation, options, fn, map, resolve, (error: unknown) => {
-        if (this.policies.retry.maxAttempts > 1 && this.#spec.operations[operation].idempotent) {
-          this.#retry(operation, options, fn, map, error).then(resolve, reject);
-        } else reject(error);
-      });
-    });
+    const retries = this.policies.retry.maxAttempts > 1 && this.#spec.operations[operation].idempotent;
+    return new Promise<T>((resolve, reject) =>
+      this.#attempt(operation, options, fn, map, resolve, reject, retries),
+    );
   }
 
   /** An InfraError about this component, for adapters and port code to throw. */
@@ -210,6 +207,7 @@ export class Guard<Op extends string> {
     map: ((value: R) => T) | undefined,
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
+    retries: boolean,
   ): void {
     if (this.#closed) return reject(this.error('closed', operation, 'component is closed'));
     const callerSignal = options?.signal;
@@ -227,7 +225,8 @@ export class Guard<Op extends string> {
       const error = this.error('timeout', operation, `timed out after ${timeoutMs} ms`);
       this.#settleFailure(operation, started, error);
       pending.abort(error);
-      reject(error);
+      if (retries) this.#retry(operation, options, fn, map, error).then(resolve, reject);
+      else reject(error);
     });
     const onCallerAbort =
       callerSignal &&
@@ -262,7 +261,8 @@ export class Guard<Op extends string> {
         if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
         const error = this.#toInfraError(operation, cause);
         this.#settleFailure(operation, started, error);
-        reject(error);
+        if (retries && error.retryable) this.#retry(operation, options, fn, map, error).then(resolve, reject);
+        else reject(error);
       },
     );
   }
@@ -284,7 +284,7 @@ export class Guard<Op extends string> {
       await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
       try {
         return await new Promise<T>((resolve, reject) =>
-          this.#attempt(operation, options, fn, map, resolve, reject),
+          this.#attempt(operation, options, fn, map, resolve, reject, false),
         );
       } catch (next) {
         // A retry refused by the open circuit says less than the failure that opened it.

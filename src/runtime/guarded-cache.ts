@@ -17,6 +17,7 @@ export interface GuardedCacheOptions {
 }
 
 const maxKeyLength = 1024;
+const ignoreResult = (): undefined => undefined;
 // getOrSet still serves the loader's value when the cache itself cannot answer.
 const cacheDownReasons: ReadonlySet<ErrorReason> = new Set(['unavailable', 'timeout', 'circuit_open']);
 
@@ -99,7 +100,7 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
         checkKey('set', key);
         const ttlMs = checkTtl('set', opts?.ttlMs);
         const text = encode('set', value);
-        return guard.run('set', opts, (ctx) => adapter.set(key, text, ttlMs, ctx));
+        return guard.run('set', opts, (ctx) => adapter.set(key, text, ttlMs, ctx), ignoreResult);
       });
     },
     delete(key: string, opts?: OperationOptions): Promise<boolean> {
@@ -136,7 +137,7 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
           ttlMs: checkTtl('setMany', entry.ttlMs),
         }));
         if (serialized.length === 0) return Promise.resolve();
-        return guard.run('setMany', opts, (ctx) => adapter.setMany(serialized, ctx));
+        return guard.run('setMany', opts, (ctx) => adapter.setMany(serialized, ctx), ignoreResult);
       });
     },
     getOrSet<T>(

@@ -21,6 +21,8 @@ function createRedisClient(url: string, password: string | undefined, connectTim
     url: target.toString(),
     ...(password === undefined ? {} : { password }),
     disableOfflineQueue: true,
+    // guard() owns deadlines; node-redis's own per-command timer would cost a timer per call.
+    commandOptions: { timeout: 0 },
     socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
   });
 }
@@ -63,11 +65,6 @@ class RedisCacheAdapter implements CacheAdapter {
     );
   }
 
-  // Commands go straight to the client once connected; only the first connection is awaited.
-  #whenConnected<T>(command: () => Promise<T>): Promise<T> {
-    return this.#connecting === undefined ? command() : this.#firstConnection().then(command);
-  }
-
   // Waiting for a connection that a wrong password keeps failing would only end in a timeout.
   #firstConnection(): Promise<void> {
     if (this.#connecting === undefined) return Promise.resolve();
@@ -77,39 +74,45 @@ class RedisCacheAdapter implements CacheAdapter {
     return Promise.race([this.#connecting, this.#authFailure.promise]);
   }
 
+  // Once connected, commands go straight to the client: no closure or promise in between.
   get(key: string): Promise<string | null> {
-    return this.#whenConnected(() => this.client.get(this.#prefix + key));
+    if (this.#connecting === undefined) return this.client.get(this.#prefix + key);
+    return this.#firstConnection().then(() => this.client.get(this.#prefix + key));
   }
 
   getMany(keys: readonly string[]): Promise<(string | null)[]> {
-    return this.#whenConnected(() => this.client.mGet(keys.map((key) => this.#prefix + key)));
+    const prefixed = keys.map((key) => this.#prefix + key);
+    if (this.#connecting === undefined) return this.client.mGet(prefixed);
+    return this.#firstConnection().then(() => this.client.mGet(prefixed));
   }
 
-  set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+  set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
     const options = ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: ttlMs } as const };
-    return this.#whenConnected(() => this.client.set(this.#prefix + key, value, options)).then(
-      () => undefined,
-    );
+    if (this.#connecting === undefined) return this.client.set(this.#prefix + key, value, options);
+    return this.#firstConnection().then(() => this.client.set(this.#prefix + key, value, options));
   }
 
-  setMany(entries: readonly SerializedCacheEntry[]): Promise<void> {
-    return this.#whenConnected(() => {
+  setMany(entries: readonly SerializedCacheEntry[]): Promise<unknown> {
+    const exec = (): Promise<unknown> => {
       const multi = this.client.multi();
       for (const entry of entries) {
-        const options =
-          entry.ttlMs === undefined ? undefined : { expiration: { type: 'PX', value: entry.ttlMs } as const };
-        multi.set(this.#prefix + entry.key, entry.value, options);
+        const expiration =
+          entry.ttlMs === undefined ? undefined : ({ type: 'PX', value: entry.ttlMs } as const);
+        multi.set(this.#prefix + entry.key, entry.value, expiration && { expiration });
       }
       return multi.exec();
-    }).then(() => undefined);
+    };
+    return this.#connecting === undefined ? exec() : this.#firstConnection().then(exec);
   }
 
-  delete(key: string): Promise<boolean> {
-    return this.#whenConnected(() => this.client.del(this.#prefix + key)).then((count) => count > 0);
+  async delete(key: string): Promise<boolean> {
+    await this.#firstConnection();
+    return (await this.client.del(this.#prefix + key)) > 0;
   }
 
-  has(key: string): Promise<boolean> {
-    return this.#whenConnected(() => this.client.exists(this.#prefix + key)).then((count) => count > 0);
+  async has(key: string): Promise<boolean> {
+    await this.#firstConnection();
+    return (await this.client.exists(this.#prefix + key)) > 0;
   }
 
   // PING on a client whose offline queue is disabled: it answers now or fails now.
