@@ -2,3 +2,5 @@ export * from './component.ts';
 export * from './errors.ts';
 export * from './cache.ts';
 export * from './redacted.ts';
+export * from './broker.ts';
+export type { StandardSchemaV1 } from './standard-schema.ts';

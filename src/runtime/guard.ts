@@ -24,6 +24,12 @@ const semconv = {
     system: 'db_system_name',
     operation: 'db_operation_name',
   },
+  messaging: {
+    duration: 'messaging_client_operation_duration_seconds',
+    help: 'Duration of messaging client operations.',
+    system: 'messaging_system',
+    operation: 'messaging_operation_name',
+  },
 } as const;
 
 // OpenTelemetry's advised buckets for operation durations, in seconds.

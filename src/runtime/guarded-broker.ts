@@ -1,0 +1,507 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Counter } from 'prom-client';
+import type { HealthResult } from '../ports/component.ts';
+import {
+  brokerOperations,
+  type Broker,
+  type BrokerAdapter,
+  type BrokerRecord,
+  type DeliveredRecord,
+  type MessageHandler,
+  type OutgoingMessage,
+  type PayloadEncoding,
+  type PublishOptions,
+  type ReceivedMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from '../ports/broker.ts';
+import { redactCredentials } from '../ports/redacted.ts';
+import type { StandardSchemaV1 } from '../ports/standard-schema.ts';
+import { Guard } from './guard.ts';
+import type { PolicyOverrides, Runtime } from './runtime.ts';
+
+export interface GuardedBrokerOptions {
+  id?: string | undefined;
+  policies?: PolicyOverrides | undefined;
+  /** How long `close()` lets in-flight handlers run before aborting them. Default 10 s. */
+  closeTimeoutMs?: number | undefined;
+  /** Consumer restarts allowed per `restartWindowMs` before a subscription is declared failed. Default 5 per minute. */
+  maxRestarts?: number | undefined;
+  restartWindowMs?: number | undefined;
+  /** A batch in progress longer than this marks the subscription as stalled (health down). Default 5 min. */
+  stallAfterMs?: number | undefined;
+}
+
+/** Headers berth sets; the `x-berth-` prefix is reserved. */
+export const brokerHeaders = {
+  id: 'x-berth-id',
+  error: 'x-berth-error',
+  attempts: 'x-berth-attempts',
+  originalTopic: 'x-berth-original-topic',
+  deadLetteredAt: 'x-berth-dead-lettered-at',
+} as const;
+
+const groupPattern = /^[A-Za-z0-9._-]{1,200}$/;
+const maxErrorHeaderLength = 1_000;
+
+type SubscriptionState =
+  | { kind: 'starting' }
+  | { kind: 'running' }
+  | { kind: 'restarting'; since: number; lastError: string }
+  | { kind: 'failed'; error: string }
+  | { kind: 'closed' };
+
+interface ConsumerSettings<T> {
+  topic: string;
+  group: string;
+  concurrency: number;
+  schema: StandardSchemaV1<unknown, T> | undefined;
+  maxAttempts: number;
+  deadLetterTopic: string;
+  fromBeginning: boolean;
+  encoding: PayloadEncoding;
+  handlerTimeoutMs: number;
+  retryDelayMs: { initial: number; max: number };
+}
+
+/**
+ * Builds the `Broker` port around a backend once for every adapter: validation and encoding
+ * before any I/O, in-process retries with backoff, dead-lettering, per-key ordering across
+ * concurrent handlers, graceful close, and supervised consumers that show in `health()`.
+ */
+export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOptions, runtime: Runtime): Broker {
+  const guard = new Guard(
+    {
+      id: options.id ?? `broker:${adapter.system}`,
+      port: 'broker',
+      system: adapter.system,
+      operations: brokerOperations,
+      classifyError: (error) => adapter.classifyError(error),
+      semconv: 'messaging',
+      policies: options.policies,
+    },
+    runtime,
+  );
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+  const maxRestarts = options.maxRestarts ?? 5;
+  const restartWindowMs = options.restartWindowMs ?? 60_000;
+  const stallAfterMs = options.stallAfterMs ?? 300_000;
+  const consumed =
+    (runtime.registry.getSingleMetric('messaging_client_consumed_messages_total') as Counter | undefined) ??
+    new Counter({
+      name: 'messaging_client_consumed_messages_total',
+      help: 'Messages handled by subscriptions, by outcome (acked, dead_lettered).',
+      labelNames: ['component', 'messaging_destination_name', 'messaging_consumer_group_name', 'outcome'],
+      registers: [runtime.registry],
+    });
+  const subscriptions = new Set<{
+    health(): { status: HealthResult['status']; details: Record<string, unknown> };
+    close(): Promise<void>;
+  }>();
+
+  const checkTopic = (operation: string, topic: unknown): string => {
+    const problem =
+      typeof topic !== 'string' || topic.length === 0
+        ? 'must be a non-empty string'
+        : adapter.checkTopic(topic);
+    if (problem !== undefined) throw guard.error('validation', operation, `topic ${problem}`);
+    return topic as string;
+  };
+
+  async function encode<T>(
+    operation: string,
+    message: OutgoingMessage<T>,
+    schema: StandardSchemaV1<unknown, T> | undefined,
+    encoding: PayloadEncoding,
+  ): Promise<BrokerRecord> {
+    if (typeof message !== 'object' || message === null)
+      throw guard.error('validation', operation, 'a message must be an object');
+    if (message.key !== undefined && typeof message.key !== 'string')
+      throw guard.error('validation', operation, 'key must be a string');
+    if (message.id !== undefined && (typeof message.id !== 'string' || message.id.length === 0)) {
+      throw guard.error('validation', operation, 'id must be a non-empty string');
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(message.headers ?? {})) {
+      if (typeof value !== 'string')
+        throw guard.error('validation', operation, `header ${name} must be a string`);
+      headers[name] = value;
+    }
+    headers[brokerHeaders.id] = message.id ?? randomUUID();
+    let value: unknown = message.value;
+    if (schema !== undefined) value = await validate(operation, schema, value);
+    let bytes: Uint8Array;
+    if (encoding === 'bytes') {
+      if (!(value instanceof Uint8Array))
+        throw guard.error('validation', operation, 'value must be a Uint8Array with encoding "bytes"');
+      bytes = value;
+    } else {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (cause) {
+        throw guard.error('validation', operation, 'value is not serializable as JSON', { cause });
+      }
+      if (text === undefined) throw guard.error('validation', operation, 'value is not serializable as JSON');
+      bytes = Buffer.from(text);
+    }
+    const size =
+      bytes.byteLength + Buffer.byteLength(message.key ?? '') + Buffer.byteLength(JSON.stringify(headers));
+    if (size > adapter.maxRecordBytes) {
+      throw guard.error(
+        'validation',
+        operation,
+        `message of ${size} bytes exceeds the limit of ${adapter.maxRecordBytes}`,
+      );
+    }
+    return { key: message.key, value: bytes, headers };
+  }
+
+  async function validate<T>(
+    operation: string,
+    schema: StandardSchemaV1<unknown, T>,
+    value: unknown,
+  ): Promise<T> {
+    const result = await schema['~standard'].validate(value);
+    if (result.issues === undefined) return result.value;
+    const detail = result.issues
+      .slice(0, 5)
+      .map(
+        (issue) =>
+          `${(issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(value)'}: ${issue.message}`,
+      )
+      .join('; ');
+    throw guard.error('validation', operation, `message does not match its schema: ${detail}`);
+  }
+
+  function publishRecords(
+    topic: string,
+    records: readonly BrokerRecord[],
+    options?: PublishOptions,
+  ): Promise<void> {
+    return guard.run('publish', options, (ctx) => adapter.publish(topic, records, ctx));
+  }
+
+  class ManagedSubscription<T> implements Subscription {
+    readonly topic: string;
+    readonly group: string;
+    readonly ready: Promise<void>;
+    state: SubscriptionState = { kind: 'starting' };
+    batchStartedAt: number | undefined = undefined;
+    readonly #settings: ConsumerSettings<T>;
+    readonly #handler: MessageHandler<T>;
+    readonly #hardStop = new AbortController();
+    readonly #restarts: number[] = [];
+    #loop: ReturnType<BrokerAdapter['consumer']>;
+    #closing: Promise<void> | undefined = undefined;
+    #resolveReady: () => void = () => undefined;
+    #rejectReady: (error: unknown) => void = () => undefined;
+
+    constructor(settings: ConsumerSettings<T>, handler: MessageHandler<T>) {
+      this.topic = settings.topic;
+      this.group = settings.group;
+      this.#settings = settings;
+      this.#handler = handler;
+      this.ready = new Promise<void>((resolve, reject) => {
+        this.#resolveReady = resolve;
+        this.#rejectReady = reject;
+      });
+      // A caller that never awaits `ready` must not see an unhandled rejection.
+      this.ready.catch(() => undefined);
+      this.#loop = this.#createLoop();
+      void this.#start();
+    }
+
+    #createLoop(): ReturnType<BrokerAdapter['consumer']> {
+      return adapter.consumer({
+        topic: this.topic,
+        group: this.group,
+        fromBeginning: this.#settings.fromBeginning,
+        process: (records) => this.#processBatch(records),
+        onCrash: (error) => void this.#restart(error),
+      });
+    }
+
+    async #start(): Promise<void> {
+      try {
+        await this.#loop.start();
+        if (this.state.kind === 'closed') return;
+        this.state = { kind: 'running' };
+        this.#resolveReady();
+        guard.logger.info({ topic: this.topic, group: this.group }, 'subscription consuming');
+      } catch (error) {
+        await this.#restart(error);
+      }
+    }
+
+    // Supervision: restarts are bounded per window; past that the subscription is failed and health says so.
+    async #restart(error: unknown): Promise<void> {
+      if (this.state.kind === 'closed' || this.state.kind === 'failed') return;
+      const now = Date.now();
+      while (this.#restarts.length > 0 && now - this.#restarts[0]! > restartWindowMs) this.#restarts.shift();
+      const message = redactCredentials(error instanceof Error ? error.message : String(error));
+      if (this.#restarts.length >= maxRestarts) {
+        this.state = { kind: 'failed', error: message };
+        guard.logger.error(
+          { err: error, topic: this.topic, group: this.group },
+          'subscription failed: too many restarts',
+        );
+        this.#rejectReady(
+          guard.error('unavailable', 'subscribe', `consumer failed: ${message}`, { cause: error }),
+        );
+        await this.#loop.stop().catch(() => undefined);
+        return;
+      }
+      this.#restarts.push(now);
+      this.state = { kind: 'restarting', since: now, lastError: message };
+      guard.logger.warn({ err: error, topic: this.topic, group: this.group }, 'consumer crashed, restarting');
+      await this.#loop.stop().catch(() => undefined);
+      await sleep(Math.min(200 * 2 ** (this.#restarts.length - 1), 5_000));
+      if (this.state.kind !== 'restarting') return;
+      this.#loop = this.#createLoop();
+      await this.#start();
+    }
+
+    async #processBatch(records: readonly DeliveredRecord[]): Promise<void> {
+      this.batchStartedAt = Date.now();
+      try {
+        // One chain per key keeps each key in order; keyless records are independent.
+        const chains = new Map<string | DeliveredRecord, DeliveredRecord[]>();
+        for (const record of records) {
+          const chainKey = record.key ?? record;
+          const chain = chains.get(chainKey);
+          if (chain) chain.push(record);
+          else chains.set(chainKey, [record]);
+        }
+        const queue = [...chains.values()];
+        const worker = async (): Promise<void> => {
+          for (let chain = queue.shift(); chain !== undefined; chain = queue.shift()) {
+            for (const record of chain) await this.#handleRecord(record);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(this.#settings.concurrency, queue.length) }, worker));
+      } finally {
+        this.batchStartedAt = undefined;
+      }
+    }
+
+    async #handleRecord(record: DeliveredRecord): Promise<void> {
+      const settings = this.#settings;
+      let value: unknown;
+      try {
+        value =
+          settings.encoding === 'bytes'
+            ? record.value
+            : (JSON.parse(Buffer.from(record.value).toString('utf8')) as unknown);
+        if (settings.schema !== undefined) value = await validate('consume', settings.schema, value);
+      } catch (error) {
+        return this.#deadLetter(record, error, 0);
+      }
+      const message: ReceivedMessage<T> = {
+        value: value as T,
+        key: record.key,
+        headers: record.headers,
+        id: record.headers[brokerHeaders.id] ?? `${settings.topic}@${record.position}`,
+        topic: settings.topic,
+        attempt: 1,
+      };
+      for (let attempt = 1; ; attempt++) {
+        if (this.#hardStop.signal.aborted)
+          throw guard.error('closed', 'consume', 'subscription closed before the handler finished');
+        message.attempt = attempt;
+        const signal = AbortSignal.any([
+          this.#hardStop.signal,
+          AbortSignal.timeout(settings.handlerTimeoutMs),
+        ]);
+        try {
+          await this.#handler(message, signal);
+          consumed.inc({
+            component: guard.id,
+            messaging_destination_name: settings.topic,
+            messaging_consumer_group_name: settings.group,
+            outcome: 'acked',
+          });
+          return;
+        } catch (error) {
+          if (this.#hardStop.signal.aborted)
+            throw guard.error('closed', 'consume', 'subscription closed before the handler finished');
+          if (attempt >= settings.maxAttempts) return this.#deadLetter(record, error, attempt);
+          guard.logger.debug(
+            { err: error, topic: settings.topic, id: message.id, attempt },
+            'handler failed, retrying',
+          );
+          const delay = Math.min(
+            settings.retryDelayMs.initial * 2 ** (attempt - 1),
+            settings.retryDelayMs.max,
+          );
+          await sleep(delay * (0.5 + Math.random() / 2), undefined, { signal: this.#hardStop.signal }).catch(
+            () => undefined,
+          );
+        }
+      }
+    }
+
+    async #deadLetter(record: DeliveredRecord, error: unknown, attempts: number): Promise<void> {
+      const settings = this.#settings;
+      const reason = redactCredentials(error instanceof Error ? error.message : String(error)).slice(
+        0,
+        maxErrorHeaderLength,
+      );
+      guard.logger.warn(
+        {
+          topic: settings.topic,
+          deadLetterTopic: settings.deadLetterTopic,
+          id: record.headers[brokerHeaders.id],
+          attempts,
+        },
+        'message dead-lettered',
+      );
+      await publishRecords(settings.deadLetterTopic, [
+        {
+          key: record.key,
+          value: record.value,
+          headers: {
+            ...record.headers,
+            [brokerHeaders.error]: reason,
+            [brokerHeaders.attempts]: String(attempts),
+            [brokerHeaders.originalTopic]: settings.topic,
+            [brokerHeaders.deadLetteredAt]: new Date().toISOString(),
+          },
+        },
+      ]);
+      consumed.inc({
+        component: guard.id,
+        messaging_destination_name: settings.topic,
+        messaging_consumer_group_name: settings.group,
+        outcome: 'dead_lettered',
+      });
+    }
+
+    health(): { status: HealthResult['status']; details: Record<string, unknown> } {
+      const state = this.state;
+      const stalled = this.batchStartedAt !== undefined && Date.now() - this.batchStartedAt > stallAfterMs;
+      const status =
+        state.kind === 'failed' || stalled ? 'down' : state.kind === 'running' ? 'up' : 'degraded';
+      return {
+        status,
+        details: {
+          topic: this.topic,
+          group: this.group,
+          state: state.kind,
+          ...(stalled ? { stalled: true } : {}),
+        },
+      };
+    }
+
+    close(): Promise<void> {
+      this.#closing ??= (async () => {
+        const wasFailed = this.state.kind === 'failed';
+        this.state = { kind: 'closed' };
+        this.#rejectReady(guard.error('closed', 'subscribe', 'subscription closed'));
+        const hardStop = setTimeout(() => this.#hardStop.abort(), closeTimeoutMs);
+        try {
+          if (!wasFailed) await this.#loop.stop();
+        } finally {
+          clearTimeout(hardStop);
+          subscriptions.delete(this);
+        }
+      })();
+      return this.#closing;
+    }
+  }
+
+  const broker: Broker = {
+    id: guard.id,
+    async publish<T>(
+      topic: string,
+      messages: OutgoingMessage<T> | readonly OutgoingMessage<T>[],
+      opts?: PublishOptions<T>,
+    ): Promise<void> {
+      checkTopic('publish', topic);
+      const list = Array.isArray(messages)
+        ? (messages as readonly OutgoingMessage<T>[])
+        : [messages as OutgoingMessage<T>];
+      if (list.length === 0) return;
+      const encoding = opts?.encoding ?? 'json';
+      const records = await Promise.all(
+        list.map((message) => encode('publish', message, opts?.schema, encoding)),
+      );
+      await publishRecords(topic, records, opts);
+    },
+    subscribe<T>(topic: string, handler: MessageHandler<T>, opts: SubscribeOptions<T>): Subscription {
+      checkTopic('subscribe', topic);
+      if (guard.closed) throw guard.error('closed', 'subscribe', 'component is closed');
+      if (typeof handler !== 'function')
+        throw guard.error('validation', 'subscribe', 'handler must be a function');
+      if (typeof opts?.group !== 'string' || !groupPattern.test(opts.group)) {
+        throw guard.error(
+          'validation',
+          'subscribe',
+          'group must be 1 to 200 letters, digits, dots, underscores or dashes',
+        );
+      }
+      const positive = (name: string, value: number | undefined, fallback: number, max: number): number => {
+        if (value === undefined) return fallback;
+        if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+          throw guard.error('validation', 'subscribe', `${name} must be an integer from 1 to ${max}`);
+        }
+        return value;
+      };
+      const deadLetterTopic = opts.deadLetterTopic ?? `${topic}.dead-letter`;
+      checkTopic('subscribe', deadLetterTopic);
+      if (deadLetterTopic === topic)
+        throw guard.error('validation', 'subscribe', 'deadLetterTopic must differ from the topic');
+      const retryDelay = opts.retryDelayMs ?? { initial: 100, max: 5_000 };
+      const settings: ConsumerSettings<T> = {
+        topic,
+        group: opts.group,
+        concurrency: positive('concurrency', opts.concurrency, 1, 1_000),
+        schema: opts.schema,
+        maxAttempts: positive('maxAttempts', opts.maxAttempts, 3, 100),
+        deadLetterTopic,
+        fromBeginning: opts.fromBeginning ?? false,
+        encoding: opts.encoding ?? 'json',
+        handlerTimeoutMs: positive('handlerTimeoutMs', opts.handlerTimeoutMs, 30_000, 86_400_000),
+        retryDelayMs: {
+          initial: positive('retryDelayMs.initial', retryDelay.initial, 100, 3_600_000),
+          max: positive('retryDelayMs.max', retryDelay.max, 5_000, 3_600_000),
+        },
+      };
+      const subscription = new ManagedSubscription<T>(settings, handler);
+      subscriptions.add(subscription);
+      return subscription;
+    },
+    async health(signal?: AbortSignal): Promise<HealthResult> {
+      const result = await guard.health((probeSignal) => adapter.probe(probeSignal), signal);
+      const consumers = [...subscriptions].map((subscription) => subscription.health());
+      const worst = consumers.some((c) => c.status === 'down')
+        ? 'down'
+        : consumers.some((c) => c.status === 'degraded')
+          ? 'degraded'
+          : 'up';
+      const status =
+        result.status === 'down' || worst === 'down'
+          ? 'down'
+          : result.status === 'degraded' || worst === 'degraded'
+            ? 'degraded'
+            : 'up';
+      return {
+        ...result,
+        status,
+        details: {
+          ...result.details,
+          subscriptions: consumers.map((c) => ({ status: c.status, ...c.details })),
+        },
+      };
+    },
+    async close(): Promise<void> {
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      await guard.close(() => adapter.close());
+    },
+    [Symbol.asyncDispose](): Promise<void> {
+      return broker.close();
+    },
+  };
+  return broker;
+}
