@@ -50,7 +50,9 @@ export const redisCacheOptionsSchema = z.strictObject({
   id: componentId.optional(),
   url: redisUrl,
   /** Overrides a password in `url`; a `Redacted` keeps it out of logs. */
-  password: z.union([z.string(), z.instanceof(Redacted)]).optional(),
+  password: z
+    .union([z.string(), z.custom<Redacted<string>>((value) => value instanceof Redacted)])
+    .optional(),
   /** Prepended to every key, to share one Redis between applications. */
   keyPrefix: z.string().max(256).default(''),
   connectTimeoutMs: positiveInt.default(5_000),
