@@ -46,16 +46,37 @@ const redisUrl = z.string().refine(
   { message: 'must be a redis:// or rediss:// URL with a host' },
 );
 
-export const redisCacheOptionsSchema = z.strictObject({
+const redisConnectionShape = {
   id: componentId.optional(),
   url: redisUrl,
   /** Overrides a password in `url`; a `Redacted` keeps it out of logs. */
   password: z
     .union([z.string(), z.custom<Redacted<string>>((value) => value instanceof Redacted)])
     .optional(),
-  /** Prepended to every key, to share one Redis between applications. */
-  keyPrefix: z.string().max(256).default(''),
   connectTimeoutMs: positiveInt.default(5_000),
   policies: policyOverridesSchema.optional(),
+};
+
+export const redisCacheOptionsSchema = z.strictObject({
+  ...redisConnectionShape,
+  /** Prepended to every key, to share one Redis between applications. */
+  keyPrefix: z.string().max(256).default(''),
 });
 export type RedisCacheOptions = z.input<typeof redisCacheOptionsSchema>;
+
+export const redisBrokerOptionsSchema = z.strictObject({
+  ...redisConnectionShape,
+  /** Prepended to every topic to name its stream. */
+  streamPrefix: z.string().max(256).default('stream:'),
+  /** Largest message accepted, in bytes. Default 1 MiB. */
+  maxMessageBytes: positiveInt.default(1_048_576),
+  /** Trims each stream to about this many entries on publish; absent keeps everything. */
+  maxStreamLength: positiveInt.optional(),
+  /** Entries another consumer has held unacknowledged this long are taken over. Default 30 s. */
+  claimIdleMs: positiveInt.default(30_000),
+  /** Pause before a batch that was not acknowledged is delivered again. Default 100 ms. */
+  redeliveryDelayMs: positiveInt.default(100),
+  /** How long close() lets in-flight handlers finish. Default 10 s. */
+  closeTimeoutMs: positiveInt.default(10_000),
+});
+export type RedisBrokerOptions = z.input<typeof redisBrokerOptionsSchema>;
