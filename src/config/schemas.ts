@@ -80,3 +80,46 @@ export const redisBrokerOptionsSchema = z.strictObject({
   closeTimeoutMs: positiveInt.default(10_000),
 });
 export type RedisBrokerOptions = z.input<typeof redisBrokerOptionsSchema>;
+
+const secretValue = z.union([
+  z.string().min(1),
+  z.custom<Redacted<string>>((value) => value instanceof Redacted),
+]);
+
+export const kafkaBrokerOptionsSchema = z.strictObject({
+  id: componentId.optional(),
+  /** `host:port` of one or more bootstrap brokers. */
+  brokers: z.array(z.string().regex(/^[^\s:/@]+:\d{1,5}$/, { message: 'must be host:port' })).min(1),
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .default('berth'),
+  ssl: z.boolean().default(false),
+  sasl: z
+    .strictObject({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string().min(1),
+      password: secretValue,
+    })
+    .optional(),
+  /** How long a publish waits for others to share its request. Default 5 ms. */
+  lingerMs: z.number().int().nonnegative().max(1_000).default(5),
+  /** A batch is sent at once when it holds this many records. */
+  maxBatchRecords: positiveInt.default(5_000),
+  /** Largest message accepted, in bytes; Kafka's own default is about 1 MB. */
+  maxMessageBytes: positiveInt.default(1_000_000),
+  /** Topics are created on first use unless `autoCreate` is false. */
+  topics: z
+    .strictObject({
+      autoCreate: z.boolean().default(true),
+      partitions: positiveInt.max(10_000).default(3),
+      replicationFactor: positiveInt.max(100).default(1),
+    })
+    .default({ autoCreate: true, partitions: 3, replicationFactor: 1 }),
+  connectionTimeoutMs: positiveInt.default(3_000),
+  requestTimeoutMs: positiveInt.default(10_000),
+  /** How long close() lets in-flight handlers finish. Default 10 s. */
+  closeTimeoutMs: positiveInt.default(10_000),
+  policies: policyOverridesSchema.optional(),
+});
+export type KafkaBrokerOptions = z.input<typeof kafkaBrokerOptionsSchema>;

@@ -1,0 +1,301 @@
+import kafkajs, {
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type Kafka,
+  type LogEntry,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
+import type { Logger } from 'pino';
+import type {
+  Broker,
+  BrokerAdapter,
+  BrokerRecord,
+  ConsumerLoop,
+  ConsumerLoopOptions,
+  DeliveredRecord,
+} from '../../ports/broker.ts';
+import type { HealthResult } from '../../ports/component.ts';
+import { Redacted } from '../../ports/redacted.ts';
+import { parseOptions } from '../../config/validate.ts';
+import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from '../../config/schemas.ts';
+import { guardBroker } from '../../runtime/guarded-broker.ts';
+import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+import { classifyKafkaError } from './errors.ts';
+
+// kafkajs is CommonJS; its default export is the one Node's ESM loader sees whole.
+const { Kafka: KafkaClient, logLevel } = kafkajs;
+
+type Settings = ReturnType<typeof parseSettings>;
+
+interface PendingSend {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Broker over Apache Kafka with kafkajs. Publishes that arrive within `lingerMs` of each other
+ * share one produce request, since kafkajs sends one request per `send` call.
+ */
+class KafkaAdapter implements BrokerAdapter {
+  readonly system = 'kafka';
+  readonly maxRecordBytes: number;
+  readonly kafka: Kafka;
+  readonly #settings: Settings;
+  readonly #logger: Logger;
+  readonly #knownTopics = new Map<string, Promise<void>>();
+  #producer: Promise<Producer> | undefined;
+  #admin: Promise<Admin> | undefined;
+  #probeAdmin: Promise<Admin> | undefined;
+  #batch:
+    | {
+        topics: Map<string, { key: string | null; value: Buffer; headers: IHeaders }[]>;
+        size: number;
+        waiters: PendingSend[];
+      }
+    | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(settings: Settings, logger: Logger) {
+    this.#settings = settings;
+    this.#logger = logger;
+    this.maxRecordBytes = settings.maxMessageBytes;
+    this.kafka = new KafkaClient({
+      clientId: settings.clientId,
+      brokers: settings.brokers,
+      ssl: settings.ssl,
+      ...(settings.sasl === undefined ? {} : { sasl: saslOptions(settings.sasl) }),
+      connectionTimeout: settings.connectionTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      // kafkajs logs every failed reconnect as an error; berth logs transitions, so its lines go to debug.
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) =>
+        logger.debug({ kafkajs: entry.namespace, ...entry.log }, entry.log.message),
+    });
+  }
+
+  checkTopic(topic: string): string | undefined {
+    if (topic === '.' || topic === '..') return 'must not be "." or ".."';
+    return /^[A-Za-z0-9._-]{1,249}$/.test(topic)
+      ? undefined
+      : 'must be 1 to 249 letters, digits, dots, underscores or dashes';
+  }
+
+  #connected<T extends Producer | Admin>(create: () => T): Promise<T> {
+    const client = create();
+    const connecting = client.connect().then(() => client);
+    return connecting;
+  }
+
+  #adminClient(): Promise<Admin> {
+    this.#admin ??= this.#connected(() => this.kafka.admin()).catch((error: unknown) => {
+      this.#admin = undefined;
+      throw error;
+    });
+    return this.#admin;
+  }
+
+  #producerClient(): Promise<Producer> {
+    this.#producer ??= this.#connected(() =>
+      this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
+    ).catch((error: unknown) => {
+      this.#producer = undefined;
+      throw error;
+    });
+    return this.#producer;
+  }
+
+  /** Creates the topic once per process when `topics.autoCreate`; otherwise the broker decides. */
+  ensureTopic(topic: string): Promise<void> {
+    if (!this.#settings.topics.autoCreate) return Promise.resolve();
+    let known = this.#knownTopics.get(topic);
+    if (known === undefined) {
+      known = this.#adminClient()
+        .then((admin) =>
+          admin.createTopics({
+            topics: [
+              {
+                topic,
+                numPartitions: this.#settings.topics.partitions,
+                replicationFactor: this.#settings.topics.replicationFactor,
+              },
+            ],
+            waitForLeaders: true,
+          }),
+        )
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          this.#knownTopics.delete(topic);
+          if (classifyKafkaError(error).reason !== 'conflict') throw error;
+        });
+      this.#knownTopics.set(topic, known);
+    }
+    return known;
+  }
+
+  async publish(topic: string, records: readonly BrokerRecord[]): Promise<void> {
+    await this.ensureTopic(topic);
+    return new Promise<void>((resolve, reject) => {
+      this.#batch ??= { topics: new Map(), size: 0, waiters: [] };
+      const batch = this.#batch;
+      let messages = batch.topics.get(topic);
+      if (messages === undefined) {
+        messages = [];
+        batch.topics.set(topic, messages);
+      }
+      for (const record of records) {
+        messages.push({ key: record.key ?? null, value: Buffer.from(record.value), headers: record.headers });
+      }
+      batch.size += records.length;
+      batch.waiters.push({ resolve, reject });
+      if (batch.size >= this.#settings.maxBatchRecords) this.#flush();
+      else this.#lingerTimer ??= setTimeout(() => this.#flush(), this.#settings.lingerMs);
+    });
+  }
+
+  #flush(): void {
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (batch === undefined) return;
+    const topicMessages = [...batch.topics].map(([topic, messages]) => ({ topic, messages }));
+    this.#producerClient()
+      .then((producer) => producer.sendBatch({ topicMessages, acks: -1 }))
+      .then(
+        () => batch.waiters.forEach((waiter) => waiter.resolve()),
+        (error: unknown) => batch.waiters.forEach((waiter) => waiter.reject(error)),
+      );
+  }
+
+  consumer(options: ConsumerLoopOptions): ConsumerLoop {
+    let consumer: Consumer | undefined;
+    let stopping = false;
+    const logger = this.#logger;
+    return {
+      start: async () => {
+        await this.ensureTopic(options.topic);
+        const created = this.kafka.consumer({
+          groupId: options.group,
+          allowAutoTopicCreation: false,
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
+          // Restarts after retriable failures are kafkajs's own; the rest reach the supervisor.
+          retry: { retries: 5, restartOnFailure: () => Promise.resolve(!stopping) },
+        });
+        consumer = created;
+        const joined = new Promise<void>((resolve) => {
+          const off = created.on(created.events.GROUP_JOIN, () => {
+            off();
+            resolve();
+          });
+        });
+        created.on(created.events.CRASH, (event) => {
+          if (stopping) return;
+          if (event.payload.restart)
+            return logger.warn({ err: event.payload.error }, 'Kafka consumer restarting');
+          options.onCrash(event.payload.error);
+        });
+        await created.connect();
+        await created.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning });
+        await created.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: this.#settings.topics.partitions,
+          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+            if (!isRunning() || isStale() || batch.messages.length === 0) return;
+            const records: DeliveredRecord[] = batch.messages.map((message) => ({
+              key: message.key === null ? undefined : message.key.toString(),
+              value: message.value ?? Buffer.alloc(0),
+              headers: stringHeaders(message.headers),
+              position: `${batch.partition}:${message.offset}`,
+            }));
+            const heartbeats = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+            try {
+              await options.process(records);
+            } finally {
+              clearInterval(heartbeats);
+            }
+            const last = batch.lastOffset();
+            resolveOffset(last);
+            // Committed only after every handler of the batch succeeded or dead-lettered.
+            await created.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]);
+          },
+        });
+        await joined;
+      },
+      stop: async () => {
+        stopping = true;
+        await consumer?.disconnect();
+      },
+    };
+  }
+
+  // A metadata request on a client of its own that does not retry: it answers now or fails now.
+  async probe(signal: AbortSignal): Promise<HealthResult> {
+    this.#probeAdmin ??= this.#connected(() => this.kafka.admin({ retry: { retries: 0 } })).catch(
+      (error: unknown) => {
+        this.#probeAdmin = undefined;
+        throw error;
+      },
+    );
+    const admin = await this.#probeAdmin;
+    const aborted = new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+    );
+    const cluster = await Promise.race([admin.describeCluster(), aborted]);
+    if (cluster.brokers.length === 0) return { status: 'down', error: 'the cluster reports no brokers' };
+    return { status: 'up', details: { brokers: cluster.brokers.length } };
+  }
+
+  classifyError = classifyKafkaError;
+
+  async close(): Promise<void> {
+    this.#flush();
+    const clients = [this.#producer, this.#admin, this.#probeAdmin];
+    this.#producer = this.#admin = this.#probeAdmin = undefined;
+    await Promise.all(clients.map((client) => client?.then((c) => c.disconnect()).catch(() => undefined)));
+  }
+}
+
+function saslOptions(sasl: NonNullable<Settings['sasl']>): SASLOptions {
+  const password = sasl.password instanceof Redacted ? sasl.password.reveal() : sasl.password;
+  return { mechanism: sasl.mechanism, username: sasl.username, password } as SASLOptions;
+}
+
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+function parseSettings(options: KafkaBrokerOptions) {
+  return parseOptions(kafkaBrokerOptionsSchema, options, 'kafka broker options');
+}
+
+export interface KafkaBroker extends Broker {
+  /** The kafkajs client, for what the port does not cover. */
+  client(): Kafka;
+}
+
+export function createKafkaBroker(
+  options: KafkaBrokerOptions,
+  runtime: Runtime = defaultRuntime(),
+): KafkaBroker {
+  const settings = parseSettings(options);
+  const id = settings.id ?? 'broker:kafka';
+  const adapter = new KafkaAdapter(settings, runtime.logger.child({ component: id }));
+  const broker = guardBroker(
+    adapter,
+    { id, policies: settings.policies, closeTimeoutMs: settings.closeTimeoutMs },
+    runtime,
+  );
+  return { ...broker, client: () => adapter.kafka, [Symbol.asyncDispose]: () => broker.close() };
+}
