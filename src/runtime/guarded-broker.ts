@@ -18,6 +18,7 @@ import {
 } from '../ports/broker.ts';
 import { redactCredentials } from '../ports/redacted.ts';
 import type { StandardSchemaV1 } from '../ports/standard-schema.ts';
+import { deadlineScheduler } from './deadline-scheduler.ts';
 import { Guard } from './guard.ts';
 import type { PolicyOverrides, Runtime } from './runtime.ts';
 
@@ -41,6 +42,12 @@ export const brokerHeaders = {
   originalTopic: 'x-berth-original-topic',
   deadLetteredAt: 'x-berth-dead-lettered-at',
 } as const;
+
+function utf8(bytes: Uint8Array): string {
+  return Buffer.isBuffer(bytes)
+    ? bytes.toString('utf8')
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
 
 const groupPattern = /^[A-Za-z0-9._-]{1,200}$/;
 const maxErrorHeaderLength = 1_000;
@@ -109,12 +116,13 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     return topic as string;
   };
 
-  async function encode<T>(
+  // Synchronous: an async function per message costs a promise each on the publish path.
+  function encode<T>(
     operation: string,
     message: OutgoingMessage<T>,
-    schema: StandardSchemaV1<unknown, T> | undefined,
+    value: unknown,
     encoding: PayloadEncoding,
-  ): Promise<BrokerRecord> {
+  ): BrokerRecord {
     if (typeof message !== 'object' || message === null)
       throw guard.error('validation', operation, 'a message must be an object');
     if (message.key !== undefined && typeof message.key !== 'string')
@@ -123,14 +131,19 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       throw guard.error('validation', operation, 'id must be a non-empty string');
     }
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(message.headers ?? {})) {
-      if (typeof value !== 'string')
-        throw guard.error('validation', operation, `header ${name} must be a string`);
-      headers[name] = value;
+    let headerBytes = 0;
+    if (message.headers !== undefined) {
+      for (const name in message.headers) {
+        const header = message.headers[name];
+        if (typeof header !== 'string')
+          throw guard.error('validation', operation, `header ${name} must be a string`);
+        headers[name] = header;
+        headerBytes += name.length + Buffer.byteLength(header);
+      }
     }
-    headers[brokerHeaders.id] = message.id ?? randomUUID();
-    let value: unknown = message.value;
-    if (schema !== undefined) value = await validate(operation, schema, value);
+    const id = message.id ?? randomUUID();
+    headers[brokerHeaders.id] = id;
+    headerBytes += brokerHeaders.id.length + Buffer.byteLength(id);
     let bytes: Uint8Array;
     if (encoding === 'bytes') {
       if (!(value instanceof Uint8Array))
@@ -147,7 +160,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       bytes = Buffer.from(text);
     }
     const size =
-      bytes.byteLength + Buffer.byteLength(message.key ?? '') + Buffer.byteLength(JSON.stringify(headers));
+      bytes.byteLength + (message.key === undefined ? 0 : Buffer.byteLength(message.key)) + headerBytes;
     if (size > adapter.maxRecordBytes) {
       throw guard.error(
         'validation',
@@ -192,6 +205,10 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     readonly #settings: ConsumerSettings<T>;
     readonly #handler: MessageHandler<T>;
     readonly #hardStop = new AbortController();
+    /** Cancels each handler attempt in progress: run on a hard stop. */
+    readonly #inFlight = new Set<(error: unknown) => void>();
+    // Counted per message, added to the metric once per batch: a labelled inc costs a label hash.
+    readonly #counts = { acked: 0, deadLettered: 0 };
     readonly #restarts: number[] = [];
     #loop: ReturnType<BrokerAdapter['consumer']>;
     #closing: Promise<void> | undefined = undefined;
@@ -283,17 +300,27 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         await Promise.all(Array.from({ length: Math.min(this.#settings.concurrency, queue.length) }, worker));
       } finally {
         this.batchStartedAt = undefined;
+        this.#flushCounts();
       }
+    }
+
+    #flushCounts(): void {
+      const labels = {
+        component: guard.id,
+        messaging_destination_name: this.topic,
+        messaging_consumer_group_name: this.group,
+      };
+      if (this.#counts.acked > 0) consumed.inc({ ...labels, outcome: 'acked' }, this.#counts.acked);
+      if (this.#counts.deadLettered > 0)
+        consumed.inc({ ...labels, outcome: 'dead_lettered' }, this.#counts.deadLettered);
+      this.#counts.acked = this.#counts.deadLettered = 0;
     }
 
     async #handleRecord(record: DeliveredRecord): Promise<void> {
       const settings = this.#settings;
       let value: unknown;
       try {
-        value =
-          settings.encoding === 'bytes'
-            ? record.value
-            : (JSON.parse(Buffer.from(record.value).toString('utf8')) as unknown);
+        value = settings.encoding === 'bytes' ? record.value : (JSON.parse(utf8(record.value)) as unknown);
         if (settings.schema !== undefined) value = await validate('consume', settings.schema, value);
       } catch (error) {
         return this.#deadLetter(record, error, 0);
@@ -310,18 +337,9 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         if (this.#hardStop.signal.aborted)
           throw guard.error('closed', 'consume', 'subscription closed before the handler finished');
         message.attempt = attempt;
-        const signal = AbortSignal.any([
-          this.#hardStop.signal,
-          AbortSignal.timeout(settings.handlerTimeoutMs),
-        ]);
         try {
-          await this.#handler(message, signal);
-          consumed.inc({
-            component: guard.id,
-            messaging_destination_name: settings.topic,
-            messaging_consumer_group_name: settings.group,
-            outcome: 'acked',
-          });
+          await this.#attempt(message);
+          this.#counts.acked++;
           return;
         } catch (error) {
           if (this.#hardStop.signal.aborted)
@@ -340,6 +358,43 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
           );
         }
       }
+    }
+
+    // One handler attempt, cut at its deadline. Its signal aborts at the deadline or on a hard stop.
+    #attempt(message: ReceivedMessage<T>): Promise<void> {
+      const controller = new AbortController();
+      const timeoutMs = this.#settings.handlerTimeoutMs;
+      return new Promise<void>((resolve, reject) => {
+        const cancel = (error: unknown): void => {
+          if (!deadlineScheduler.remove(pending)) return;
+          this.#inFlight.delete(cancel);
+          controller.abort(error);
+          reject(error);
+        };
+        const pending = deadlineScheduler.add(timeoutMs, () => {
+          this.#inFlight.delete(cancel);
+          const error = guard.error('timeout', 'consume', `handler did not finish within ${timeoutMs} ms`);
+          controller.abort(error);
+          reject(error);
+        });
+        this.#inFlight.add(cancel);
+        const settle = (error?: unknown): void => {
+          if (!deadlineScheduler.remove(pending)) return;
+          this.#inFlight.delete(cancel);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        let result: Promise<void>;
+        try {
+          result = this.#handler(message, controller.signal);
+        } catch (error) {
+          result = Promise.reject(error);
+        }
+        result.then(
+          () => settle(),
+          (error: unknown) => settle(error ?? new Error('handler rejected')),
+        );
+      });
     }
 
     async #deadLetter(record: DeliveredRecord, error: unknown, attempts: number): Promise<void> {
@@ -370,12 +425,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
           },
         },
       ]);
-      consumed.inc({
-        component: guard.id,
-        messaging_destination_name: settings.topic,
-        messaging_consumer_group_name: settings.group,
-        outcome: 'dead_lettered',
-      });
+      this.#counts.deadLettered++;
     }
 
     health(): { status: HealthResult['status']; details: Record<string, unknown> } {
@@ -399,7 +449,11 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         const wasFailed = this.state.kind === 'failed';
         this.state = { kind: 'closed' };
         this.#rejectReady(guard.error('closed', 'subscribe', 'subscription closed'));
-        const hardStop = setTimeout(() => this.#hardStop.abort(), closeTimeoutMs);
+        const hardStop = setTimeout(() => {
+          this.#hardStop.abort();
+          for (const cancel of this.#inFlight)
+            cancel(guard.error('closed', 'consume', 'subscription closed'));
+        }, closeTimeoutMs);
         try {
           if (!wasFailed) await this.#loop.stop();
         } finally {
@@ -424,9 +478,15 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         : [messages as OutgoingMessage<T>];
       if (list.length === 0) return;
       const encoding = opts?.encoding ?? 'json';
-      const records = await Promise.all(
-        list.map((message) => encode('publish', message, opts?.schema, encoding)),
-      );
+      const schema = opts?.schema;
+      const records: BrokerRecord[] = [];
+      for (const message of list) {
+        if (typeof message !== 'object' || message === null) {
+          throw guard.error('validation', 'publish', 'a message must be an object');
+        }
+        const value = schema === undefined ? message.value : await validate('publish', schema, message.value);
+        records.push(encode('publish', message, value, encoding));
+      }
       await publishRecords(topic, records, opts);
     },
     subscribe<T>(topic: string, handler: MessageHandler<T>, opts: SubscribeOptions<T>): Subscription {

@@ -35,8 +35,8 @@ interface PendingSend {
 }
 
 /**
- * Broker over Apache Kafka with kafkajs. Publishes that arrive within `lingerMs` of each other
- * share one produce request, since kafkajs sends one request per `send` call.
+ * Broker over Apache Kafka with kafkajs. kafkajs sends one request per `send` call, so
+ * publishes made in one turn of the event loop, or while a request is in flight, share one.
  */
 class KafkaAdapter implements BrokerAdapter {
   readonly system = 'kafka';
@@ -45,6 +45,8 @@ class KafkaAdapter implements BrokerAdapter {
   readonly #settings: Settings;
   readonly #logger: Logger;
   readonly #knownTopics = new Map<string, Promise<void>>();
+  // Topics known to exist: their publishes skip the await on `ensureTopic`.
+  readonly #readyTopics = new Set<string>();
   #producer: Promise<Producer> | undefined;
   #admin: Promise<Admin> | undefined;
   #probeAdmin: Promise<Admin> | undefined;
@@ -55,7 +57,8 @@ class KafkaAdapter implements BrokerAdapter {
         waiters: PendingSend[];
       }
     | undefined;
-  #lingerTimer: NodeJS.Timeout | undefined;
+  #sending = 0;
+  #flushScheduled = false;
 
   constructor(settings: Settings, logger: Logger) {
     this.#settings = settings;
@@ -134,8 +137,15 @@ class KafkaAdapter implements BrokerAdapter {
     return known;
   }
 
-  async publish(topic: string, records: readonly BrokerRecord[]): Promise<void> {
-    await this.ensureTopic(topic);
+  publish(topic: string, records: readonly BrokerRecord[]): Promise<void> {
+    if (this.#readyTopics.has(topic)) return this.#enqueue(topic, records);
+    return this.ensureTopic(topic).then(() => {
+      this.#readyTopics.add(topic);
+      return this.#enqueue(topic, records);
+    });
+  }
+
+  #enqueue(topic: string, records: readonly BrokerRecord[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#batch ??= { topics: new Map(), size: 0, waiters: [] };
       const batch = this.#batch;
@@ -145,28 +155,47 @@ class KafkaAdapter implements BrokerAdapter {
         batch.topics.set(topic, messages);
       }
       for (const record of records) {
-        messages.push({ key: record.key ?? null, value: Buffer.from(record.value), headers: record.headers });
+        const value = Buffer.isBuffer(record.value)
+          ? record.value
+          : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
+        messages.push({ key: record.key ?? null, value, headers: record.headers });
       }
       batch.size += records.length;
       batch.waiters.push({ resolve, reject });
       if (batch.size >= this.#settings.maxBatchRecords) this.#flush();
-      else this.#lingerTimer ??= setTimeout(() => this.#flush(), this.#settings.lingerMs);
+      else this.#scheduleFlush();
     });
   }
 
+  // While a request is in flight, publishes gather for the next one; when idle they go after
+  // `lingerMs`, or on the next turn of the event loop so concurrent callers still share it.
+  #scheduleFlush(): void {
+    if (this.#sending || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    const flush = (): void => {
+      this.#flushScheduled = false;
+      this.#flush();
+    };
+    if (this.#settings.lingerMs > 0) setTimeout(flush, this.#settings.lingerMs);
+    else setImmediate(flush);
+  }
+
   #flush(): void {
-    clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = undefined;
     const batch = this.#batch;
     this.#batch = undefined;
     if (batch === undefined) return;
     const topicMessages = [...batch.topics].map(([topic, messages]) => ({ topic, messages }));
+    this.#sending++;
     this.#producerClient()
       .then((producer) => producer.sendBatch({ topicMessages, acks: -1 }))
       .then(
         () => batch.waiters.forEach((waiter) => waiter.resolve()),
         (error: unknown) => batch.waiters.forEach((waiter) => waiter.reject(error)),
-      );
+      )
+      .finally(() => {
+        this.#sending--;
+        if (this.#batch !== undefined) this.#scheduleFlush();
+      });
   }
 
   consumer(options: ConsumerLoopOptions): ConsumerLoop {

@@ -1,0 +1,170 @@
+// The Kafka broker port vs raw kafkajs, interleaved in one process. Prints `ratio <name> <port/raw>` lines.
+import { randomUUID } from 'node:crypto';
+import kafkajs from 'kafkajs';
+import { Registry } from 'prom-client';
+import { createKafkaBroker } from '../src/adapters/kafka/index.ts';
+import { createLogger, createRuntime } from '../src/runtime/index.ts';
+import { ensureService } from '../scripts/services.ts';
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const publishCount = Number(process.env.BENCH_MESSAGES ?? 10_000);
+const consumeCount = Number(process.env.BENCH_CONSUME_MESSAGES ?? 50_000);
+const concurrency = 64;
+
+async function kafkaBrokers(): Promise<string[]> {
+  const fromEnv = process.env.KAFKA_BROKERS ?? (await ensureService('kafka')).KAFKA_BROKERS;
+  if (!fromEnv) throw new Error('no KAFKA_BROKERS');
+  return fromEnv.split(',');
+}
+
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function rate(total: number, workers: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < total) await op(next++);
+    }),
+  );
+  return total / ((performance.now() - started) / 1000);
+}
+
+const brokers = await kafkaBrokers();
+const silent = createRuntime({ logger: createLogger({ level: 'silent' }), registry: new Registry() });
+const kafka = new kafkajs.Kafka({ clientId: 'bench-raw', brokers, logLevel: kafkajs.logLevel.NOTHING });
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+await producer.connect();
+const admin = kafka.admin();
+await admin.connect();
+const port = createKafkaBroker({ brokers, clientId: 'bench-port' }, silent);
+const topic = `bench-${randomUUID().slice(0, 8)}`;
+await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+const value = { id: 42, name: 'berth', tags: ['a', 'b'] };
+const rawMessage = (i: number) => ({ key: `k${i % 100}`, value: JSON.stringify(value) });
+
+const publish = {
+  port: (): Promise<number> =>
+    rate(publishCount, concurrency, (i) => port.publish(topic, { key: `k${i % 100}`, value })),
+  rawSend: (): Promise<number> =>
+    rate(publishCount / 10, concurrency, (i) =>
+      producer.send({ topic, acks: -1, messages: [rawMessage(i)] }),
+    ),
+  // One call at a time, each carrying as many messages as the port has in flight at c64.
+  rawBatched: async (): Promise<number> => {
+    const started = performance.now();
+    for (let i = 0; i < publishCount; i += concurrency) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: Array.from({ length: concurrency }, (_, j) => rawMessage(i + j)),
+      });
+    }
+    return publishCount / ((performance.now() - started) / 1000);
+  },
+};
+
+await publish.port();
+await publish.rawSend();
+await publish.rawBatched();
+const vsSend: number[] = [];
+const vsBatched: number[] = [];
+for (let round = 0; round < rounds; round++) {
+  const portRate = await publish.port();
+  const sendRate = await publish.rawSend();
+  const batchedRate = await publish.rawBatched();
+  console.error(
+    `publish round ${round}: port ${Math.round(portRate)}/s, raw send ${Math.round(sendRate)}/s, raw batched ${Math.round(batchedRate)}/s`,
+  );
+  vsSend.push(portRate / sendRate);
+  vsBatched.push(portRate / batchedRate);
+}
+console.log(`ratio broker.kafka.publish.c64.vs-send ${median(vsSend).toFixed(3)}`);
+console.log(`ratio broker.kafka.publish.c64.vs-batched-send ${median(vsBatched).toFixed(3)}`);
+
+// Consume: a topic filled once, read from the beginning by a fresh group each round; timed from the first message to the last.
+const consumeTopic = `bench-consume-${randomUUID().slice(0, 8)}`;
+await admin.createTopics({ topics: [{ topic: consumeTopic, numPartitions: 3 }], waitForLeaders: true });
+for (let i = 0; i < consumeCount; i += 1_000) {
+  await producer.send({
+    topic: consumeTopic,
+    messages: Array.from({ length: 1_000 }, (_, j) => rawMessage(i + j)),
+  });
+}
+let sink = 0;
+const handle = (message: typeof value): Promise<void> => {
+  sink += message.id;
+  return Promise.resolve();
+};
+
+async function consumeRaw(): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: consumeTopic, fromBeginning: true });
+  let seen = 0;
+  let first = 0;
+  const done = new Promise<number>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (first === 0) first = performance.now();
+        // The same work per message as the port's subscriber: decode, then an async handler.
+        for (const message of batch.messages)
+          await handle(JSON.parse(message.value!.toString()) as typeof value);
+        seen += batch.messages.length;
+        resolveOffset(batch.lastOffset());
+        await consumer.commitOffsets([
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: (BigInt(batch.lastOffset()) + 1n).toString(),
+          },
+        ]);
+        if (seen >= consumeCount) resolve(consumeCount / ((performance.now() - first) / 1000));
+      },
+    });
+  });
+  const result = await done;
+  await consumer.disconnect();
+  return result;
+}
+
+async function consumePort(): Promise<number> {
+  let seen = 0;
+  let first = 0;
+  let resolveDone: (rate: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  const subscription = port.subscribe<typeof value>(
+    consumeTopic,
+    (message) => {
+      if (first === 0) first = performance.now();
+      if (++seen === consumeCount) resolveDone(consumeCount / ((performance.now() - first) / 1000));
+      return handle(message.value);
+    },
+    { group: `port-${randomUUID()}`, fromBeginning: true, concurrency: 16 },
+  );
+  const result = await done;
+  await subscription.close();
+  return result;
+}
+
+const consumeRatios: number[] = [];
+for (let round = 0; round < Math.max(3, rounds - 2); round++) {
+  const rawFirst = round % 2 === 0;
+  const a = await (rawFirst ? consumeRaw() : consumePort());
+  const b = await (rawFirst ? consumePort() : consumeRaw());
+  const [rawRate, portRate] = rawFirst ? [a, b] : [b, a];
+  console.error(
+    `consume round ${round}: port ${Math.round(portRate)}/s, raw eachBatch ${Math.round(rawRate)}/s`,
+  );
+  consumeRatios.push(portRate / rawRate);
+}
+console.log(`ratio broker.kafka.consume.vs-eachBatch ${median(consumeRatios).toFixed(3)}`);
+if (sink === 0) console.error('nothing consumed');
+
+await port.close();
+await producer.disconnect();
+await admin.disconnect();
