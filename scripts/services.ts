@@ -23,6 +23,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { kafka } from './services/kafka.ts';
+import { keyvault } from './services/keyvault.ts';
+import { mongodb } from './services/mongodb.ts';
 import { redis } from './services/redis.ts';
 import {
   cacheHome,
@@ -47,7 +50,7 @@ export {
 // The table
 // ---------------------------------------------------------------------------------------------
 
-export const services: Readonly<Record<string, ServiceDefinition>> = { redis };
+export const services: Readonly<Record<string, ServiceDefinition>> = { redis, keyvault, mongodb, kafka };
 
 // ---------------------------------------------------------------------------------------------
 // Public API for tests

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
 import { canProvide, ensureService } from '../../scripts/services.ts';
+import { LOWKEY_VAULT_VERSION } from '../../scripts/services/keyvault.ts';
 
 export interface ContainerRecipe {
   /** e.g. `redis:7-alpine`. */
@@ -25,6 +26,8 @@ export interface ContainerRecipe {
   value(host: string, mappedPort: number): string;
   /** Extra settings (command, env, wait strategy) before start. */
   configure?(container: GenericContainer): GenericContainer;
+  /** More env vars a test needs (e.g. a CA file), once the container runs. */
+  env?(container: StartedTestContainer): Promise<Record<string, string>>;
 }
 
 export interface ServerOptions {
@@ -40,6 +43,8 @@ export interface FoundServer {
   /** The value of `envVar` to connect with. */
   readonly value: string;
   readonly source: 'env' | 'local' | 'container';
+  /** The other env vars of the local service or container (e.g. a CA file), when it has some. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export type Skip = { readonly skip: string };
@@ -69,6 +74,123 @@ export async function findRedis(): Promise<{ url: string } | Skip> {
   return 'skip' in server ? server : { url: server.value };
 }
 
+/** Apache Kafka 3.9 (KRaft, single node); `KAFKA_BROKERS` is a comma-separated broker list. */
+export async function findKafka(): Promise<{ brokers: string[] } | Skip> {
+  // Kafka hands clients the address in its advertised.listeners, so a container must publish
+  // on a host port chosen before it starts (not a random mapped one), and the tests must reach
+  // the Docker engine's ports on 127.0.0.1 (a local engine).
+  const hostPort = process.env['KAFKA_BROKERS'] ? 0 : await freePort();
+  const server = await findServer('kafka', {
+    envVar: 'KAFKA_BROKERS',
+    service: 'kafka',
+    container: {
+      image: 'apache/kafka:3.9.1',
+      port: 9092,
+      value: (_host, port) => `127.0.0.1:${port}`,
+      configure: (container) =>
+        container.withExposedPorts({ container: 9092, host: hostPort }).withEnvironment({
+          KAFKA_NODE_ID: '1',
+          KAFKA_PROCESS_ROLES: 'broker,controller',
+          KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
+          KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${hostPort}`,
+          KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+          KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+          KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+          KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+          KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+          KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+          KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'true',
+        }),
+    },
+  });
+  if ('skip' in server) return server;
+  return {
+    brokers: server.value
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean),
+  };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Lowkey Vault: an Azure Key Vault emulator (HTTPS with its own self-signed certificate). */
+export async function findKeyVault(): Promise<{ url: string; caFile: string } | Skip> {
+  const server = await findServer('keyvault', {
+    envVar: 'AZURE_KEYVAULT_URL',
+    service: 'keyvault',
+    container: {
+      image: `nagyesta/lowkey-vault:${LOWKEY_VAULT_VERSION}`,
+      port: 8443,
+      value: (host, port) => `https://${host}:${port}`,
+      // Port matching relaxed: the vault is registered for 8443, reached on a mapped port.
+      configure: (container) =>
+        container.withEnvironment({ LOWKEY_ARGS: '--LOWKEY_VAULT_RELAXED_PORTS=true' }),
+      // Its certificate, taken from its token port inside the container with the image's keytool.
+      env: async (container) => {
+        const script =
+          'wget -qO /tmp/lowkey-vault.p12 http://127.0.0.1:8080/metadata/default-cert/lowkey-vault.p12 && ' +
+          'keytool -list -rfc -storetype PKCS12 -keystore /tmp/lowkey-vault.p12 ' +
+          '-storepass "$(wget -qO- http://127.0.0.1:8080/metadata/default-cert/password)"';
+        const { output, exitCode } = await container.exec(['sh', '-c', script]);
+        const pem = output.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+        if (exitCode !== 0 || !pem)
+          throw new Error(`no certificate from the lowkey-vault container: ${output}`);
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'berth-keyvault-')), 'lowkey-vault.pem');
+        fs.writeFileSync(file, `${pem.join('\n')}\n`);
+        return { AZURE_KEYVAULT_CA_FILE: file };
+      },
+    },
+  });
+  if ('skip' in server) return server;
+  const caFile = server.env?.['AZURE_KEYVAULT_CA_FILE'] ?? process.env['AZURE_KEYVAULT_CA_FILE'];
+  if (!caFile) {
+    return skip(
+      `keyvault at ${server.value} (${server.source}) but no AZURE_KEYVAULT_CA_FILE: ` +
+        'set it to a PEM of its certificate',
+    );
+  }
+  return { url: server.value, caFile };
+}
+
+/** MongoDB wire protocol: FerretDB 1.24 (SQLite) locally or in a container. */
+export async function findMongo(): Promise<{ url: string } | Skip> {
+  const server = await findServer('mongodb', {
+    envVar: 'MONGODB_URL',
+    service: 'mongodb',
+    container: {
+      image: 'ghcr.io/ferretdb/ferretdb:1.24.2',
+      port: 27017,
+      value: (host, port) => `mongodb://${host}:${port}/`,
+      configure: (container) =>
+        container.withEnvironment({
+          FERRETDB_HANDLER: 'sqlite',
+          FERRETDB_SQLITE_URL: 'file:/state/',
+          FERRETDB_TELEMETRY: 'disable',
+        }),
+    },
+  });
+  return 'skip' in server ? server : { url: server.value };
+}
+
+function skip(reason: string): Skip {
+  process.stderr.write(`[servers] skip: ${reason}\n`);
+  return { skip: reason };
+}
+
 async function locate(name: string, options: ServerOptions): Promise<FoundServer | Skip> {
   const fromEnv = process.env[options.envVar];
   if (fromEnv) return { value: fromEnv, source: 'env' };
@@ -81,7 +203,7 @@ async function locate(name: string, options: ServerOptions): Promise<FoundServer
       try {
         const env = await ensureService(options.service);
         const value = env[options.envVar];
-        if (value) return { value, source: 'local' };
+        if (value) return { value, source: 'local', env };
         reasons.push(`scripts/services.ts '${options.service}' gave no ${options.envVar}`);
       } catch (error) {
         reasons.push(`local ${options.service} failed: ${message(error)}`);
@@ -95,7 +217,8 @@ async function locate(name: string, options: ServerOptions): Promise<FoundServer
     const docker = await dockerEndpoint();
     if (docker) {
       try {
-        return { value: await startContainer(options.container), source: 'container' };
+        const { value, env } = await startContainer(options.container);
+        return { value, source: 'container', env };
       } catch (error) {
         reasons.push(`Testcontainers (${options.container.image}) failed: ${message(error)}`);
       }
@@ -118,7 +241,9 @@ async function locate(name: string, options: ServerOptions): Promise<FoundServer
 
 const started: StartedTestContainer[] = [];
 
-async function startContainer(recipe: ContainerRecipe): Promise<string> {
+async function startContainer(
+  recipe: ContainerRecipe,
+): Promise<{ value: string; env: Record<string, string> }> {
   // Imported only here: loading testcontainers costs time and wants a Docker engine.
   const { GenericContainer } = await import('testcontainers');
   let container = new GenericContainer(recipe.image).withExposedPorts(recipe.port);
@@ -132,7 +257,10 @@ async function startContainer(recipe: ContainerRecipe): Promise<string> {
     });
   }
   started.push(running);
-  return recipe.value(running.getHost(), running.getMappedPort(recipe.port));
+  return {
+    value: recipe.value(running.getHost(), running.getMappedPort(recipe.port)),
+    env: recipe.env ? await recipe.env(running) : {},
+  };
 }
 
 /** Where a Docker engine answers `GET /_ping`, else undefined. Takes at most ~1 s per candidate. */

@@ -17,9 +17,7 @@ const {
 
 // kafkajs builds protocol errors from its own table entries: { type, code, retriable, message }.
 const protocol = (type: string, retriable = false): Error =>
-  new KafkaJSProtocolError(
-    Object.assign(new Error(`${type} happened`), { type, code: 1, retriable }) as unknown as Error,
-  );
+  new KafkaJSProtocolError(Object.assign(new Error(`${type} happened`), { type, code: 1, retriable }));
 
 describe('classifyKafkaError', () => {
   const table: [string, unknown, string, boolean][] = [

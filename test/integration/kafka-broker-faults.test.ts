@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { canProvide } from '../../scripts/services.ts';
+import { createKafkaBroker, type KafkaBroker } from '../../src/adapters/kafka/index.ts';
+import { HealthChecker } from '../../src/health/index.ts';
+import { silentRuntime } from '../support/runtime.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    server.close();
+    const next = createServer().listen(port + 1, '127.0.0.1');
+    const ok = await new Promise<boolean>((resolve) => {
+      next.once('listening', () => resolve(true));
+      next.once('error', () => resolve(false));
+    });
+    next.close();
+    if (ok && port < 65_000) return port;
+  }
+  throw new Error('no two free neighbouring ports');
+}
+
+// A Kafka of this test's own, so stopping it disturbs no other test.
+const stateDir = mkdtempSync(join(tmpdir(), 'berth-kafka-fault-'));
+const port = await freePortPair();
+const env = {
+  ...process.env,
+  BERTH_SERVICES_DIR: stateDir,
+  BERTH_KAFKA_PORT: String(port),
+  BERTH_KAFKA_KEEP_DATA: 'true',
+};
+// Asynchronous, so publishers and consumers keep running while the server stops and starts.
+async function services(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['scripts/services.ts', ...args], {
+    cwd: root,
+    env,
+    timeout: 300_000,
+  });
+  return stdout;
+}
+
+const skip =
+  canProvide('kafka') || process.env.CI === 'true'
+    ? false
+    : 'this machine cannot run Kafka locally (Java and Maven are needed): the test stops and restarts a Kafka of its own';
+
+describe('kafka broker through a server outage', { skip }, () => {
+  let broker: KafkaBroker | undefined;
+  after(async () => {
+    await broker?.close();
+    await services('down', 'kafka');
+  });
+
+  it('loses no message when Kafka stops and returns mid-stream; readiness follows the outage', async () => {
+    const brokers = /KAFKA_BROKERS=(\S+)/.exec(await services('up', 'kafka'))?.[1];
+    assert.ok(brokers, 'the services script printed KAFKA_BROKERS');
+    broker = createKafkaBroker(
+      { brokers: brokers.split(','), policies: { timeoutMs: 2_000, breaker: { halfOpenAfterMs: 1_000 } } },
+      silentRuntime(),
+    );
+    const health = new HealthChecker({ cacheTtlMs: 0 });
+    health.register('kafka', broker, { timeoutMs: 3_000 });
+    health.markStarted();
+
+    const topic = `fault-${port}`;
+    const deliveries = new Map<string, number>();
+    const subscription = broker.subscribe<{ n: number }>(
+      topic,
+      (message) => {
+        deliveries.set(message.id, (deliveries.get(message.id) ?? 0) + 1);
+        return Promise.resolve();
+      },
+      { group: 'fault', fromBeginning: true, concurrency: 8 },
+    );
+    await subscription.ready;
+    assert.equal((await health.readiness()).status, 'up');
+
+    const total = 5_000;
+    let publishFailures = 0;
+    let sawDown = false;
+    const publishAll = async (): Promise<void> => {
+      for (let i = 0; i < total; i += 50) {
+        const chunk = Array.from({ length: 50 }, (_, j) => ({
+          id: `m-${i + j}`,
+          key: `k-${(i + j) % 100}`,
+          value: { n: i + j },
+        }));
+        // An application retries a publish that failed: at-least-once starts at the producer.
+        for (;;) {
+          try {
+            await broker!.publish(topic, chunk);
+            break;
+          } catch {
+            publishFailures++;
+            await sleep(200);
+          }
+        }
+        // About five seconds of publishing, so the outage falls in the middle of it.
+        await sleep(50);
+      }
+    };
+    const publishing = publishAll();
+
+    await sleep(1_000);
+    await services('down', 'kafka');
+    const outageStarted = Date.now();
+    while (Date.now() - outageStarted < 15_000) {
+      if ((await health.readiness()).status === 'down') {
+        sawDown = true;
+        break;
+      }
+      await sleep(250);
+    }
+    await sleep(2_000);
+    await services('up', 'kafka');
+
+    await publishing;
+    const started = Date.now();
+    while ([...Array(total).keys()].some((n) => !deliveries.has(`m-${n}`))) {
+      assert.ok(Date.now() - started < 180_000, `only ${deliveries.size} of ${total} ids consumed`);
+      await sleep(250);
+    }
+    const duplicates = [...deliveries.values()].reduce((sum, count) => sum + count - 1, 0);
+    let up = false;
+    for (let i = 0; i < 60 && !up; i++) {
+      up = (await health.readiness()).status === 'up';
+      if (!up) await sleep(500);
+    }
+    process.stderr.write(
+      `kafka outage: ${total} ids consumed, ${duplicates} duplicate deliveries, ${publishFailures} publish calls retried\n`,
+    );
+    assert.ok(sawDown, 'readiness went down during the outage');
+    assert.ok(publishFailures > 0, 'the outage was felt by publishers');
+    assert.ok(up, 'readiness came back up after the outage');
+    await subscription.close();
+  });
+});
