@@ -16,6 +16,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../ports/broker.ts';
+import { InfraError } from '../ports/errors.ts';
 import { redactCredentials } from '../ports/redacted.ts';
 import type { StandardSchemaV1 } from '../ports/standard-schema.ts';
 import { deadlineScheduler } from './deadline-scheduler.ts';
@@ -70,6 +71,42 @@ interface ConsumerSettings<T> {
   encoding: PayloadEncoding;
   handlerTimeoutMs: number;
   retryDelayMs: { initial: number; max: number };
+}
+
+/**
+ * One of a batch's concurrent handler lanes. Its AbortController is shared by the lane's
+ * attempts and replaced only after it was aborted, so a message does not cost a controller.
+ */
+class HandlerSlot {
+  #controller = new AbortController();
+  #timedOut = false;
+  /** Called by the deadline scheduler when the attempt in progress runs out of time. */
+  readonly expire: () => void;
+
+  constructor(timeoutMs: number) {
+    this.expire = () => {
+      this.#timedOut = true;
+      this.#controller.abort(
+        new InfraError('timeout', `handler did not finish within ${timeoutMs} ms`, { port: 'broker' }),
+      );
+    };
+  }
+
+  signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** After an attempt: whether it timed out; an aborted signal is replaced for the next one. */
+  reset(): boolean {
+    const timedOut = this.#timedOut;
+    this.#timedOut = false;
+    if (this.#controller.signal.aborted) this.#controller = new AbortController();
+    return timedOut;
+  }
+
+  stop(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
 }
 
 /**
@@ -205,8 +242,8 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     readonly #settings: ConsumerSettings<T>;
     readonly #handler: MessageHandler<T>;
     readonly #hardStop = new AbortController();
-    /** Cancels each handler attempt in progress: run on a hard stop. */
-    readonly #inFlight = new Set<(error: unknown) => void>();
+    /** The handler slots of the batch in progress, whose signals a hard stop aborts. */
+    readonly #slots = new Set<HandlerSlot>();
     // Counted per message, added to the metric once per batch: a labelled inc costs a label hash.
     readonly #counts = { acked: 0, deadLettered: 0 };
     readonly #restarts: number[] = [];
@@ -293,8 +330,14 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         }
         const queue = [...chains.values()];
         const worker = async (): Promise<void> => {
-          for (let chain = queue.shift(); chain !== undefined; chain = queue.shift()) {
-            for (const record of chain) await this.#handleRecord(record);
+          const handling = new HandlerSlot(this.#settings.handlerTimeoutMs);
+          this.#slots.add(handling);
+          try {
+            for (let chain = queue.shift(); chain !== undefined; chain = queue.shift()) {
+              for (const record of chain) await this.#handleRecord(record, handling);
+            }
+          } finally {
+            this.#slots.delete(handling);
           }
         };
         await Promise.all(Array.from({ length: Math.min(this.#settings.concurrency, queue.length) }, worker));
@@ -316,7 +359,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       this.#counts.acked = this.#counts.deadLettered = 0;
     }
 
-    async #handleRecord(record: DeliveredRecord): Promise<void> {
+    async #handleRecord(record: DeliveredRecord, slot: HandlerSlot): Promise<void> {
       const settings = this.#settings;
       let value: unknown;
       try {
@@ -334,67 +377,46 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         attempt: 1,
       };
       for (let attempt = 1; ; attempt++) {
-        if (this.#hardStop.signal.aborted)
+        if (this.#hardStop.signal.aborted) {
           throw guard.error('closed', 'consume', 'subscription closed before the handler finished');
+        }
         message.attempt = attempt;
+        let failure: unknown;
+        let failed = false;
+        const deadline = deadlineScheduler.add(settings.handlerTimeoutMs, slot.expire);
         try {
-          await this.#attempt(message);
+          await this.#handler(message, slot.signal());
+        } catch (error) {
+          failed = true;
+          failure = error;
+        }
+        deadlineScheduler.remove(deadline);
+        // A handler that outlived its deadline saw its signal abort: its work counts as not done.
+        if (slot.reset() && !failed) {
+          failed = true;
+          failure = guard.error(
+            'timeout',
+            'consume',
+            `handler did not finish within ${settings.handlerTimeoutMs} ms`,
+          );
+        }
+        if (!failed) {
           this.#counts.acked++;
           return;
-        } catch (error) {
-          if (this.#hardStop.signal.aborted)
-            throw guard.error('closed', 'consume', 'subscription closed before the handler finished');
-          if (attempt >= settings.maxAttempts) return this.#deadLetter(record, error, attempt);
-          guard.logger.debug(
-            { err: error, topic: settings.topic, id: message.id, attempt },
-            'handler failed, retrying',
-          );
-          const delay = Math.min(
-            settings.retryDelayMs.initial * 2 ** (attempt - 1),
-            settings.retryDelayMs.max,
-          );
-          await sleep(delay * (0.5 + Math.random() / 2), undefined, { signal: this.#hardStop.signal }).catch(
-            () => undefined,
-          );
         }
-      }
-    }
-
-    // One handler attempt, cut at its deadline. Its signal aborts at the deadline or on a hard stop.
-    #attempt(message: ReceivedMessage<T>): Promise<void> {
-      const controller = new AbortController();
-      const timeoutMs = this.#settings.handlerTimeoutMs;
-      return new Promise<void>((resolve, reject) => {
-        const cancel = (error: unknown): void => {
-          if (!deadlineScheduler.remove(pending)) return;
-          this.#inFlight.delete(cancel);
-          controller.abort(error);
-          reject(error);
-        };
-        const pending = deadlineScheduler.add(timeoutMs, () => {
-          this.#inFlight.delete(cancel);
-          const error = guard.error('timeout', 'consume', `handler did not finish within ${timeoutMs} ms`);
-          controller.abort(error);
-          reject(error);
-        });
-        this.#inFlight.add(cancel);
-        const settle = (error?: unknown): void => {
-          if (!deadlineScheduler.remove(pending)) return;
-          this.#inFlight.delete(cancel);
-          if (error === undefined) resolve();
-          else reject(error);
-        };
-        let result: Promise<void>;
-        try {
-          result = this.#handler(message, controller.signal);
-        } catch (error) {
-          result = Promise.reject(error);
+        if (this.#hardStop.signal.aborted) {
+          throw guard.error('closed', 'consume', 'subscription closed before the handler finished');
         }
-        result.then(
-          () => settle(),
-          (error: unknown) => settle(error ?? new Error('handler rejected')),
+        if (attempt >= settings.maxAttempts) return this.#deadLetter(record, failure, attempt);
+        guard.logger.debug(
+          { err: failure, topic: settings.topic, id: message.id, attempt },
+          'handler failed, retrying',
         );
-      });
+        const delay = Math.min(settings.retryDelayMs.initial * 2 ** (attempt - 1), settings.retryDelayMs.max);
+        await sleep(delay * (0.5 + Math.random() / 2), undefined, { signal: this.#hardStop.signal }).catch(
+          () => undefined,
+        );
+      }
     }
 
     async #deadLetter(record: DeliveredRecord, error: unknown, attempts: number): Promise<void> {
@@ -451,11 +473,20 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         this.#rejectReady(guard.error('closed', 'subscribe', 'subscription closed'));
         const hardStop = setTimeout(() => {
           this.#hardStop.abort();
-          for (const cancel of this.#inFlight)
-            cancel(guard.error('closed', 'consume', 'subscription closed'));
+          for (const slot of this.#slots) slot.stop(guard.error('closed', 'consume', 'subscription closed'));
         }, closeTimeoutMs);
         try {
-          if (!wasFailed) await this.#loop.stop();
+          // A handler that ignores its aborted signal must not hold close() forever.
+          const abandon = sleep(closeTimeoutMs + 5_000, 'abandoned' as const, { ref: false });
+          if (
+            !wasFailed &&
+            (await Promise.race([this.#loop.stop().then(() => 'stopped' as const), abandon])) === 'abandoned'
+          ) {
+            guard.logger.error(
+              { topic: this.topic, group: this.group },
+              'subscription abandoned: a handler ignored its abort signal',
+            );
+          }
         } finally {
           clearTimeout(hardStop);
           subscriptions.delete(this);
