@@ -42,7 +42,12 @@ const port = createKafkaBroker({ brokers, clientId: 'bench-port' }, silent);
 const topic = `bench-${randomUUID().slice(0, 8)}`;
 await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
 const value = { id: 42, name: 'berth', tags: ['a', 'b'] };
-const rawMessage = (i: number) => ({ key: `k${i % 100}`, value: JSON.stringify(value) });
+// The raw side carries an id header as the port's messages do, so both send the same bytes.
+const rawMessage = (i: number) => ({
+  key: `k${i % 100}`,
+  value: JSON.stringify(value),
+  headers: { 'x-berth-id': randomUUID() },
+});
 
 const publish = {
   port: (): Promise<number> =>
@@ -71,9 +76,12 @@ await publish.rawBatched();
 const vsSend: number[] = [];
 const vsBatched: number[] = [];
 for (let round = 0; round < rounds; round++) {
-  const portRate = await publish.port();
+  // Alternate the order so drift in the machine hits every side alike.
+  const portFirst = round % 2 === 0;
+  const early = portFirst ? await publish.port() : await publish.rawBatched();
   const sendRate = await publish.rawSend();
-  const batchedRate = await publish.rawBatched();
+  const late = portFirst ? await publish.rawBatched() : await publish.port();
+  const [portRate, batchedRate] = portFirst ? [early, late] : [late, early];
   console.error(
     `publish round ${round}: port ${Math.round(portRate)}/s, raw send ${Math.round(sendRate)}/s, raw batched ${Math.round(batchedRate)}/s`,
   );
