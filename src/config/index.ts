@@ -1,3 +1,9 @@
 export { parseOptions } from './validate.ts';
 export * from './schemas.ts';
 export { loadConfig, type CacheConfig, type InfrastructureConfig } from './load-config.ts';
+export {
+  executorOptionsSchema,
+  processExecutorOptionsSchema,
+  type ExecutorOptions,
+  type ProcessExecutorOptions,
+} from './executor-schemas.ts';

@@ -102,8 +102,11 @@ export const kafkaBrokerOptionsSchema = z.strictObject({
       password: secretValue,
     })
     .optional(),
-  /** How long a publish waits for others to share its request. Default 5 ms. */
-  lingerMs: z.number().int().nonnegative().max(1_000).default(5),
+  /**
+   * Extra wait for other publishes to share a request when none is in flight. Default 0: the
+   * next turn of the event loop, and whatever arrives while a request is in flight goes next.
+   */
+  lingerMs: z.number().int().nonnegative().max(1_000).default(0),
   /** A batch is sent at once when it holds this many records. */
   maxBatchRecords: positiveInt.default(5_000),
   /** Largest message accepted, in bytes; Kafka's own default is about 1 MB. */

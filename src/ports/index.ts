@@ -4,3 +4,4 @@ export * from './cache.ts';
 export * from './redacted.ts';
 export * from './broker.ts';
 export type { StandardSchemaV1 } from './standard-schema.ts';
+export * from './executor.ts';

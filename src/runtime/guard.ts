@@ -30,7 +30,17 @@ const semconv = {
     system: 'messaging_system',
     operation: 'messaging_operation_name',
   },
+  // OpenTelemetry has no metric for commands a program runs; attributes follow its `process.*` names.
+  process: {
+    duration: 'berth_executor_run_duration_seconds',
+    help: 'Duration of commands run by an executor, from start to exit.',
+    system: 'executor_system',
+    operation: 'executor_operation',
+  },
 } as const;
+
+/** Labels of one call from its result, undefined when it failed: e.g. the command and its outcome. */
+export type CallLabels<R> = (result: R | undefined) => Record<string, string>;
 
 // OpenTelemetry's advised buckets for operation durations, in seconds.
 const durationBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
@@ -87,11 +97,14 @@ export class Guard<Op extends string> {
     this.#baseLabels = { [names.system]: spec.system, component: spec.id };
     this.#histogram = OperationHistogram.on(runtime.registry, names.duration, names.help, durationBuckets);
     this.#okSeries = {};
-    for (const operation of Object.keys(spec.operations)) {
-      this.#okSeries[operation] = this.#histogram.series({
-        ...this.#baseLabels,
-        [names.operation]: operation,
-      });
+    // The executor labels every call, so series bound here would stay empty forever.
+    if (spec.semconv !== 'process') {
+      for (const operation of Object.keys(spec.operations)) {
+        this.#okSeries[operation] = this.#histogram.series({
+          ...this.#baseLabels,
+          [names.operation]: operation,
+        });
+      }
     }
     this.#retries = metricOn(
       runtime.registry,
@@ -144,17 +157,19 @@ export class Guard<Op extends string> {
   /**
    * Runs one operation of the port through retry, breaker and deadline. `map` turns the
    * adapter's result into the port's (e.g. decoding) inside the same promise, because each
-   * extra promise per call is measurable against a local Redis.
+   * extra promise per call is measurable against a local Redis. `labels` adds labels to the
+   * call's duration series.
    */
   run<R, T = R>(
     operation: Op,
     options: OperationOptions | undefined,
     fn: (ctx: OperationContext) => Promise<R>,
     map?: (value: R) => T,
+    labels?: CallLabels<R>,
   ): Promise<T> {
     const retries = this.policies.retry.maxAttempts > 1 && this.#spec.operations[operation].idempotent;
     return new Promise<T>((resolve, reject) =>
-      this.#attempt(operation, options, fn, map, resolve, reject, retries),
+      this.#attempt(operation, options, fn, map, labels, resolve, reject, retries),
     );
   }
 
@@ -211,6 +226,7 @@ export class Guard<Op extends string> {
     options: OperationOptions | undefined,
     fn: (ctx: OperationContext) => Promise<R>,
     map: ((value: R) => T) | undefined,
+    labels: CallLabels<R> | undefined,
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
     retries: boolean,
@@ -229,9 +245,9 @@ export class Guard<Op extends string> {
     const pending: PendingOperation = deadlineScheduler.add(timeoutMs, () => {
       if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
       const error = this.error('timeout', operation, `timed out after ${timeoutMs} ms`);
-      this.#settleFailure(operation, started, error);
+      this.#settleFailure(operation, started, error, labels?.(undefined));
       pending.abort(error);
-      if (retries) this.#retry(operation, options, fn, map, error).then(resolve, reject);
+      if (retries) this.#retry(operation, options, fn, map, labels, error).then(resolve, reject);
       else reject(error);
     });
     const onCallerAbort =
@@ -253,7 +269,15 @@ export class Guard<Op extends string> {
       (value) => {
         if (!deadlineScheduler.remove(pending)) return;
         if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
-        this.#okSeries[operation]!.observe((performance.now() - started) / 1000);
+        const series =
+          labels === undefined
+            ? this.#okSeries[operation]!
+            : this.#histogram.series({
+                ...this.#baseLabels,
+                [this.#operationLabel]: operation,
+                ...labels(value),
+              });
+        series.observe((performance.now() - started) / 1000);
         this.#breaker.success();
         if (map === undefined) return resolve(value as unknown as T);
         try {
@@ -266,8 +290,9 @@ export class Guard<Op extends string> {
         if (!deadlineScheduler.remove(pending)) return;
         if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
         const error = this.#toInfraError(operation, cause);
-        this.#settleFailure(operation, started, error);
-        if (retries && error.retryable) this.#retry(operation, options, fn, map, error).then(resolve, reject);
+        this.#settleFailure(operation, started, error, labels?.(undefined));
+        if (retries && error.retryable)
+          this.#retry(operation, options, fn, map, labels, error).then(resolve, reject);
         else reject(error);
       },
     );
@@ -278,6 +303,7 @@ export class Guard<Op extends string> {
     options: OperationOptions | undefined,
     fn: (ctx: OperationContext) => Promise<R>,
     map: ((value: R) => T) | undefined,
+    labels: CallLabels<R> | undefined,
     firstError: unknown,
   ): Promise<T> {
     let error = firstError;
@@ -290,7 +316,7 @@ export class Guard<Op extends string> {
       await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
       try {
         return await new Promise<T>((resolve, reject) =>
-          this.#attempt(operation, options, fn, map, resolve, reject, false),
+          this.#attempt(operation, options, fn, map, labels, resolve, reject, false),
         );
       } catch (next) {
         // A retry refused by the open circuit says less than the failure that opened it.
@@ -302,9 +328,19 @@ export class Guard<Op extends string> {
     throw error;
   }
 
-  #settleFailure(operation: string, started: number, error: InfraError): void {
+  #settleFailure(
+    operation: string,
+    started: number,
+    error: InfraError,
+    labels: Record<string, string> | undefined,
+  ): void {
     this.#histogram
-      .series({ ...this.#baseLabels, [this.#operationLabel]: operation, error_type: error.reason })
+      .series({
+        ...this.#baseLabels,
+        [this.#operationLabel]: operation,
+        ...labels,
+        error_type: error.reason,
+      })
       .observe((performance.now() - started) / 1000);
     if (breakerFailures.has(error.reason)) this.#breaker.failure();
     else if (error.reason === 'validation' || error.reason === 'config') this.#breaker.release();

@@ -232,22 +232,23 @@ class KafkaAdapter implements BrokerAdapter {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: this.#settings.topics.partitions,
-          eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-            if (!isRunning() || isStale() || batch.messages.length === 0) return;
+          eachBatch: async (payload) => {
+            const batch = payload.batch;
+            if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
             const records: DeliveredRecord[] = batch.messages.map((message) => ({
               key: message.key === null ? undefined : message.key.toString(),
               value: message.value ?? Buffer.alloc(0),
               headers: stringHeaders(message.headers),
               position: `${batch.partition}:${message.offset}`,
             }));
-            const heartbeats = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+            const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
             try {
               await options.process(records);
             } finally {
               clearInterval(heartbeats);
             }
             const last = batch.lastOffset();
-            resolveOffset(last);
+            payload.resolveOffset(last);
             // Committed only after every handler of the batch succeeded or dead-lettered.
             await created.commitOffsets([
               { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
@@ -273,7 +274,7 @@ class KafkaAdapter implements BrokerAdapter {
     );
     const admin = await this.#probeAdmin;
     const aborted = new Promise<never>((_, reject) =>
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+      signal.addEventListener('abort', () => reject(signal.reason as unknown), { once: true }),
     );
     const cluster = await Promise.race([admin.describeCluster(), aborted]);
     if (cluster.brokers.length === 0) return { status: 'down', error: 'the cluster reports no brokers' };
@@ -286,13 +287,14 @@ class KafkaAdapter implements BrokerAdapter {
     this.#flush();
     const clients = [this.#producer, this.#admin, this.#probeAdmin];
     this.#producer = this.#admin = this.#probeAdmin = undefined;
-    await Promise.all(clients.map((client) => client?.then((c) => c.disconnect()).catch(() => undefined)));
+    const open = clients.filter((client) => client !== undefined);
+    await Promise.all(open.map((client) => client.then((c) => c.disconnect()).catch(() => undefined)));
   }
 }
 
 function saslOptions(sasl: NonNullable<Settings['sasl']>): SASLOptions {
   const password = sasl.password instanceof Redacted ? sasl.password.reveal() : sasl.password;
-  return { mechanism: sasl.mechanism, username: sasl.username, password } as SASLOptions;
+  return { mechanism: sasl.mechanism, username: sasl.username, password };
 }
 
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {

@@ -1,3 +1,13 @@
 export { createMemoryCache } from './cache.ts';
 export type { MemoryCacheOptions } from '../../config/schemas.ts';
 export { createMemoryBroker, type MemoryBrokerOptions } from './broker.ts';
+export {
+  createMemoryExecutor,
+  type ExecutorCall,
+  type MemoryExecutor,
+  type MemoryExecutorOptions,
+  type ScriptedCommand,
+  type ScriptedContext,
+  type ScriptedResponder,
+  type ScriptedResult,
+} from './executor.ts';

@@ -138,8 +138,7 @@ class RedisStreamsAdapter implements BrokerAdapter {
             { key: stream, id: ownPending ? '0' : '>' },
             ownPending ? { COUNT: batchSize } : { COUNT: batchSize, BLOCK: blockMs },
           );
-          const entries = ((reply as unknown as { messages: StreamEntry[] }[] | null)?.[0]?.messages ??
-            []);
+          const entries = (reply as unknown as { messages: StreamEntry[] }[] | null)?.[0]?.messages ?? [];
           if (entries.length === 0) {
             ownPending = false;
             continue;

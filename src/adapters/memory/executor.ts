@@ -1,0 +1,265 @@
+import { constants as osConstants } from 'node:os';
+import { PassThrough, Writable } from 'node:stream';
+import { z } from 'zod';
+import type { HealthResult } from '../../ports/component.ts';
+import type { ErrorClassification } from '../../ports/errors.ts';
+import type { CommandRequest, Executor, ExecutorAdapter, StartedCommand } from '../../ports/executor.ts';
+import { parseOptions } from '../../config/validate.ts';
+import { executorOptionsSchema, type ExecutorOptions } from '../../config/executor-schemas.ts';
+import { guardExecutor } from '../../runtime/guarded-executor.ts';
+import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+
+/** A command the memory executor was asked to start, as the process executor would have started it. */
+export interface ExecutorCall {
+  command: string;
+  args: readonly string[];
+  cwd: string | undefined;
+  /** The complete environment the command got. */
+  env: Readonly<Record<string, string>>;
+  shell: boolean;
+  /** Everything written to stdin, once it was closed; undefined until then. */
+  input: Buffer | undefined;
+}
+
+/** What a scripted command does. */
+export interface ScriptedResult {
+  /** Default 0. */
+  exitCode?: number;
+  /** Dies of this signal instead of exiting. */
+  signal?: NodeJS.Signals;
+  stdout?: string | Uint8Array;
+  stderr?: string | Uint8Array;
+  /** Runs this long before exiting; `Infinity` until it is killed. */
+  delayMs?: number;
+}
+
+export interface ScriptedContext {
+  /** Resolves with stdin's bytes once stdin is closed (at once when the call has none). */
+  input(): Promise<Buffer>;
+  /** Aborted when the command is terminated. */
+  signal: AbortSignal;
+}
+
+export type ScriptedResponder = (
+  call: ExecutorCall,
+  context: ScriptedContext,
+) => ScriptedResult | Promise<ScriptedResult>;
+
+/** One entry of the script; the first entry that matches a call answers it. */
+export interface ScriptedCommand {
+  /** The command exactly, a RegExp, or a predicate. With `shell: true` the command is the script. */
+  command: string | RegExp | ((command: string) => boolean);
+  /** The arguments exactly, a RegExp tested against them joined by spaces, or a predicate; absent matches any. */
+  args?: readonly string[] | RegExp | ((args: readonly string[]) => boolean);
+  /** What the command does, or a function of the call; absent exits 0 without output. */
+  result?: ScriptedResult | ScriptedResponder;
+}
+
+export interface MemoryExecutorOptions extends ExecutorOptions {
+  script?: readonly ScriptedCommand[];
+}
+
+export interface MemoryExecutor extends Executor {
+  /** Every command started, unknown ones included, in order. */
+  readonly calls: readonly ExecutorCall[];
+}
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+const output = z.union([z.string(), z.instanceof(Uint8Array)]);
+
+const scriptedResultSchema = z.strictObject({
+  exitCode: z.number().int().min(0).max(255).optional(),
+  signal: z
+    .custom<NodeJS.Signals>((value) => typeof value === 'string' && value in osConstants.signals, {
+      message: 'must be a signal name, e.g. SIGTERM',
+    })
+    .optional(),
+  stdout: output.optional(),
+  stderr: output.optional(),
+  delayMs: z.union([z.number().int().nonnegative(), z.literal(Infinity)]).optional(),
+});
+
+const memoryExecutorOptionsSchema = executorOptionsSchema.extend({
+  script: z
+    .array(
+      z.strictObject({
+        command: z.union([z.string().min(1), z.instanceof(RegExp), z.custom(isFunction)]),
+        args: z.union([z.array(z.string()), z.instanceof(RegExp), z.custom(isFunction)]).optional(),
+        result: z.union([scriptedResultSchema, z.custom(isFunction)]).optional(),
+      }),
+    )
+    .default([]),
+});
+
+// Above Linux's largest pid (2^22), so a fake pid never names a real process.
+let nextPid = 4_194_304;
+
+function matches(entry: ScriptedCommand, command: string, args: readonly string[]): boolean {
+  const c = entry.command;
+  if (typeof c === 'string' ? c !== command : c instanceof RegExp ? !c.test(command) : !c(command)) {
+    return false;
+  }
+  const a = entry.args;
+  if (a === undefined) return true;
+  if (a instanceof RegExp) return a.test(args.join(' '));
+  if (typeof a === 'function') return a(args);
+  return a.length === args.length && a.every((arg, i) => arg === args[i]);
+}
+
+/** A scripted process: it answers from the script, and ends when its result says or when killed. */
+class MemoryCommand implements StartedCommand {
+  readonly pid = ++nextPid;
+  readonly stdin: Writable | null;
+  readonly stdout: PassThrough | null;
+  readonly stderr: PassThrough | null;
+  readonly exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  readonly #killed = new AbortController();
+  readonly #request: CommandRequest;
+  #finish: (exit: { exitCode: number | null; signal: NodeJS.Signals | null }) => void = () => undefined;
+  #done = false;
+  #timer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(request: CommandRequest, call: ExecutorCall, result: ScriptedCommand['result']) {
+    this.#request = request;
+    const piped = request.output === 'pipe';
+    this.stdout = piped ? new PassThrough() : null;
+    this.stderr = piped ? new PassThrough() : null;
+    const chunks: Buffer[] = [];
+    let inputDone: (input: Buffer) => void = () => undefined;
+    const input = new Promise<Buffer>((resolve) => (inputDone = resolve));
+    if (request.stdin === 'pipe') {
+      this.stdin = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          callback();
+        },
+        final(callback) {
+          call.input = Buffer.concat(chunks);
+          inputDone(call.input);
+          callback();
+        },
+      });
+    } else {
+      this.stdin = null;
+      inputDone(Buffer.alloc(0));
+    }
+    this.exited = new Promise((resolve, reject) => {
+      this.#finish = resolve;
+      Promise.resolve()
+        .then(() =>
+          typeof result === 'function'
+            ? result(call, { input: () => input, signal: this.#killed.signal })
+            : (result ?? {}),
+        )
+        .then((scripted) => this.#exitAfter(scripted), reject);
+    });
+  }
+
+  #exitAfter(scripted: ScriptedResult): void {
+    if (this.#done) return;
+    const delayMs = scripted.delayMs ?? 0;
+    if (delayMs === Infinity) return;
+    // Always a later turn, so what the caller writes to stdin at start is read first.
+    this.#timer = setTimeout(() => {
+      this.#write(this.stdout, scripted.stdout, process.stdout);
+      this.#write(this.stderr, scripted.stderr, process.stderr);
+      this.#end(
+        scripted.signal === undefined
+          ? { exitCode: scripted.exitCode ?? 0, signal: null }
+          : { exitCode: null, signal: scripted.signal },
+      );
+    }, delayMs);
+  }
+
+  #write(
+    stream: PassThrough | null,
+    data: string | Uint8Array | undefined,
+    inherited: NodeJS.WriteStream,
+  ): void {
+    if (data === undefined || data.length === 0) return;
+    if (stream !== null) stream.write(data);
+    else if (this.#request.output === 'inherit') inherited.write(data);
+  }
+
+  #end(exit: { exitCode: number | null; signal: NodeJS.Signals | null }): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.stdout?.end();
+    this.stderr?.end();
+    if (this.stdin !== null && !this.stdin.writableFinished) this.stdin.destroy();
+    this.#finish(exit);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.#done) return;
+    this.#killed.abort();
+    this.#end({ exitCode: null, signal });
+  }
+
+  terminate(): void {
+    this.signal('SIGTERM');
+  }
+}
+
+class MemoryExecutorAdapter implements ExecutorAdapter {
+  readonly system = 'memory';
+  readonly calls: ExecutorCall[] = [];
+  readonly #script: readonly ScriptedCommand[];
+
+  constructor(script: readonly ScriptedCommand[]) {
+    this.#script = script;
+  }
+
+  start(request: CommandRequest): Promise<StartedCommand> {
+    const call: ExecutorCall = {
+      command: request.command,
+      args: request.args,
+      cwd: request.cwd,
+      env: request.env,
+      shell: request.shell,
+      input: undefined,
+    };
+    this.calls.push(call);
+    const entry = this.#script.find((candidate) => matches(candidate, request.command, request.args));
+    if (entry === undefined) {
+      const name = request.shell ? 'sh' : request.command;
+      return Promise.reject(Object.assign(new Error(`command not found: ${name}`), { code: 'ENOENT' }));
+    }
+    return Promise.resolve(new MemoryCommand(request, call, entry.result));
+  }
+
+  probe(): Promise<HealthResult> {
+    return Promise.resolve({ status: 'up', details: { scripted: this.#script.length } });
+  }
+
+  classifyError(error: unknown): ErrorClassification {
+    return (error as { code?: unknown } | null)?.code === 'ENOENT'
+      ? { reason: 'not_found' }
+      : { reason: 'internal' };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * An executor that starts nothing: each call is answered by the first matching entry of
+ * `script` and recorded in `calls`. Unknown commands fail with `not_found` like missing ones.
+ */
+export function createMemoryExecutor(
+  options: MemoryExecutorOptions = {},
+  runtime: Runtime = defaultRuntime(),
+): MemoryExecutor {
+  const { script, ...rest } = parseOptions(memoryExecutorOptionsSchema, options, 'memory executor options');
+  const adapter = new MemoryExecutorAdapter(script as readonly ScriptedCommand[]);
+  const executor = guardExecutor(adapter, rest, runtime);
+  return {
+    ...executor,
+    get calls(): readonly ExecutorCall[] {
+      return adapter.calls;
+    },
+    [Symbol.asyncDispose]: () => executor.close(),
+  };
+}

@@ -1,0 +1,39 @@
+// Run as a child process by the integration tests: starts `sleep` through a process executor,
+// prints `ready <pid>`, then lets the test signal it. The mode picks what the "application" does.
+import { createProcessExecutor } from '../../src/adapters/process/index.ts';
+import { silentRuntime } from './runtime.ts';
+
+const mode = process.argv[2];
+const executor = createProcessExecutor(
+  { forwardSignals: mode === 'forward' ? ['SIGINT'] : false },
+  silentRuntime(),
+);
+if (mode === 'forward' || mode === 'handled') {
+  // The application handles the signal itself, so this process does not die of it.
+  process.on(mode === 'forward' ? 'SIGINT' : 'SIGTERM', () => process.stdout.write('handled\n'));
+}
+const child = await executor.spawn('sleep', ['1000'], { timeoutMs: 60_000 });
+process.stdout.write(`ready ${child.pid}\n`);
+if (mode === 'exit') setTimeout(() => process.exit(0), 100);
+if (mode === 'handled') {
+  setTimeout(() => {
+    process.stdout.write(`still running ${String(isRunning(child.pid))}\n`);
+    void executor.close().then(() => process.stdout.write('closed\n'));
+  }, 500);
+}
+try {
+  const exit = await child.wait();
+  process.stdout.write(`exit ${exit.signal ?? exit.exitCode}\n`);
+} catch (error) {
+  process.stdout.write(`failed ${(error as { reason?: string }).reason}\n`);
+}
+await executor.close();
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
