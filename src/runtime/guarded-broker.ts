@@ -320,6 +320,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     async #processBatch(records: readonly DeliveredRecord[]): Promise<void> {
       this.batchStartedAt = Date.now();
       try {
+        if (this.#settings.concurrency === 1) return await this.#processInOrder(records);
         // One chain per key keeps each key in order; keyless records are independent.
         const chains = new Map<string | DeliveredRecord, DeliveredRecord[]>();
         for (const record of records) {
@@ -344,6 +345,17 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       } finally {
         this.batchStartedAt = undefined;
         this.#flushCounts();
+      }
+    }
+
+    // One lane: the batch's own order already keeps every key in order.
+    async #processInOrder(records: readonly DeliveredRecord[]): Promise<void> {
+      const lane = new HandlerSlot(this.#settings.handlerTimeoutMs);
+      this.#slots.add(lane);
+      try {
+        for (const record of records) await this.#handleRecord(record, lane);
+      } finally {
+        this.#slots.delete(lane);
       }
     }
 
