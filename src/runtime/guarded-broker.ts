@@ -21,6 +21,7 @@ import { redactCredentials } from '../ports/redacted.ts';
 import type { StandardSchemaV1 } from '../ports/standard-schema.ts';
 import { deadlineScheduler } from './deadline-scheduler.ts';
 import { Guard } from './guard.ts';
+import { toJson } from './json-codec.ts';
 import type { PolicyOverrides, Runtime } from './runtime.ts';
 
 export interface GuardedBrokerOptions {
@@ -187,13 +188,9 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         throw guard.error('validation', operation, 'value must be a Uint8Array with encoding "bytes"');
       bytes = value;
     } else {
-      let text: string | undefined;
-      try {
-        text = JSON.stringify(value);
-      } catch (cause) {
-        throw guard.error('validation', operation, 'value is not serializable as JSON', { cause });
-      }
-      if (text === undefined) throw guard.error('validation', operation, 'value is not serializable as JSON');
+      const text = toJson(value, (cause) =>
+        guard.error('validation', operation, 'value is not serializable as JSON', { cause }),
+      );
       bytes = Buffer.from(text);
     }
     const size =

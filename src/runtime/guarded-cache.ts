@@ -8,6 +8,7 @@ import {
 } from '../ports/cache.ts';
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
 import { Guard } from './guard.ts';
+import { toJson } from './json-codec.ts';
 import type { PolicyOverrides, Runtime } from './runtime.ts';
 
 export interface GuardedCacheOptions {
@@ -53,16 +54,10 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
     }
     return ttlMs;
   };
-  const encode = (operation: string, value: unknown): string => {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch (cause) {
-      throw guard.error('validation', operation, 'value is not serializable as JSON', { cause });
-    }
-    if (text === undefined) throw guard.error('validation', operation, 'value is not serializable as JSON');
-    return text;
-  };
+  const encode = (operation: string, value: unknown): string =>
+    toJson(value, (cause) =>
+      guard.error('validation', operation, 'value is not serializable as JSON', { cause }),
+    );
   const decode = <T>(operation: string, text: string | null | undefined): T | undefined => {
     if (text === undefined || text === null) return undefined;
     try {
