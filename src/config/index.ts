@@ -7,3 +7,5 @@ export {
   type ExecutorOptions,
   type ProcessExecutorOptions,
 } from './executor-schemas.ts';
+export * from './llm-schemas.ts';
+export * from './document-store-schemas.ts';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { HealthResult, OperationContext, OperationOptions, OperationSpecs } from '../ports/component.ts';
 import {
@@ -37,7 +37,16 @@ const semconv = {
     system: 'executor_system',
     operation: 'executor_operation',
   },
+  gen_ai: {
+    duration: 'gen_ai_client_operation_duration_seconds',
+    help: 'Duration of GenAI client operations (for a stream: until its first delta).',
+    system: 'gen_ai_provider_name',
+    operation: 'gen_ai_operation_name',
+  },
 } as const;
+
+// Families whose every call carries per-call labels: series bound up front would stay empty forever.
+const labelledPerCall: ReadonlySet<string> = new Set(['process', 'gen_ai']);
 
 /** Labels of one call from its result, undefined when it failed: e.g. the command and its outcome. */
 export type CallLabels<R> = (result: R | undefined) => Record<string, string>;
@@ -97,8 +106,7 @@ export class Guard<Op extends string> {
     this.#baseLabels = { [names.system]: spec.system, component: spec.id };
     this.#histogram = OperationHistogram.on(runtime.registry, names.duration, names.help, durationBuckets);
     this.#okSeries = {};
-    // The executor labels every call, so series bound here would stay empty forever.
-    if (spec.semconv !== 'process') {
+    if (!labelledPerCall.has(spec.semconv ?? 'db')) {
       for (const operation of Object.keys(spec.operations)) {
         this.#okSeries[operation] = this.#histogram.series({
           ...this.#baseLabels,
@@ -186,6 +194,11 @@ export class Guard<Op extends string> {
       operation,
       ...options,
     });
+  }
+
+  /** A driver error classified by the adapter's table, for failures that happen outside `run`. */
+  toInfraError(operation: string, cause: unknown): InfraError {
+    return this.#toInfraError(operation, cause);
   }
 
   /** The adapter's own probe, bounded by the health deadline, with the breaker's state; never throws. */
@@ -368,6 +381,31 @@ function abortedAsDown(signal: AbortSignal, timeoutMs: number): Promise<HealthRe
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+// OpenTelemetry's advised buckets for gen_ai.client.token.usage.
+const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216];
+
+/** `gen_ai_client_token_usage`, created once per registry. */
+export function tokenUsageHistogram(registry: Registry): Histogram {
+  return metricOn(
+    registry,
+    'gen_ai_client_token_usage',
+    () =>
+      new Histogram({
+        name: 'gen_ai_client_token_usage',
+        help: 'Tokens used by GenAI client operations, by token type.',
+        labelNames: [
+          'gen_ai_provider_name',
+          'gen_ai_operation_name',
+          'gen_ai_request_model',
+          'gen_ai_token_type',
+          'component',
+        ],
+        buckets: tokenBuckets,
+        registers: [registry],
+      }),
+  );
 }
 
 function metricOn<M>(registry: Registry, name: string, create: () => M): M {

@@ -1,5 +1,7 @@
 export * from './runtime.ts';
-export { Guard, type CallLabels, type GuardSpec } from './guard.ts';
+export { Guard, tokenUsageHistogram, type CallLabels, type GuardSpec } from './guard.ts';
 export { CircuitBreaker, type CircuitBreakerState } from './circuit-breaker.ts';
 export { guardCache, type GuardedCacheOptions } from './guarded-cache.ts';
 export { guardExecutor, type GuardedExecutorOptions } from './guarded-executor.ts';
+export { guardLlmClient, type GuardedLlmClientOptions } from './guarded-llm-client.ts';
+export { guardDocumentStore, type GuardedDocumentStoreOptions } from './guarded-document-store.ts';

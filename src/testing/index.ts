@@ -8,3 +8,12 @@ export {
   type ExecutorFeatures,
   type ExecutorTestOptions,
 } from './executor-conformance.ts';
+export {
+  llmClientConformance,
+  type LlmClientConformanceOptions,
+  type LlmClientFeatures,
+} from './llm-client-conformance.ts';
+export {
+  documentStoreConformance,
+  type DocumentStoreConformanceOptions,
+} from './document-store-conformance.ts';

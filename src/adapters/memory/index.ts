@@ -11,3 +11,10 @@ export {
   type ScriptedResponder,
   type ScriptedResult,
 } from './executor.ts';
+export { createMemoryDocumentStore } from './document-store.ts';
+export {
+  createMemoryLlmClient,
+  type MemoryLlmClient,
+  type MemoryLlmClientOptions,
+  type ScriptedLlmReply,
+} from './llm-client.ts';

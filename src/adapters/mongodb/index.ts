@@ -1,0 +1,3 @@
+export { createMongoDocumentStore, type MongoDocumentStore } from './document-store.ts';
+export { classifyMongoError } from './errors.ts';
+export type { MongoDocumentStoreOptions } from '../../config/document-store-schemas.ts';

@@ -1,0 +1,7 @@
+export { createAzureOpenAiClient, createOpenAiClient, type OpenAiClient } from './client.ts';
+export { classifyOpenAiError } from './errors.ts';
+export type {
+  AzureOpenAiClientOptions,
+  OpenAiClientOptions,
+  TokenCredentialLike,
+} from '../../config/llm-schemas.ts';

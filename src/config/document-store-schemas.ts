@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { Redacted } from '../ports/redacted.ts';
+import { policyOverridesSchema } from './schemas.ts';
+
+const positiveInt = z.number().int().positive();
+const componentId = z.string().min(1).max(200);
+
+export const memoryDocumentStoreOptionsSchema = z.strictObject({
+  id: componentId.optional(),
+  policies: policyOverridesSchema.optional(),
+});
+export type MemoryDocumentStoreOptions = z.input<typeof memoryDocumentStoreOptionsSchema>;
+
+// Checked without echoing the value: a connection string can carry a password.
+const mongoUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'mongodb:' || url.protocol === 'mongodb+srv:') && url.host !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a mongodb:// or mongodb+srv:// URL with a host' },
+);
+
+export const mongoDocumentStoreOptionsSchema = z.strictObject({
+  id: componentId.optional(),
+  url: mongoUrl,
+  /** MongoDB's rules for database names. */
+  database: z.string().regex(/^[^/\\. "$*<>:|?\0]{1,63}$/, {
+    message: 'must be 1 to 63 characters without / \\ . space " $ * < > : | ?',
+  }),
+  /** Overrides credentials in `url`; a `Redacted` password stays out of logs. */
+  auth: z
+    .strictObject({
+      username: z.string().min(1),
+      password: z.union([
+        z.string().min(1),
+        z.custom<Redacted<string>>((value) => value instanceof Redacted),
+      ]),
+    })
+    .optional(),
+  /** How long an operation waits for a reachable server before failing as `unavailable`. Default 2 s. */
+  serverSelectionTimeoutMs: positiveInt.default(2_000),
+  connectTimeoutMs: positiveInt.default(2_000),
+  maxPoolSize: positiveInt.max(1_000).default(100),
+  appName: z.string().min(1).max(128).default('berth'),
+  policies: policyOverridesSchema.optional(),
+});
+export type MongoDocumentStoreOptions = z.input<typeof mongoDocumentStoreOptionsSchema>;

@@ -1,0 +1,15 @@
+import { after, before } from 'node:test';
+import { createOllamaClient } from '../../src/adapters/ollama/index.ts';
+import { llmClientConformance } from '../../src/testing/index.ts';
+import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
+import { silentRuntime } from '../support/runtime.ts';
+
+let server: LlmTestServer;
+before(async () => (server = await startLlmServer()));
+after(() => server.close());
+
+llmClientConformance({
+  name: 'ollama',
+  create: () => createOllamaClient({ host: server.url, model: 'llama-test' }, silentRuntime()),
+  features: { echo: true, unsupported: [] },
+});
