@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createOpenAiClient } from '../../src/adapters/openai/index.ts';
+import { createAzureOpenAiClient, createOpenAiClient } from '../../src/adapters/openai/index.ts';
 import { createOllamaClient } from '../../src/adapters/ollama/index.ts';
 import { isInfraError } from '../../src/ports/index.ts';
 import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
@@ -104,6 +104,55 @@ describe('llm adapters under faults', () => {
     await assert.rejects(client.generate({ messages }), (e) => isInfraError(e) && e.reason === 'timeout');
     server.script.push({ kind: 'status', status: 500 });
     await assert.rejects(client.generate({ messages }), (e) => isInfraError(e) && e.reason === 'unavailable');
+    await client.close();
+  });
+});
+
+describe('azure openai with a Microsoft Entra ID credential', () => {
+  it('sends the token the credential gives as a bearer token, and logs neither it nor the prompt', async () => {
+    const token = 'entra-token-not-for-logs';
+    const scopes: string[] = [];
+    // A TokenCredential as @azure/identity defines it: what DefaultAzureCredential and friends implement.
+    const credential = {
+      getToken: (scope: string | string[]) => {
+        scopes.push(...(Array.isArray(scope) ? scope : [scope]));
+        return Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3_600_000 });
+      },
+    };
+    const tokenServer = await startLlmServer({ apiKey: token });
+    const runtime = capturingRuntime();
+    const client = createAzureOpenAiClient(
+      { endpoint: tokenServer.url, deployment: 'gpt-test', apiVersion: '2024-10-21', credential },
+      runtime,
+    );
+    try {
+      const result = await client.generate({ messages });
+      assert.equal(result.text, prompt);
+      const request = tokenServer.requests.at(-1)!;
+      assert.equal(request.headers.authorization, `Bearer ${token}`);
+      assert.match(
+        request.url,
+        /^\/openai\/deployments\/gpt-test\/chat\/completions\?api-version=2024-10-21/,
+      );
+      assert.deepEqual([...new Set(scopes)], ['https://cognitiveservices.azure.com/.default']);
+      assert.doesNotMatch(runtime.logs(), new RegExp(`${token}|my private prompt`));
+    } finally {
+      await client.close();
+      await tokenServer.close();
+    }
+  });
+});
+
+describe('logContent', () => {
+  it('logs prompts and completions only when asked, and the API key never', async () => {
+    const runtime = capturingRuntime();
+    const client = createOpenAiClient(
+      { apiKey, baseUrl: `${server.url}/v1`, model: 'gpt-test', logContent: true },
+      runtime,
+    );
+    await client.generate({ messages });
+    assert.match(runtime.logs(), /my private prompt text/);
+    assert.doesNotMatch(runtime.logs(), /sk-secret-do-not-print/);
     await client.close();
   });
 });
