@@ -49,3 +49,18 @@ export const mongoDocumentStoreOptionsSchema = z.strictObject({
   policies: policyOverridesSchema.optional(),
 });
 export type MongoDocumentStoreOptions = z.input<typeof mongoDocumentStoreOptionsSchema>;
+
+const collectionName = z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/);
+
+export const mongoBrokerOptionsSchema = z.strictObject({
+  ...mongoDocumentStoreOptionsSchema.shape,
+  /** The collection that holds every topic's messages. */
+  messages: collectionName.default('berth_messages'),
+  /** Where each group's resume token is kept, written only after its handlers succeeded. */
+  positions: collectionName.default('berth_positions'),
+  /** Largest message accepted, in bytes. Default 1 MiB. */
+  maxMessageBytes: positiveInt.max(15_000_000).default(1_048_576),
+  /** How long close() lets in-flight handlers finish. Default 10 s. */
+  closeTimeoutMs: positiveInt.default(10_000),
+});
+export type MongoBrokerOptions = z.input<typeof mongoBrokerOptionsSchema>;

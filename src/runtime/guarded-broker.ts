@@ -16,7 +16,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../ports/broker.ts';
-import { InfraError } from '../ports/errors.ts';
+import { InfraError, isInfraError, type ErrorReason } from '../ports/errors.ts';
 import { redactCredentials } from '../ports/redacted.ts';
 import type { StandardSchemaV1 } from '../ports/standard-schema.ts';
 import { deadlineScheduler } from './deadline-scheduler.ts';
@@ -50,6 +50,8 @@ function utf8(bytes: Uint8Array): string {
     ? bytes.toString('utf8')
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
+
+const permanentReasons: ReadonlySet<ErrorReason> = new Set(['config', 'unauthorized', 'validation', 'not_found']);
 
 const groupPattern = /^[A-Za-z0-9._-]{1,200}$/;
 const maxErrorHeaderLength = 1_000;
@@ -292,6 +294,14 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       const now = Date.now();
       while (this.#restarts.length > 0 && now - this.#restarts[0]! > restartWindowMs) this.#restarts.shift();
       const message = redactCredentials(error instanceof Error ? error.message : String(error));
+      // A restart cannot fix a wrong setup or lost history: fail at once and say why.
+      if (isInfraError(error) && permanentReasons.has(error.reason)) {
+        this.state = { kind: 'failed', error: message };
+        guard.logger.error({ err: error, topic: this.topic, group: this.group }, 'subscription failed');
+        this.#rejectReady(error);
+        await this.#loop.stop().catch(() => undefined);
+        return;
+      }
       if (this.#restarts.length >= maxRestarts) {
         this.state = { kind: 'failed', error: message };
         guard.logger.error(

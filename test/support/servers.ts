@@ -167,6 +167,16 @@ export async function findKeyVault(): Promise<{ url: string; caFile: string } | 
 }
 
 /** MongoDB wire protocol: FerretDB 1.24 (SQLite) locally or in a container. */
+/**
+ * A MongoDB replica set, for change streams. FerretDB has none and this machine cannot run
+ * MongoDB itself, so it comes only from MONGODB_REPLICA_SET_URL (e.g. the `mongodb-replica-set`
+ * service of docker-compose.test.yml); without it the tests skip, under CI=true too.
+ */
+export async function findMongoReplicaSet(): Promise<{ url: string } | Skip> {
+  const server = await findServer('mongodb replica set', { envVar: 'MONGODB_REPLICA_SET_URL' });
+  return 'skip' in server ? server : { url: server.value };
+}
+
 export async function findMongo(): Promise<{ url: string } | Skip> {
   const server = await findServer('mongodb', {
     envVar: 'MONGODB_URL',
