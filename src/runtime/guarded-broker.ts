@@ -51,7 +51,12 @@ function utf8(bytes: Uint8Array): string {
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
-const permanentReasons: ReadonlySet<ErrorReason> = new Set(['config', 'unauthorized', 'validation', 'not_found']);
+const permanentReasons: ReadonlySet<ErrorReason> = new Set([
+  'config',
+  'unauthorized',
+  'validation',
+  'not_found',
+]);
 
 const groupPattern = /^[A-Za-z0-9._-]{1,200}$/;
 const maxErrorHeaderLength = 1_000;
