@@ -146,8 +146,8 @@ async function upLocked(def: ServiceDefinition, ctx: ServiceContext): Promise<Re
   if (!def.install.isInstalled()) {
     if (!def.install.canInstall()) {
       throw new Error(
-        `${ctx.name}: not installed, and this machine cannot install it (${def.install.describe} ` +
-          `needs root and apt-get); install it by hand, or point the tests at a server via its env var`,
+        `${ctx.name}: not installed, and this machine cannot install it (${def.install.describe}); ` +
+          `install it by hand, or point the tests at a server via its env var`,
       );
     }
     log(`${ctx.name}: installing (${def.install.describe})`);
