@@ -126,7 +126,7 @@ export function aptInstaller(binaries: Readonly<Record<string, string>>): Instal
     throw new Error(`apt-get install ${missing.join(' ')} failed (see above)`);
   };
   return {
-    describe: `apt-get install ${packages.join(' ')}`,
+    describe: `apt-get install ${packages.join(' ')}, as root`,
     isInstalled: () => Object.keys(binaries).every((binary) => which(binary) !== undefined),
     canInstall: () => isRoot() && which('apt-get') !== undefined,
     install: () => Promise.resolve().then(installMissing),
