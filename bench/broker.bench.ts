@@ -8,7 +8,8 @@ import { ensureService } from '../scripts/services.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const publishCount = Number(process.env.BENCH_MESSAGES ?? 10_000);
-const consumeCount = Number(process.env.BENCH_CONSUME_MESSAGES ?? 50_000);
+// Large enough that prefetching during the group join does not decide the rate.
+const consumeCount = Number(process.env.BENCH_CONSUME_MESSAGES ?? 200_000);
 const concurrency = 64;
 
 async function kafkaBrokers(): Promise<string[]> {
