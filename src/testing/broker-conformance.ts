@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Broker, ReceivedMessage, SubscribeOptions, Subscription } from '../ports/broker.ts';
-import { isInfraError, type ErrorReason } from '../ports/errors.ts';
+import { rejectsWith, throwsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
 export interface BrokerConformanceOptions {
@@ -12,22 +12,6 @@ export interface BrokerConformanceOptions {
   /** How long to wait for deliveries; real brokers need longer for group rebalances. Default 20 s. */
   deliveryTimeoutMs?: number;
   test?: TestApi;
-}
-
-async function rejectsWith(promise: Promise<unknown>, reason: ErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    return true;
-  });
-}
-
-function throwsWith(fn: () => unknown, reason: ErrorReason): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    return true;
-  });
 }
 
 /** The delivery semantics every `Broker` adapter must show, run against memory and every real backend. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cache } from '../ports/cache.ts';
-import { isInfraError, type ErrorReason } from '../ports/errors.ts';
+import { rejectsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
 export interface CacheFeatures {
@@ -15,14 +15,6 @@ export interface CacheConformanceOptions {
   create: () => Cache | Promise<Cache>;
   features: CacheFeatures;
   test?: TestApi;
-}
-
-async function rejectsWith(promise: Promise<unknown>, reason: ErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
-    assert.equal(error.reason, reason);
-    return true;
-  });
 }
 
 /** The behaviour every `Cache` adapter must show, run against memory and every real backend. */

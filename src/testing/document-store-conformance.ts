@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { DocumentFilter, DocumentStore, StoredDocument } from '../ports/document-store.ts';
-import { isInfraError, type ErrorReason } from '../ports/errors.ts';
+import { isInfraError } from '../ports/errors.ts';
+import { rejectsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
 export interface DocumentStoreConformanceOptions {
   name: string;
   create: () => DocumentStore | Promise<DocumentStore>;
   test?: TestApi;
-}
-
-async function rejectsWith(promise: Promise<unknown>, reason: ErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    return true;
-  });
 }
 
 interface Person {

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isInfraError, type ErrorReason } from '../ports/errors.ts';
+import { isInfraError } from '../ports/errors.ts';
 import { isCommandFailedError, type Executor, type ExecutorProcess } from '../ports/executor.ts';
 import type { ScriptedCommand } from '../adapters/memory/executor.ts';
+import { rejectsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
 export interface ExecutorFeatures {
@@ -82,17 +83,6 @@ export function executorConformanceScript(node: string = process.execPath): Scri
       result: (call) => ({ stdout: call.args.map((arg) => `${arg}\n`).join('') }),
     },
   ];
-}
-
-async function rejectsWith(promise: Promise<unknown>, reason: ErrorReason): Promise<unknown> {
-  let caught: unknown;
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
-    assert.equal(error.reason, reason, error.message);
-    caught = error;
-    return true;
-  });
-  return caught;
 }
 
 function pidExists(pid: number): boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LlmClient, LlmOption } from '../ports/llm-client.ts';
-import { isInfraError, type ErrorReason } from '../ports/errors.ts';
+import { rejectsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
 export interface LlmClientFeatures {
@@ -15,14 +15,6 @@ export interface LlmClientConformanceOptions {
   create: () => LlmClient | Promise<LlmClient>;
   features: LlmClientFeatures;
   test?: TestApi;
-}
-
-async function rejectsWith(promise: Promise<unknown>, reason: ErrorReason): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
-    assert.equal(error.reason, reason);
-    return true;
-  });
 }
 
 const finishReasons = ['stop', 'length', 'content_filter', 'tool_calls', 'other'];

@@ -34,6 +34,34 @@ interface PendingSend {
   reject: (error: unknown) => void;
 }
 
+/** A kafkajs client connected on first use, and again after a connect that failed. */
+class LazyClient<T extends Producer | Admin> {
+  readonly #create: () => T;
+  #connecting: Promise<T> | undefined = undefined;
+
+  constructor(create: () => T) {
+    this.#create = create;
+  }
+
+  get(): Promise<T> {
+    this.#connecting ??= (async () => {
+      const client = this.#create();
+      await client.connect();
+      return client;
+    })().catch((error: unknown) => {
+      this.#connecting = undefined;
+      throw error;
+    });
+    return this.#connecting;
+  }
+
+  async disconnect(): Promise<void> {
+    const connecting = this.#connecting;
+    this.#connecting = undefined;
+    await connecting?.then((client) => client.disconnect()).catch(() => undefined);
+  }
+}
+
 /**
  * Broker over Apache Kafka with kafkajs. kafkajs sends one request per `send` call, so
  * publishes made in one turn of the event loop, or while a request is in flight, share one.
@@ -47,9 +75,10 @@ class KafkaAdapter implements BrokerAdapter {
   readonly #knownTopics = new Map<string, Promise<void>>();
   // Topics known to exist: their publishes skip the await on `ensureTopic`.
   readonly #readyTopics = new Set<string>();
-  #producer: Promise<Producer> | undefined;
-  #admin: Promise<Admin> | undefined;
-  #probeAdmin: Promise<Admin> | undefined;
+  readonly #producer: LazyClient<Producer>;
+  readonly #admin: LazyClient<Admin>;
+  // Its own client that does not retry, so a probe answers now or fails now.
+  readonly #probeAdmin: LazyClient<Admin>;
   #batch:
     | {
         topics: Map<string, { key: string | null; value: Buffer; headers: IHeaders }[]>;
@@ -76,6 +105,12 @@ class KafkaAdapter implements BrokerAdapter {
       logCreator: () => (entry: LogEntry) =>
         logger.debug({ kafkajs: entry.namespace, ...entry.log }, entry.log.message),
     });
+    const kafka = this.kafka;
+    this.#producer = new LazyClient(() =>
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
+    );
+    this.#admin = new LazyClient(() => kafka.admin());
+    this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }));
   }
 
   checkTopic(topic: string): string | undefined {
@@ -85,36 +120,13 @@ class KafkaAdapter implements BrokerAdapter {
       : 'must be 1 to 249 letters, digits, dots, underscores or dashes';
   }
 
-  #connected<T extends Producer | Admin>(create: () => T): Promise<T> {
-    const client = create();
-    const connecting = client.connect().then(() => client);
-    return connecting;
-  }
-
-  #adminClient(): Promise<Admin> {
-    this.#admin ??= this.#connected(() => this.kafka.admin()).catch((error: unknown) => {
-      this.#admin = undefined;
-      throw error;
-    });
-    return this.#admin;
-  }
-
-  #producerClient(): Promise<Producer> {
-    this.#producer ??= this.#connected(() =>
-      this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
-    ).catch((error: unknown) => {
-      this.#producer = undefined;
-      throw error;
-    });
-    return this.#producer;
-  }
-
   /** Creates the topic once per process when `topics.autoCreate`; otherwise the broker decides. */
   ensureTopic(topic: string): Promise<void> {
     if (!this.#settings.topics.autoCreate) return Promise.resolve();
     let known = this.#knownTopics.get(topic);
     if (known === undefined) {
-      known = this.#adminClient()
+      known = this.#admin
+        .get()
         .then((admin) =>
           admin.createTopics({
             topics: [
@@ -186,7 +198,8 @@ class KafkaAdapter implements BrokerAdapter {
     if (batch === undefined) return;
     const topicMessages = [...batch.topics].map(([topic, messages]) => ({ topic, messages }));
     this.#sending++;
-    this.#producerClient()
+    this.#producer
+      .get()
       .then((producer) => producer.sendBatch({ topicMessages, acks: -1 }))
       .then(
         () => batch.waiters.forEach((waiter) => waiter.resolve()),
@@ -265,18 +278,10 @@ class KafkaAdapter implements BrokerAdapter {
   }
 
   // A metadata request on a client of its own that does not retry: it answers now or fails now.
-  async probe(signal: AbortSignal): Promise<HealthResult> {
-    this.#probeAdmin ??= this.#connected(() => this.kafka.admin({ retry: { retries: 0 } })).catch(
-      (error: unknown) => {
-        this.#probeAdmin = undefined;
-        throw error;
-      },
-    );
-    const admin = await this.#probeAdmin;
-    const aborted = new Promise<never>((_, reject) =>
-      signal.addEventListener('abort', () => reject(signal.reason as unknown), { once: true }),
-    );
-    const cluster = await Promise.race([admin.describeCluster(), aborted]);
+  async probe(): Promise<HealthResult> {
+    const admin = await this.#probeAdmin.get();
+    // kafkajs takes no AbortSignal; guard's health deadline abandons a call that does not answer.
+    const cluster = await admin.describeCluster();
     if (cluster.brokers.length === 0) return { status: 'down', error: 'the cluster reports no brokers' };
     return { status: 'up', details: { brokers: cluster.brokers.length } };
   }
@@ -285,10 +290,7 @@ class KafkaAdapter implements BrokerAdapter {
 
   async close(): Promise<void> {
     this.#flush();
-    const clients = [this.#producer, this.#admin, this.#probeAdmin];
-    this.#producer = this.#admin = this.#probeAdmin = undefined;
-    const open = clients.filter((client) => client !== undefined);
-    await Promise.all(open.map((client) => client.then((c) => c.disconnect()).catch(() => undefined)));
+    await Promise.all([this.#producer.disconnect(), this.#admin.disconnect(), this.#probeAdmin.disconnect()]);
   }
 }
 

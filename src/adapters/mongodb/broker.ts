@@ -1,6 +1,6 @@
 import {
   Binary,
-  MongoClient,
+  type MongoClient,
   type ChangeStream,
   type ChangeStreamInsertDocument,
   type Document,
@@ -18,11 +18,11 @@ import type {
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import { InfraError } from '../../ports/errors.ts';
-import { Redacted } from '../../ports/redacted.ts';
 import { parseOptions } from '../../config/validate.ts';
 import { mongoBrokerOptionsSchema, type MongoBrokerOptions } from '../../config/document-store-schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
 
 type Settings = ReturnType<typeof parseSettings>;
@@ -53,39 +53,24 @@ interface PositionDocument extends Document {
 class MongoChangeStreamAdapter implements BrokerAdapter {
   readonly system = 'mongodb';
   readonly maxRecordBytes: number;
-  readonly client: MongoClient;
+  readonly #connection: MongoConnection;
   readonly #settings: Settings;
   readonly #logger: Logger;
-  #connecting: Promise<MongoClient> | undefined;
 
   constructor(settings: Settings, logger: Logger) {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
-    const auth = settings.auth;
-    this.client = new MongoClient(settings.url, {
-      appName: settings.appName,
-      serverSelectionTimeoutMS: settings.serverSelectionTimeoutMs,
-      connectTimeoutMS: settings.connectTimeoutMs,
-      maxPoolSize: settings.maxPoolSize,
-      ...(auth === undefined
-        ? {}
-        : {
-            auth: {
-              username: auth.username,
-              password: auth.password instanceof Redacted ? auth.password.reveal() : auth.password,
-            },
-          }),
-    });
+    this.#connection = new MongoConnection(settings, 'mongodb broker options');
   }
 
-  // An explicit connect that is tried again after a failure: the driver's own connect-on-first-use closes the client for good.
-  #connected(): Promise<MongoClient> {
-    this.#connecting ??= this.client.connect().catch((error: unknown) => {
-      this.#connecting = undefined;
-      throw error;
-    });
-    return this.#connecting;
+  get client(): MongoClient {
+    return this.#connection.client;
+  }
+
+  async #connected(): Promise<MongoClient> {
+    await this.#connection.connect();
+    return this.#connection.client;
   }
 
   #messages() {
@@ -214,19 +199,14 @@ class MongoChangeStreamAdapter implements BrokerAdapter {
     };
   }
 
-  async probe(signal: AbortSignal): Promise<HealthResult> {
-    const client = await this.#connected();
-    const aborted = new Promise<never>((_, reject) =>
-      signal.addEventListener('abort', () => reject(signal.reason as unknown), { once: true }),
-    );
-    const reply = await Promise.race([client.db('admin').command({ ping: 1 }), aborted]);
-    return reply.ok === 1 ? { status: 'up' } : { status: 'down', error: 'ping did not answer ok: 1' };
+  probe(signal: AbortSignal): Promise<HealthResult> {
+    return this.#connection.probe(signal);
   }
 
   classifyError = classifyMongoError;
 
   close(): Promise<void> {
-    return this.client.close();
+    return this.#connection.close();
   }
 }
 

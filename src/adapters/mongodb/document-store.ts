@@ -1,4 +1,4 @@
-import { MongoClient, type Collection, type Db, type Document, type Filter, type Sort } from 'mongodb';
+import { type MongoClient, type Collection, type Db, type Document, type Filter, type Sort } from 'mongodb';
 import type { HealthResult } from '../../ports/component.ts';
 import type {
   DocumentAdapterFindOptions,
@@ -7,8 +7,6 @@ import type {
   DocumentStoreAdapter,
   RawDocument,
 } from '../../ports/document-store.ts';
-import { ConfigError } from '../../ports/errors.ts';
-import { Redacted, redactCredentials } from '../../ports/redacted.ts';
 import { parseOptions } from '../../config/validate.ts';
 import {
   mongoDocumentStoreOptionsSchema,
@@ -16,30 +14,11 @@ import {
 } from '../../config/document-store-schemas.ts';
 import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
 
-type ParsedOptions = ReturnType<typeof parseMongoOptions>;
 const parseMongoOptions = (options: unknown) =>
   parseOptions(mongoDocumentStoreOptionsSchema, options, 'mongodb document store options');
-
-function createMongoClient(options: ParsedOptions): MongoClient {
-  const auth = options.auth;
-  return new MongoClient(options.url, {
-    appName: options.appName,
-    // Fail fast while no server answers, so callers and probes see `unavailable` within bounds.
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs,
-    connectTimeoutMS: options.connectTimeoutMs,
-    maxPoolSize: options.maxPoolSize,
-    ...(auth === undefined
-      ? {}
-      : {
-          auth: {
-            username: auth.username,
-            password: auth.password instanceof Redacted ? auth.password.reveal() : auth.password,
-          },
-        }),
-  });
-}
 
 // The driver's update types reject `unknown` index signatures, so fields are `any` here.
 interface StoredShape extends Document {
@@ -49,33 +28,19 @@ interface StoredShape extends Document {
 
 class MongoDocumentStoreAdapter implements DocumentStoreAdapter {
   readonly system = 'mongodb';
-  readonly #client: MongoClient;
+  readonly #connection: MongoConnection;
   readonly #db: Db;
 
-  constructor(client: MongoClient, database: string) {
-    this.#client = client;
-    this.#db = client.db(database);
+  constructor(connection: MongoConnection) {
+    this.#connection = connection;
+    this.#db = connection.client.db(connection.database);
   }
 
-  #connected = false;
-  #connecting: Promise<void> | undefined = undefined;
   #serialWrites: Promise<boolean> | undefined = undefined;
   readonly #writes = new Map<string, Promise<unknown>>();
 
-  // The driver's own connect-on-first-use closes the client for good when that first attempt
-  // fails; connecting explicitly, and again after a failure, lets the store recover.
   #connect(): Promise<void> {
-    if (this.#connected) return Promise.resolve();
-    this.#connecting ??= this.#client.connect().then(
-      () => {
-        this.#connected = true;
-      },
-      (error: unknown) => {
-        this.#connecting = undefined;
-        throw error;
-      },
-    );
-    return this.#connecting;
+    return this.#connection.connect();
   }
 
   // FerretDB 1.x matches an update's filter and writes the result in two steps, so two updates
@@ -192,17 +157,14 @@ class MongoDocumentStoreAdapter implements DocumentStoreAdapter {
     return (await this.#write(name, id, () => this.#collection(name).deleteOne(filter))).deletedCount;
   }
 
-  // A ping that must answer ok: 1; server selection fails within serverSelectionTimeoutMs.
-  async probe(signal: AbortSignal): Promise<HealthResult> {
-    await this.#connect();
-    const reply = await this.#db.command({ ping: 1 }, { signal });
-    return reply['ok'] === 1 ? { status: 'up' } : { status: 'down', error: 'ping did not answer ok: 1' };
+  probe(signal: AbortSignal): Promise<HealthResult> {
+    return this.#connection.probe(signal);
   }
 
   classifyError = classifyMongoError;
 
   close(): Promise<void> {
-    return this.#client.close();
+    return this.#connection.close();
   }
 }
 
@@ -216,20 +178,11 @@ export function createMongoDocumentStore(
   runtime: Runtime = defaultRuntime(),
 ): MongoDocumentStore {
   const parsed = parseMongoOptions(options);
-  let client: MongoClient;
-  try {
-    client = createMongoClient(parsed);
-  } catch (cause) {
-    // The driver parses the URL here; its message may quote the connection string.
-    const message = cause instanceof Error ? cause.message : String(cause);
-    throw new ConfigError('mongodb document store options', [
-      { path: 'url', message: redactCredentials(message) },
-    ]);
-  }
+  const connection = new MongoConnection(parsed, 'mongodb document store options');
   const store = guardDocumentStore(
-    new MongoDocumentStoreAdapter(client, parsed.database),
+    new MongoDocumentStoreAdapter(connection),
     { id: parsed.id ?? 'documents:mongodb', policies: parsed.policies },
     runtime,
   );
-  return { ...store, client: () => client, [Symbol.asyncDispose]: () => store.close() };
+  return { ...store, client: () => connection.client, [Symbol.asyncDispose]: () => store.close() };
 }
