@@ -9,3 +9,4 @@ export {
 } from './executor-schemas.ts';
 export * from './llm-schemas.ts';
 export * from './document-store-schemas.ts';
+export * from './secret-store-schemas.ts';

@@ -7,3 +7,4 @@ export type { StandardSchemaV1 } from './standard-schema.ts';
 export * from './executor.ts';
 export * from './llm-client.ts';
 export * from './document-store.ts';
+export * from './secret-store.ts';

@@ -37,6 +37,13 @@ const semconv = {
     system: 'executor_system',
     operation: 'executor_operation',
   },
+  // OpenTelemetry has no convention for secret stores.
+  secrets: {
+    duration: 'berth_secret_store_operation_duration_seconds',
+    help: 'Duration of secret store operations.',
+    system: 'secret_store_system',
+    operation: 'secret_store_operation',
+  },
   gen_ai: {
     duration: 'gen_ai_client_operation_duration_seconds',
     help: 'Duration of GenAI client operations (for a stream: until its first delta).',

@@ -5,3 +5,4 @@ export { guardCache, type GuardedCacheOptions } from './guarded-cache.ts';
 export { guardExecutor, type GuardedExecutorOptions } from './guarded-executor.ts';
 export { guardLlmClient, type GuardedLlmClientOptions } from './guarded-llm-client.ts';
 export { guardDocumentStore, type GuardedDocumentStoreOptions } from './guarded-document-store.ts';
+export { guardSecretStore, type GuardedSecretStoreOptions } from './guarded-secret-store.ts';

@@ -17,3 +17,4 @@ export {
   documentStoreConformance,
   type DocumentStoreConformanceOptions,
 } from './document-store-conformance.ts';
+export { secretStoreConformance, type SecretStoreConformanceOptions } from './secret-store-conformance.ts';

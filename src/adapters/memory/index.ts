@@ -18,3 +18,5 @@ export {
   type MemoryLlmClientOptions,
   type ScriptedLlmReply,
 } from './llm-client.ts';
+export { createMemorySecretStore } from './secret-store.ts';
+export type { MemorySecretStoreOptions } from '../../config/secret-store-schemas.ts';

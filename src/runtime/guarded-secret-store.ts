@@ -1,0 +1,133 @@
+import type { HealthResult, OperationOptions } from '../ports/component.ts';
+import { Redacted } from '../ports/redacted.ts';
+import {
+  secretStoreOperations,
+  type Secret,
+  type SecretMetadata,
+  type SecretSetOptions,
+  type SecretStore,
+  type SecretStoreAdapter,
+  type StoredSecret,
+} from '../ports/secret-store.ts';
+import { Guard } from './guard.ts';
+import type { PolicyOverrides, Runtime } from './runtime.ts';
+
+export interface GuardedSecretStoreOptions {
+  /** Component id; default `secrets:<system>`. */
+  id?: string | undefined;
+  policies?: PolicyOverrides | undefined;
+}
+
+// Letters, digits, `-`, `_`, `.`; never a path: no `/`, no leading dot.
+const portableName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$/;
+
+/**
+ * Builds the `SecretStore` port around a backend once for every adapter: name and value
+ * checks before any I/O, values wrapped in `Redacted`, the write capability enforced, guard.
+ */
+export function guardSecretStore(
+  adapter: SecretStoreAdapter,
+  options: GuardedSecretStoreOptions,
+  runtime: Runtime,
+): SecretStore {
+  const guard = new Guard(
+    {
+      id: options.id ?? `secrets:${adapter.system}`,
+      port: 'secrets',
+      system: adapter.system,
+      operations: secretStoreOperations,
+      classifyError: (error) => adapter.classifyError(error),
+      semconv: 'secrets',
+      policies: options.policies,
+    },
+    runtime,
+  );
+
+  const checkName = (operation: string, name: unknown): string => {
+    if (typeof name !== 'string' || !portableName.test(name)) {
+      throw guard.error(
+        'validation',
+        operation,
+        'a secret name is 1 to 127 letters, digits, "-", "_" or ".", starting with a letter or digit',
+      );
+    }
+    const refusal = adapter.checkName?.(name);
+    if (refusal !== undefined) throw guard.error('validation', operation, `${name}: ${refusal}`);
+    return name;
+  };
+  const { set: write, delete: remove } = adapter;
+  const writer = write && remove ? { set: write.bind(adapter), delete: remove.bind(adapter) } : undefined;
+  const checkWritable = (operation: string): NonNullable<typeof writer> => {
+    if (writer === undefined)
+      throw guard.error('config', operation, `${adapter.system} secret store is read-only`);
+    return writer;
+  };
+  const toSecret = (name: string, stored: StoredSecret | undefined): Secret => {
+    if (stored === undefined) throw guard.error('not_found', 'get', `no secret named ${name}`);
+    const { value, ...metadata } = stored;
+    return { ...metadata, value: new Redacted(value) };
+  };
+  // Checks become rejections, so every operation reports failures the same way.
+  const rejecting = <T>(body: () => Promise<T>): Promise<T> => {
+    try {
+      return body();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  const store: SecretStore = {
+    id: guard.id,
+    capabilities: { write: writer !== undefined },
+    get(name: string, opts?: OperationOptions): Promise<Secret> {
+      return rejecting(() => {
+        checkName('get', name);
+        return guard.run(
+          'get',
+          opts,
+          (ctx) => adapter.get(name, ctx),
+          (stored) => toSecret(name, stored),
+        );
+      });
+    },
+    list(opts?: OperationOptions): Promise<string[]> {
+      return guard.run(
+        'list',
+        opts,
+        (ctx) => adapter.list(ctx),
+        (names) => [...names].sort(),
+      );
+    },
+    set(name: string, value: string | Redacted<string>, opts?: SecretSetOptions): Promise<SecretMetadata> {
+      return rejecting(() => {
+        checkName('set', name);
+        const { set } = checkWritable('set');
+        const plain = value instanceof Redacted ? value.reveal() : value;
+        if (typeof plain !== 'string') throw guard.error('validation', 'set', 'value must be a string');
+        const expiresAt = opts?.expiresAt;
+        if (expiresAt !== undefined && (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())))
+          throw guard.error('validation', 'set', 'expiresAt must be a valid Date');
+        return guard.run('set', opts, (ctx) =>
+          set(name, plain, { contentType: opts?.contentType, expiresAt }, ctx),
+        );
+      });
+    },
+    delete(name: string, opts?: OperationOptions): Promise<boolean> {
+      return rejecting(() => {
+        checkName('delete', name);
+        const writable = checkWritable('delete');
+        return guard.run('delete', opts, (ctx) => writable.delete(name, ctx));
+      });
+    },
+    health(signal?: AbortSignal): Promise<HealthResult> {
+      return guard.health((probeSignal) => adapter.probe(probeSignal), signal);
+    },
+    close(): Promise<void> {
+      return guard.close(() => adapter.close());
+    },
+    [Symbol.asyncDispose](): Promise<void> {
+      return store.close();
+    },
+  };
+  return store;
+}
