@@ -415,6 +415,6 @@ export function tokenUsageHistogram(registry: Registry): Histogram {
   );
 }
 
-function metricOn<M>(registry: Registry, name: string, create: () => M): M {
+export function metricOn<M>(registry: Registry, name: string, create: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }

@@ -55,8 +55,10 @@ export function guardSecretStore(
     if (refusal !== undefined) throw guard.error('validation', operation, `${name}: ${refusal}`);
     return name;
   };
-  const { set: write, delete: remove } = adapter;
-  const writer = write && remove ? { set: write.bind(adapter), delete: remove.bind(adapter) } : undefined;
+  const writer =
+    adapter.set && adapter.delete
+      ? { set: adapter.set.bind(adapter), delete: adapter.delete.bind(adapter) }
+      : undefined;
   const checkWritable = (operation: string): NonNullable<typeof writer> => {
     if (writer === undefined)
       throw guard.error('config', operation, `${adapter.system} secret store is read-only`);

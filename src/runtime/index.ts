@@ -6,3 +6,4 @@ export { guardExecutor, type GuardedExecutorOptions } from './guarded-executor.t
 export { guardLlmClient, type GuardedLlmClientOptions } from './guarded-llm-client.ts';
 export { guardDocumentStore, type GuardedDocumentStoreOptions } from './guarded-document-store.ts';
 export { guardSecretStore, type GuardedSecretStoreOptions } from './guarded-secret-store.ts';
+export { cachedSecretStore, type CachedSecretStore } from './cached-secret-store.ts';

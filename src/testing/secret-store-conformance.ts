@@ -57,7 +57,7 @@ export function secretStoreConformance(options: SecretStoreConformanceOptions): 
         assert.equal(secret.value.reveal(), seededValue);
         for (const printed of [
           String(secret.value),
-          `${secret.value}`,
+          `${secret.value as unknown as string}`,
           JSON.stringify(secret),
           JSON.stringify({ nested: [secret] }),
           inspect(secret, { depth: 10 }),
