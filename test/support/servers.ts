@@ -127,8 +127,23 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Lowkey Vault: an Azure Key Vault emulator (HTTPS with its own self-signed certificate). */
-export async function findKeyVault(): Promise<{ url: string; caFile: string } | Skip> {
+/**
+ * An Azure Key Vault emulator over HTTPS with its own self-signed certificate (`caFile`): locally
+ * berth's own (scripts/services/keyvault-emulator.ts), which also issues tokens to the client
+ * `tenantId`/`clientId`/`clientSecret` at `authorityHost`; in a container Lowkey Vault, which has
+ * no token endpoint (those stay undefined; it takes any bearer token).
+ */
+export async function findKeyVault(): Promise<
+  | {
+      url: string;
+      caFile: string;
+      tenantId?: string;
+      clientId?: string;
+      clientSecret?: string;
+      authorityHost?: string;
+    }
+  | Skip
+> {
   const server = await findServer('keyvault', {
     envVar: 'AZURE_KEYVAULT_URL',
     service: 'keyvault',
@@ -163,7 +178,21 @@ export async function findKeyVault(): Promise<{ url: string; caFile: string } | 
         'set it to a PEM of its certificate',
     );
   }
-  return { url: server.value, caFile };
+  // Only from where the URL came: a container's client settings are never the environment's.
+  const setting = (name: string): string | undefined =>
+    server.source === 'env' ? process.env[name] : server.env?.[name];
+  const optional: { tenantId?: string; clientId?: string; clientSecret?: string; authorityHost?: string } =
+    {};
+  for (const [key, name] of [
+    ['tenantId', 'AZURE_KEYVAULT_TENANT_ID'],
+    ['clientId', 'AZURE_KEYVAULT_CLIENT_ID'],
+    ['clientSecret', 'AZURE_KEYVAULT_CLIENT_SECRET'],
+    ['authorityHost', 'AZURE_KEYVAULT_AUTHORITY_HOST'],
+  ] as const) {
+    const value = setting(name);
+    if (value) optional[key] = value;
+  }
+  return { url: server.value, caFile, ...optional };
 }
 
 /** MongoDB wire protocol: FerretDB 1.24 (SQLite) locally or in a container. */
