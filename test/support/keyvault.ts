@@ -29,7 +29,10 @@ export function keyVaultOptions(
           disableInstanceDiscovery: true, // else MSAL asks login.microsoftonline.com
           tlsOptions: { ca },
         })
-      : { getToken: () => Promise.resolve({ token: 'berth-fake-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+      : {
+          getToken: () =>
+            Promise.resolve({ token: 'berth-fake-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
+        };
   return {
     vaultUrl: vault.url,
     credential,

@@ -9,6 +9,30 @@ export class TokenTimeoutError extends Error {
   }
 }
 
+/**
+ * A failure of the SDK or the credential, keeping only what is safe to show. The SDK's own
+ * errors carry the request (a secret value on `set`) and the server's text, which may echo it.
+ */
+export class KeyVaultError extends Error {
+  readonly kind: 'http' | 'identity' | 'connection' | 'aborted' | 'other';
+  readonly statusCode: number | undefined;
+  readonly code: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    kind: KeyVaultError['kind'],
+    message: string,
+    details: { statusCode?: number; code?: string | undefined; retryAfterMs?: number | undefined } = {},
+  ) {
+    super(message);
+    this.name = 'KeyVaultError';
+    this.kind = kind;
+    this.statusCode = details.statusCode;
+    this.code = details.code;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
 // Errors of @azure/identity: the credential could not authenticate (wrong secret, no identity).
 const identityErrors: ReadonlySet<string> = new Set([
   'AuthenticationError',
@@ -17,7 +41,7 @@ const identityErrors: ReadonlySet<string> = new Set([
   'AuthenticationRequiredError',
 ]);
 
-// Node's socket errors: the vault (or the identity endpoint) cannot be reached.
+// Node's socket errors and the pipeline's: the vault or the identity endpoint cannot be reached.
 const connectionCodes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -37,25 +61,46 @@ interface RestErrorLike {
   response?: { headers?: { get(name: string): string | undefined } };
 }
 
-/** Maps errors of `@azure/keyvault-secrets` and `@azure/identity` to berth's reasons. */
-export function classifyKeyVaultError(error: unknown): ErrorClassification {
+/** What is safe to keep of an error thrown by `@azure/keyvault-secrets` or `@azure/identity`. */
+export function toKeyVaultError(error: unknown): Error {
+  if (error instanceof TokenTimeoutError || error instanceof KeyVaultError || error instanceof RangeError)
+    return error;
   const e = (error ?? {}) as RestErrorLike;
   const name = typeof e.name === 'string' ? e.name : '';
-  if (error instanceof TokenTimeoutError) return { reason: 'timeout', message: error.message };
-  if (identityErrors.has(name))
-    return { reason: 'unauthorized', retryable: false, message: `${name}: could not get a token` };
+  // Key Vault's error code (`SecretNotFound`, `Forbidden`, …) says more than the status alone.
+  const code = typeof e.code === 'string' && /^[A-Za-z_]+$/.test(e.code) ? e.code : undefined;
+  if (identityErrors.has(name)) return new KeyVaultError('identity', `${name}: the credential got no token`);
   if (typeof e.statusCode === 'number') {
-    const classified = classifyHttpStatus(e.statusCode, retryAfterMs(e.response?.headers));
-    return { ...classified, message: `Key Vault answered HTTP ${e.statusCode}${codeOf(e)}` };
+    return new KeyVaultError('http', `Key Vault answered HTTP ${e.statusCode}${code ? ` (${code})` : ''}`, {
+      statusCode: e.statusCode,
+      code,
+      retryAfterMs: retryAfterMs(e.response?.headers),
+    });
   }
-  if (typeof e.code === 'string' && connectionCodes.has(e.code))
-    return { reason: 'unavailable', message: `Key Vault unreachable (${e.code})` };
-  if (name === 'AbortError' || name === 'TimeoutError') return { reason: 'timeout' };
-  if (error instanceof RangeError) return { reason: 'validation', message: error.message };
-  return { reason: 'internal' };
+  if (code !== undefined && connectionCodes.has(code))
+    return new KeyVaultError('connection', `Key Vault unreachable (${code})`, { code });
+  if (name === 'AbortError' || name === 'TimeoutError')
+    return new KeyVaultError('aborted', 'request aborted');
+  return new KeyVaultError('other', `unexpected ${name || typeof error} from the Key Vault SDK`);
 }
 
-// Key Vault's error code (`SecretNotFound`, `Forbidden`, …) says more than the status alone.
-function codeOf(error: RestErrorLike): string {
-  return typeof error.code === 'string' && /^[A-Za-z]+$/.test(error.code) ? ` (${error.code})` : '';
+/** Maps errors of `@azure/keyvault-secrets` and `@azure/identity` to berth's reasons. */
+export function classifyKeyVaultError(error: unknown): ErrorClassification {
+  if (error instanceof TokenTimeoutError) return { reason: 'timeout', message: error.message };
+  if (error instanceof RangeError) return { reason: 'validation', message: error.message };
+  const safe = toKeyVaultError(error);
+  if (!(safe instanceof KeyVaultError)) return { reason: 'internal' };
+  const message = safe.message;
+  switch (safe.kind) {
+    case 'http':
+      return { ...classifyHttpStatus(safe.statusCode!, safe.retryAfterMs), message };
+    case 'identity':
+      return { reason: 'unauthorized', retryable: false, message };
+    case 'connection':
+      return { reason: 'unavailable', message };
+    case 'aborted':
+      return { reason: 'timeout', message };
+    default:
+      return { reason: 'internal', message };
+  }
 }

@@ -16,7 +16,7 @@ import {
 } from '../../config/secret-store-schemas.ts';
 import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
-import { classifyKeyVaultError, TokenTimeoutError } from './errors.ts';
+import { classifyKeyVaultError, toKeyVaultError, TokenTimeoutError } from './errors.ts';
 
 type TokenCredential = ConstructorParameters<typeof SecretClient>[1];
 type KeyVaultSecretProperties = Awaited<ReturnType<SecretClient['getSecret']>>['properties'];
@@ -53,15 +53,19 @@ class AzureKeyVaultSecretStoreAdapter implements SecretStoreAdapter {
       return { ...metadataOf(name, secret.properties), value: secret.value ?? '' };
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
-      throw error;
+      throw toKeyVaultError(error);
     }
   }
 
   async list(ctx: OperationContext): Promise<string[]> {
     const names: string[] = [];
-    for await (const properties of this.#client.listPropertiesOfSecrets({ abortSignal: ctx.signal })) {
-      // Key Vault lists disabled secrets too; they cannot be read, so they are not offered.
-      if (properties.enabled !== false) names.push(properties.name);
+    try {
+      for await (const properties of this.#client.listPropertiesOfSecrets({ abortSignal: ctx.signal })) {
+        // Key Vault lists disabled secrets too; they cannot be read, so they are not offered.
+        if (properties.enabled !== false) names.push(properties.name);
+      }
+    } catch (error) {
+      throw toKeyVaultError(error);
     }
     return names;
   }
@@ -74,11 +78,15 @@ class AzureKeyVaultSecretStoreAdapter implements SecretStoreAdapter {
   ): Promise<SecretMetadata> {
     if (Buffer.byteLength(value) > maxValueBytes)
       throw new RangeError(`a Key Vault secret value is at most ${maxValueBytes} bytes`);
-    const secret = await this.#client.setSecret(name, value, {
-      abortSignal: ctx.signal,
-      ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
-      ...(options.expiresAt === undefined ? {} : { expiresOn: options.expiresAt }),
-    });
+    const secret = await this.#client
+      .setSecret(name, value, {
+        abortSignal: ctx.signal,
+        ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+        ...(options.expiresAt === undefined ? {} : { expiresOn: options.expiresAt }),
+      })
+      .catch((error: unknown) => {
+        throw toKeyVaultError(error);
+      });
     return metadataOf(name, secret.properties);
   }
 
@@ -91,9 +99,13 @@ class AzureKeyVaultSecretStoreAdapter implements SecretStoreAdapter {
       await poller.pollUntilDone({ abortSignal: ctx.signal });
     } catch (error) {
       if (isStatus(error, 404)) return false;
-      throw error;
+      throw toKeyVaultError(error);
     }
-    if (this.#purgeOnDelete) await this.#client.purgeDeletedSecret(name, { abortSignal: ctx.signal });
+    if (this.#purgeOnDelete) {
+      await this.#client.purgeDeletedSecret(name, { abortSignal: ctx.signal }).catch((error: unknown) => {
+        throw toKeyVaultError(error);
+      });
+    }
     return true;
   }
 
@@ -101,7 +113,7 @@ class AzureKeyVaultSecretStoreAdapter implements SecretStoreAdapter {
     try {
       await this.#client.getSecret(probeName, { abortSignal: signal });
     } catch (error) {
-      if (!isStatus(error, 404)) throw error;
+      if (!isStatus(error, 404)) throw toKeyVaultError(error);
     }
     return { status: 'up', details: { vault: this.#client.vaultUrl } };
   }
