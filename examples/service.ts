@@ -16,7 +16,7 @@ collectDefaultMetrics({ register: runtime.registry });
 
 let config;
 try {
-  config = loadConfig(process.env);
+  config = await loadConfig(process.env);
 } catch (error) {
   log.fatal({ err: error }, 'invalid configuration');
   process.exit(1);

@@ -1,6 +1,11 @@
 export { parseOptions } from './validate.ts';
 export * from './schemas.ts';
-export { loadConfig, type CacheConfig, type InfrastructureConfig } from './load-config.ts';
+export {
+  loadConfig,
+  type CacheConfig,
+  type InfrastructureConfig,
+  type LoadConfigOptions,
+} from './load-config.ts';
 export {
   executorOptionsSchema,
   processExecutorOptionsSchema,

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../ports/errors.ts';
+import { ConfigError, isInfraError, type ConfigIssue } from '../ports/errors.ts';
+import { Redacted } from '../ports/redacted.ts';
+import type { SecretStore } from '../ports/secret-store.ts';
+import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
 import { memoryCacheOptionsSchema, redisCacheOptionsSchema } from './schemas.ts';
 
 export type CacheConfig =
@@ -21,12 +24,100 @@ const integer = (issues: ConfigIssue[], env: Env, name: string): number | undefi
   return undefined;
 };
 
+export interface LoadConfigOptions {
+  /**
+   * Resolves values of the form `secret://<name>`. Default: the store `SECRETS_DRIVER` names:
+   * `env` (variables under `SECRETS_ENV_PREFIX`, default `SECRET_`) or `file` (the folder
+   * `SECRETS_DIR`); any other store, such as Azure Key Vault, is passed here.
+   */
+  secrets?: SecretStore;
+  runtime?: Runtime;
+}
+
+const secretReference = 'secret://';
+
 /**
  * Builds infrastructure options from environment variables: `CACHE_DRIVER` (memory|redis),
- * `CACHE_MAX_ENTRIES`, `CACHE_TIMEOUT_MS`, `REDIS_URL`, `REDIS_KEY_PREFIX`. Every problem is
- * reported at once, named by its variable.
+ * `CACHE_MAX_ENTRIES`, `CACHE_TIMEOUT_MS`, `REDIS_URL`, `REDIS_PASSWORD`, `REDIS_KEY_PREFIX`.
+ * Any value may be a reference, `secret://<name>`, read from a secret store. Every problem is
+ * reported at once, named by its variable, never with a value.
  */
-export function loadConfig(env: Env = process.env): InfrastructureConfig {
+export async function loadConfig(
+  env: Env = process.env,
+  options: LoadConfigOptions = {},
+): Promise<InfrastructureConfig> {
+  return configFrom(await resolveSecretReferences(env, options));
+}
+
+async function resolveSecretReferences(env: Env, options: LoadConfigOptions): Promise<Env> {
+  const references = Object.entries(env).filter(
+    (entry): entry is [string, string] => entry[1]?.startsWith(secretReference) === true,
+  );
+  if (references.length === 0) return env;
+  const issues: ConfigIssue[] = [];
+  const owned =
+    options.secrets === undefined ? await secretStoreFromEnv(env, issues, options.runtime) : undefined;
+  const store = options.secrets ?? owned;
+  if (store === undefined) {
+    if (issues.length === 0) {
+      for (const [variable] of references)
+        issues.push({
+          path: variable,
+          message: 'is a secret:// reference but no secret store is configured (SECRETS_DRIVER)',
+        });
+    }
+    throw new ConfigError('configuration from the environment', issues);
+  }
+  const resolved: Env = { ...env };
+  try {
+    await Promise.all(
+      references.map(async ([variable, reference]) => {
+        const name = reference.slice(secretReference.length);
+        try {
+          resolved[variable] = (await store.get(name)).value.reveal();
+        } catch (error) {
+          const reason = isInfraError(error) ? error.reason : 'internal';
+          issues.push({
+            path: variable,
+            message: `secret "${name}" could not be read from ${store.id}: ${reason}`,
+          });
+        }
+      }),
+    );
+  } finally {
+    await owned?.close();
+  }
+  if (issues.length > 0) throw new ConfigError('configuration from the environment', issues);
+  return resolved;
+}
+
+async function secretStoreFromEnv(
+  env: Env,
+  issues: ConfigIssue[],
+  runtime: Runtime = defaultRuntime(),
+): Promise<SecretStore | undefined> {
+  const driver = env.SECRETS_DRIVER;
+  if (driver === undefined || driver === '') return undefined;
+  if (driver === 'env') {
+    const { createEnvSecretStore } = await import('../adapters/env/secret-store.ts');
+    return createEnvSecretStore({ prefix: env.SECRETS_ENV_PREFIX || undefined, env }, runtime);
+  }
+  if (driver === 'file') {
+    if (!env.SECRETS_DIR) {
+      issues.push({ path: 'SECRETS_DIR', message: 'is required when SECRETS_DRIVER=file' });
+      return undefined;
+    }
+    const { createFileSecretStore } = await import('../adapters/file/secret-store.ts');
+    return createFileSecretStore({ directory: env.SECRETS_DIR }, runtime);
+  }
+  issues.push({
+    path: 'SECRETS_DRIVER',
+    message: 'must be one of env, file (pass other stores to loadConfig)',
+  });
+  return undefined;
+}
+
+function configFrom(env: Env): InfrastructureConfig {
   const issues: ConfigIssue[] = [];
   const driver = env.CACHE_DRIVER ?? 'memory';
   const timeoutMs = integer(issues, env, 'CACHE_TIMEOUT_MS');
@@ -48,12 +139,13 @@ export function loadConfig(env: Env = process.env): InfrastructureConfig {
     if (env.REDIS_URL === undefined)
       issues.push({ path: 'REDIS_URL', message: 'is required when CACHE_DRIVER=redis' });
     else {
-      const input = { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX, policies };
+      const password = env.REDIS_PASSWORD ? new Redacted(env.REDIS_PASSWORD) : undefined;
+      const input = { url: env.REDIS_URL, password, keyPrefix: env.REDIS_KEY_PREFIX, policies };
       cache = collect(
         issues,
         redisCacheOptionsSchema,
         input,
-        { url: 'REDIS_URL', keyPrefix: 'REDIS_KEY_PREFIX' },
+        { url: 'REDIS_URL', password: 'REDIS_PASSWORD', keyPrefix: 'REDIS_KEY_PREFIX' },
         (v) => ({
           driver: 'redis' as const,
           ...v,

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMemoryCache } from '../../src/adapters/memory/index.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createMemoryCache, createMemorySecretStore } from '../../src/adapters/memory/index.ts';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { ConfigError } from '../../src/ports/index.ts';
+import { ConfigError, Redacted } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 
 function configError(fn: () => unknown): ConfigError {
@@ -16,17 +19,27 @@ function configError(fn: () => unknown): ConfigError {
   assert.fail('expected a ConfigError');
 }
 
+async function loadError(promise: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
 const password = 'pa55-not-for-logs';
 
 describe('loadConfig', () => {
-  it('defaults to the memory cache', () => {
-    const config = loadConfig({});
+  it('defaults to the memory cache', async () => {
+    const config = await loadConfig({});
     assert.equal(config.cache.driver, 'memory');
     assert.ok(config.cache.driver === 'memory' && config.cache.maxEntries > 0);
   });
 
-  it('builds Redis options from REDIS_URL and friends', () => {
-    const config = loadConfig({
+  it('builds Redis options from REDIS_URL and friends', async () => {
+    const config = await loadConfig({
       CACHE_DRIVER: 'redis',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: 'app:',
@@ -39,24 +52,24 @@ describe('loadConfig', () => {
     assert.equal(config.cache.policies?.timeoutMs, 250);
   });
 
-  it('lists every problem at once, named by variable', () => {
-    const error = configError(() =>
+  it('lists every problem at once, named by variable', async () => {
+    const error = await loadError(
       loadConfig({ CACHE_DRIVER: 'memory', CACHE_MAX_ENTRIES: 'lots', CACHE_TIMEOUT_MS: '-3' }),
     );
     const paths = error.issues.map((issue) => issue.path).sort();
     assert.deepEqual(paths, ['CACHE_MAX_ENTRIES', 'CACHE_TIMEOUT_MS']);
     assert.deepEqual(
-      configError(() => loadConfig({ CACHE_DRIVER: 'memcached' })).issues.map((i) => i.path),
+      (await loadError(loadConfig({ CACHE_DRIVER: 'memcached' }))).issues.map((i) => i.path),
       ['CACHE_DRIVER'],
     );
     assert.deepEqual(
-      configError(() => loadConfig({ CACHE_DRIVER: 'redis' })).issues.map((i) => i.path),
+      (await loadError(loadConfig({ CACHE_DRIVER: 'redis' }))).issues.map((i) => i.path),
       ['REDIS_URL'],
     );
   });
 
-  it('never echoes a password from a bad REDIS_URL', () => {
-    const error = configError(() =>
+  it('never echoes a password from a bad REDIS_URL', async () => {
+    const error = await loadError(
       loadConfig({ CACHE_DRIVER: 'redis', REDIS_URL: `http://user:${password}@host` }),
     );
     assert.deepEqual(
@@ -66,6 +79,90 @@ describe('loadConfig', () => {
     assert.equal(
       JSON.stringify({ message: error.message, issues: error.issues, stack: error.stack }).includes(password),
       false,
+    );
+  });
+});
+
+describe('loadConfig with secret:// references', () => {
+  const redisPassword = 'pw-from-the-store-0f3a';
+
+  it('resolves references through the store it is given, keeping passwords Redacted', async () => {
+    const secrets = createMemorySecretStore(
+      { secrets: { 'redis-password': redisPassword, 'redis-url': 'redis://cache.internal:6380' } },
+      silentRuntime(),
+    );
+    const config = await loadConfig(
+      { CACHE_DRIVER: 'redis', REDIS_URL: 'secret://redis-url', REDIS_PASSWORD: 'secret://redis-password' },
+      { secrets },
+    );
+    assert.ok(config.cache.driver === 'redis');
+    assert.equal(config.cache.url, 'redis://cache.internal:6380');
+    assert.ok(config.cache.password instanceof Redacted);
+    assert.equal(config.cache.password.reveal(), redisPassword);
+    assert.ok(!JSON.stringify(config).includes(redisPassword));
+  });
+
+  it('builds the store SECRETS_DRIVER names: env and file', async () => {
+    const fromEnv = await loadConfig({
+      CACHE_DRIVER: 'redis',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PASSWORD: 'secret://redis-password',
+      SECRETS_DRIVER: 'env',
+      SECRETS_ENV_PREFIX: 'APP_SECRET_',
+      APP_SECRET_REDIS_PASSWORD: redisPassword,
+    });
+    assert.ok(fromEnv.cache.driver === 'redis' && fromEnv.cache.password instanceof Redacted);
+    assert.equal(fromEnv.cache.password.reveal(), redisPassword);
+
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-config-secrets-'));
+    fs.writeFileSync(path.join(directory, 'cache-size'), '42\n');
+    const fromFile = await loadConfig({
+      CACHE_MAX_ENTRIES: 'secret://cache-size',
+      SECRETS_DRIVER: 'file',
+      SECRETS_DIR: directory,
+    });
+    assert.ok(fromFile.cache.driver === 'memory');
+    assert.equal(fromFile.cache.maxEntries, 42);
+    fs.rmSync(directory, { recursive: true });
+  });
+
+  it('names every variable whose reference fails, with the reason and no value', async () => {
+    const secrets = createMemorySecretStore({ secrets: { 'redis-url': 'not a url' } }, silentRuntime());
+    const error = await loadError(
+      loadConfig(
+        { CACHE_DRIVER: 'redis', REDIS_URL: 'secret://redis-url', REDIS_PASSWORD: 'secret://nope' },
+        { secrets },
+      ),
+    );
+    assert.deepEqual(error.issues.map((issue) => issue.path).sort(), ['REDIS_PASSWORD']);
+    assert.match(error.message, /secret "nope" could not be read from secrets:memory: not_found/);
+
+    const badUrl = await loadError(
+      loadConfig({ CACHE_DRIVER: 'redis', REDIS_URL: 'secret://redis-url' }, { secrets }),
+    );
+    assert.deepEqual(
+      badUrl.issues.map((issue) => issue.path),
+      ['REDIS_URL'],
+    );
+    assert.ok(!badUrl.message.includes('not a url'));
+  });
+
+  it('refuses references without a secret store, and unknown drivers', async () => {
+    const none = await loadError(loadConfig({ REDIS_PASSWORD: 'secret://redis-password' }));
+    assert.deepEqual(
+      none.issues.map((issue) => issue.path),
+      ['REDIS_PASSWORD'],
+    );
+    assert.match(none.message, /no secret store is configured/);
+    const unknown = await loadError(loadConfig({ REDIS_PASSWORD: 'secret://x', SECRETS_DRIVER: 'vault' }));
+    assert.deepEqual(
+      unknown.issues.map((issue) => issue.path),
+      ['SECRETS_DRIVER'],
+    );
+    const noDir = await loadError(loadConfig({ REDIS_PASSWORD: 'secret://x', SECRETS_DRIVER: 'file' }));
+    assert.deepEqual(
+      noDir.issues.map((issue) => issue.path),
+      ['SECRETS_DIR'],
     );
   });
 });
