@@ -27,6 +27,15 @@ export interface TokenCredentialLike {
   ): Promise<{ token: string; expiresOnTimestamp: number } | null>;
 }
 
+/** A Microsoft Entra ID credential: any object with `getToken`. */
+export const tokenCredentialSchema = z.custom<TokenCredentialLike>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { getToken?: unknown }).getToken === 'function',
+  { message: 'must be a TokenCredential (an object with getToken)' },
+);
+
 const llmShape = {
   id: z.string().min(1).max(200).optional(),
   /** Used when a request names no model. */
@@ -58,15 +67,7 @@ export const azureOpenAiClientOptionsSchema = z
     apiVersion: z.string().min(1).default('2024-10-21'),
     apiKey: apiKey.optional(),
     /** A Microsoft Entra ID credential from `@azure/identity`, e.g. `new DefaultAzureCredential()`. */
-    credential: z
-      .custom<TokenCredentialLike>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          typeof (value as { getToken?: unknown }).getToken === 'function',
-        { message: 'must be a TokenCredential' },
-      )
-      .optional(),
+    credential: tokenCredentialSchema.optional(),
   })
   .refine((options) => (options.apiKey === undefined) !== (options.credential === undefined), {
     message: 'give exactly one of apiKey and credential',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Cache } from '../ports/cache.ts';
 import { Redacted } from '../ports/redacted.ts';
 import { policyOverridesSchema } from './schemas.ts';
-import type { TokenCredentialLike } from './llm-schemas.ts';
+import { tokenCredentialSchema } from './llm-schemas.ts';
 
 const positiveInt = z.number().int().positive();
 const componentId = z.string().min(1).max(200);
@@ -58,15 +58,7 @@ export const azureKeyVaultSecretStoreOptionsSchema = z.strictObject({
     { message: 'must be an https:// URL without credentials' },
   ),
   /** A Microsoft Entra ID credential from `@azure/identity`; default `DefaultAzureCredential`. */
-  credential: z
-    .custom<TokenCredentialLike>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as { getToken?: unknown }).getToken === 'function',
-      { message: 'must be a TokenCredential (an object with getToken)' },
-    )
-    .optional(),
+  credential: tokenCredentialSchema.optional(),
   /** Longest wait for a token from the credential. Default 10 s. */
   tokenTimeoutMs: positiveInt.default(10_000),
   /** Purges a secret after deleting it, so its name can be set again at once. Default false. */

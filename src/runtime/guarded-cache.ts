@@ -8,6 +8,7 @@ import {
 } from '../ports/cache.ts';
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
 import { Guard } from './guard.ts';
+import { rejecting } from './rejecting.ts';
 import { toJson } from './json-codec.ts';
 import type { PolicyOverrides, Runtime } from './runtime.ts';
 
@@ -66,15 +67,6 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
       throw guard.error('internal', operation, 'stored value is not valid JSON', { cause });
     }
   };
-  // Validation errors become rejections, so every operation reports failures the same way.
-  const rejecting = <T>(body: () => Promise<T>): Promise<T> => {
-    try {
-      return body();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  };
-
   const cache: Cache = {
     id: guard.id,
     get<T>(key: string, opts?: OperationOptions): Promise<T | undefined> {

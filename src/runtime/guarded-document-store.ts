@@ -18,6 +18,7 @@ import {
 } from '../ports/document-store.ts';
 import { isInfraError, type InfraError } from '../ports/errors.ts';
 import { Guard } from './guard.ts';
+import { rejecting } from './rejecting.ts';
 import type { PolicyOverrides, Runtime } from './runtime.ts';
 
 export interface GuardedDocumentStoreOptions {
@@ -191,15 +192,6 @@ export function guardDocumentStore(
       guard.error('validation', operation, message);
   const isConflict = (error: unknown): boolean =>
     isInfraError(error) ? error.reason === 'conflict' : adapter.classifyError(error).reason === 'conflict';
-  // Validation errors become rejections, so every operation reports failures the same way.
-  const rejecting = <T>(body: () => Promise<T>): Promise<T> => {
-    try {
-      return body();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  };
-
   const checkId = (id: unknown, fail: Fail): string => {
     if (typeof id !== 'string' || id.length === 0 || id.length > maxIdLength || id.includes('\0'))
       throw fail(`an id must be a string of 1 to ${maxIdLength} characters`);

@@ -10,6 +10,7 @@ import {
   type StoredSecret,
 } from '../ports/secret-store.ts';
 import { Guard } from './guard.ts';
+import { rejecting } from './rejecting.ts';
 import type { PolicyOverrides, Runtime } from './runtime.ts';
 
 export interface GuardedSecretStoreOptions {
@@ -69,15 +70,6 @@ export function guardSecretStore(
     const { value, ...metadata } = stored;
     return { ...metadata, value: new Redacted(value) };
   };
-  // Checks become rejections, so every operation reports failures the same way.
-  const rejecting = <T>(body: () => Promise<T>): Promise<T> => {
-    try {
-      return body();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  };
-
   const store: SecretStore = {
     id: guard.id,
     capabilities: { write: writer !== undefined },
