@@ -2,6 +2,7 @@ import kafkajs, {
   type Admin,
   type Consumer,
   type IHeaders,
+  type KafkaMessage,
   type Kafka,
   type LogEntry,
   type Producer,
@@ -248,12 +249,7 @@ class KafkaAdapter implements BrokerAdapter {
           eachBatch: async (payload) => {
             const batch = payload.batch;
             if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
-            const records: DeliveredRecord[] = batch.messages.map((message) => ({
-              key: message.key === null ? undefined : message.key.toString(),
-              value: message.value ?? Buffer.alloc(0),
-              headers: stringHeaders(message.headers),
-              position: `${batch.partition}:${message.offset}`,
-            }));
+            const records = batch.messages.map((message) => new KafkaRecord(message, batch.partition));
             const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
             try {
               await options.process(records);
@@ -299,14 +295,36 @@ function saslOptions(sasl: NonNullable<Settings['sasl']>): SASLOptions {
   return { mechanism: sasl.mechanism, username: sasl.username, password };
 }
 
+// for…in, not Object.entries: no arrays allocated per message.
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
+  for (const name in headers) {
+    const value = headers[name];
     const first = Array.isArray(value) ? value[0] : value;
     if (first !== undefined) out[name] = first.toString();
   }
   return out;
+}
+
+/** A fetched message; its position is spelled out only when asked for (messages without an id header). */
+class KafkaRecord implements DeliveredRecord {
+  readonly key: string | undefined;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+  readonly #partition: number;
+  readonly #offset: string;
+
+  constructor(message: KafkaMessage, partition: number) {
+    this.key = message.key === null ? undefined : message.key.toString();
+    this.value = message.value ?? Buffer.alloc(0);
+    this.headers = stringHeaders(message.headers);
+    this.#partition = partition;
+    this.#offset = message.offset;
+  }
+
+  get position(): string {
+    return `${this.#partition}:${this.#offset}`;
+  }
 }
 
 function parseSettings(options: KafkaBrokerOptions) {
