@@ -6,8 +6,11 @@ import { createKafkaBroker } from '../src/adapters/kafka/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
 import { ensureService } from '../scripts/services.ts';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const publishCount = Number(process.env.BENCH_MESSAGES ?? 10_000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+// Long enough per round that this machine's swings (a shared VM) average out within it.
+const publishCount = Number(process.env.BENCH_MESSAGES ?? 30_000);
+// Raw per-message sends wait a round trip each: a few thousand say enough.
+const sendCount = Math.max(500, Math.round(publishCount / 20));
 // Large enough that prefetching during the group join does not decide the rate.
 const consumeCount = Number(process.env.BENCH_CONSUME_MESSAGES ?? 200_000);
 const concurrency = 64;
@@ -54,9 +57,7 @@ const publish = {
   port: (): Promise<number> =>
     rate(publishCount, concurrency, (i) => port.publish(topic, { key: `k${i % 100}`, value })),
   rawSend: (): Promise<number> =>
-    rate(publishCount / 10, concurrency, (i) =>
-      producer.send({ topic, acks: -1, messages: [rawMessage(i)] }),
-    ),
+    rate(sendCount, concurrency, (i) => producer.send({ topic, acks: -1, messages: [rawMessage(i)] })),
   // One call at a time, each carrying as many messages as the port has in flight at c64.
   rawBatched: async (): Promise<number> => {
     const started = performance.now();

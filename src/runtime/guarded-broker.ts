@@ -45,6 +45,14 @@ export const brokerHeaders = {
   deadLetteredAt: 'x-berth-dead-lettered-at',
 } as const;
 
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+// Records of one shared publish call at most; more go in a call of their own at once.
+const maxGatheredRecords = 1_000;
+
 function utf8(bytes: Uint8Array): string {
   return Buffer.isBuffer(bytes)
     ? bytes.toString('utf8')
@@ -234,7 +242,50 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     records: readonly BrokerRecord[],
     options?: PublishOptions,
   ): Promise<void> {
-    return guard.run('publish', options, (ctx) => adapter.publish(topic, records, ctx));
+    // A call with a deadline or a signal of its own goes alone; the rest share a guarded call.
+    if (options?.signal !== undefined || options?.timeoutMs !== undefined)
+      return guard.run('publish', options, (ctx) => adapter.publish(topic, records, ctx));
+    return gather(topic, records);
+  }
+
+  // Publishes to one topic within one turn of the event loop share one guarded call: a
+  // deadline, a breaker check and a metric per message cost more than encoding it. A failure
+  // of that call is every caller's failure, as it would be within one backend batch.
+  const gathering = new Map<string, { records: BrokerRecord[]; waiters: Waiter[] }>();
+  let gatherScheduled = false;
+
+  function gather(topic: string, records: readonly BrokerRecord[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let batch = gathering.get(topic);
+      if (batch === undefined) {
+        batch = { records: [], waiters: [] };
+        gathering.set(topic, batch);
+      }
+      for (const record of records) batch.records.push(record);
+      batch.waiters.push({ resolve, reject });
+      if (batch.records.length >= maxGatheredRecords) {
+        gathering.delete(topic);
+        sendGathered(topic, batch);
+      } else if (!gatherScheduled) {
+        gatherScheduled = true;
+        setImmediate(sendAllGathered);
+      }
+    });
+  }
+
+  function sendAllGathered(): void {
+    gatherScheduled = false;
+    for (const [topic, batch] of gathering) sendGathered(topic, batch);
+    gathering.clear();
+  }
+
+  function sendGathered(topic: string, batch: { records: BrokerRecord[]; waiters: Waiter[] }): void {
+    guard
+      .run('publish', undefined, (ctx) => adapter.publish(topic, batch.records, ctx))
+      .then(
+        () => batch.waiters.forEach((waiter) => waiter.resolve()),
+        (error: unknown) => batch.waiters.forEach((waiter) => waiter.reject(error)),
+      );
   }
 
   class ManagedSubscription<T> implements Subscription {
