@@ -104,7 +104,8 @@ export const kafkaBrokerOptionsSchema = z.strictObject({
     .optional(),
   /**
    * Extra wait for other publishes to share a request when none is in flight. Default 0: the
-   * next turn of the event loop, and whatever arrives while a request is in flight goes next.
+   * publishes of one turn of the event loop go together at once, and whatever arrives while a
+   * request is in flight goes in the next.
    */
   lingerMs: z.number().int().nonnegative().max(1_000).default(0),
   /** A batch is sent at once when it holds this many records. */

@@ -181,16 +181,15 @@ class KafkaAdapter implements BrokerAdapter {
   }
 
   // While a request is in flight, publishes gather for the next one; when idle they go after
-  // `lingerMs`, or on the next turn of the event loop so concurrent callers still share it.
+  // `lingerMs`, or at once: guardBroker already gathers a turn of the event loop's publishes.
   #scheduleFlush(): void {
     if (this.#sending || this.#flushScheduled) return;
+    if (this.#settings.lingerMs === 0) return this.#flush();
     this.#flushScheduled = true;
-    const flush = (): void => {
+    setTimeout(() => {
       this.#flushScheduled = false;
       this.#flush();
-    };
-    if (this.#settings.lingerMs > 0) setTimeout(flush, this.#settings.lingerMs);
-    else setImmediate(flush);
+    }, this.#settings.lingerMs);
   }
 
   #flush(): void {
