@@ -55,7 +55,8 @@ describe('guard', () => {
     );
     const elapsed = performance.now() - started;
     assert.equal(reason, 'timeout');
-    assert.ok(elapsed >= 95 && elapsed < 100 + 60, `took ${elapsed} ms`);
+    // Cut near its deadline, not at some later retry or never; slack for a loaded 2-core CI machine.
+    assert.ok(elapsed >= 95 && elapsed < 100 + 250, `took ${elapsed} ms`);
     assert.equal(signal?.aborted, true);
   });
 
@@ -163,7 +164,7 @@ describe('guard', () => {
     const started = performance.now();
     const hung = await guard.health(() => new Promise(() => undefined));
     assert.equal(hung.status, 'down');
-    assert.ok(performance.now() - started < 80 + 50);
+    assert.ok(performance.now() - started < 80 + 250, `took ${performance.now() - started} ms`);
     const thrown = await guard.health(() => Promise.reject(new Error('down')));
     assert.equal(thrown.status, 'down');
     assert.match(thrown.error ?? '', /down/);
