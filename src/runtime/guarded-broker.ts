@@ -169,6 +169,9 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     return topic as string;
   };
 
+  const unserializable = (cause?: unknown): Error =>
+    guard.error('validation', 'publish', 'value is not serializable as JSON', { cause });
+
   // Synchronous: an async function per message costs a promise each on the publish path.
   function encode<T>(
     operation: string,
@@ -203,10 +206,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         throw guard.error('validation', operation, 'value must be a Uint8Array with encoding "bytes"');
       bytes = value;
     } else {
-      const text = toJson(value, (cause) =>
-        guard.error('validation', operation, 'value is not serializable as JSON', { cause }),
-      );
-      bytes = Buffer.from(text);
+      bytes = Buffer.from(toJson(value, unserializable));
     }
     const size =
       bytes.byteLength + (message.key === undefined ? 0 : Buffer.byteLength(message.key)) + headerBytes;
