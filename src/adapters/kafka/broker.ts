@@ -5,6 +5,7 @@ import kafkajs, {
   type KafkaMessage,
   type Kafka,
   type LogEntry,
+  type Message,
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
@@ -82,7 +83,7 @@ class KafkaAdapter implements BrokerAdapter {
   readonly #probeAdmin: LazyClient<Admin>;
   #batch:
     | {
-        topics: Map<string, { key: string | null; value: Buffer; headers: IHeaders }[]>;
+        topics: Map<string, Message[]>;
         size: number;
         waiters: PendingSend[];
       }
@@ -168,10 +169,12 @@ class KafkaAdapter implements BrokerAdapter {
         batch.topics.set(topic, messages);
       }
       for (const record of records) {
-        const value = Buffer.isBuffer(record.value)
-          ? record.value
-          : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
-        messages.push({ key: record.key ?? null, value, headers: record.headers });
+        // A record whose value is a Buffer (all that berth encodes) is a kafkajs message as it is.
+        if (Buffer.isBuffer(record.value)) messages.push(record as Message);
+        else {
+          const value = Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
+          messages.push({ key: record.key ?? null, value, headers: record.headers });
+        }
       }
       batch.size += records.length;
       batch.waiters.push({ resolve, reject });
