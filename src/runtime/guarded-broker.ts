@@ -50,6 +50,7 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+const maxRememberedTopics = 1_000;
 // Records of one shared publish call at most; more go in a call of their own at once.
 const maxGatheredRecords = 1_000;
 
@@ -160,12 +161,17 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     close(): Promise<void>;
   }>();
 
+  // Names that passed, so a hot topic is not matched against the backend's rule on every publish.
+  const validTopics = new Set<string>();
   const checkTopic = (operation: string, topic: unknown): string => {
+    if (validTopics.has(topic as string)) return topic as string;
     const problem =
       typeof topic !== 'string' || topic.length === 0
         ? 'must be a non-empty string'
         : adapter.checkTopic(topic);
     if (problem !== undefined) throw guard.error('validation', operation, `topic ${problem}`);
+    if (validTopics.size >= maxRememberedTopics) validTopics.clear();
+    validTopics.add(topic as string);
     return topic as string;
   };
 
