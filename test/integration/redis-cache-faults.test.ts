@@ -83,7 +83,10 @@ describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : fals
     for (const reason of first.reasons) assert.ok(['timeout', 'circuit_open'].includes(reason), reason);
     const fast = await failingGets(cache, 200);
     assert.deepEqual([...fast.reasons], ['circuit_open']);
-    assert.ok(fast.slowestMs < 50, `an open circuit should fail at once, took ${fast.slowestMs} ms`);
+    assert.ok(
+      fast.slowestMs < timeoutMs / 2,
+      `an open circuit should fail at once, not at the deadline; took ${fast.slowestMs} ms`,
+    );
     const report = await checker.readiness();
     assert.equal(report.status, 'down');
 

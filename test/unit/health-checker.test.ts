@@ -51,7 +51,8 @@ describe('HealthChecker: timeouts', () => {
     const elapsed = performance.now() - started;
 
     assert.ok(elapsed >= 195, `came back too early: ${elapsed} ms`);
-    assert.ok(elapsed < 250, `came back after ${elapsed} ms`);
+    // The hung check's deadline, not the sum of the checks; slack for a loaded 2-core CI machine.
+    assert.ok(elapsed < 200 + 150, `came back after ${elapsed} ms`);
     assert.equal(Object.keys(report.checks).length, 20);
     assert.equal(report.status, 'down');
     assert.equal(report.checks['hangs']?.status, 'down');
