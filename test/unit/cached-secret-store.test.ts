@@ -34,11 +34,11 @@ const key = () => randomBytes(32);
 describe('cachedSecretStore', () => {
   it('serves from memory within the TTL and asks the store again after it', async () => {
     const { store, state } = flakyStore({ token: 'one' });
-    const cached = cachedSecretStore(store, { ttlMs: 150, refreshAhead: 0 }, silentRuntime());
+    const cached = cachedSecretStore(store, { ttlMs: 300, refreshAhead: 0 }, silentRuntime());
     assert.equal((await cached.get('token')).value.reveal(), 'one');
     assert.equal((await cached.get('token')).value.reveal(), 'one');
     assert.equal(state.reads, 1);
-    await sleep(200);
+    await sleep(350);
     await cached.get('token');
     assert.equal(state.reads, 2);
   });
@@ -53,10 +53,10 @@ describe('cachedSecretStore', () => {
 
   it('refreshes ahead of expiry in the background, serving the current value meanwhile', async () => {
     const { store, inner, state } = flakyStore({ token: 'one' });
-    const cached = cachedSecretStore(store, { ttlMs: 400, refreshAhead: 0.5 }, silentRuntime());
+    const cached = cachedSecretStore(store, { ttlMs: 1_000, refreshAhead: 0.5 }, silentRuntime());
     await cached.get('token');
     await inner.set('token', 'two');
-    await sleep(320); // past any jittered refresh point (200–300 ms), before expiry (400 ms)
+    await sleep(780); // past any jittered refresh point (500–750 ms), before expiry (1,000 ms)
     assert.equal((await cached.get('token')).value.reveal(), 'one');
     await sleep(20);
     assert.equal(state.reads, 2);
