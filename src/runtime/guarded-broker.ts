@@ -707,6 +707,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       };
     },
     async close(): Promise<void> {
+      sendAllGathered(); // publishes made before close() go out, as if no gathering happened
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       await guard.close(() => adapter.close());
     },

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { BrokerAdapter, BrokerRecord } from '../../src/ports/broker.ts';
 import { InfraError, isInfraError } from '../../src/ports/errors.ts';
 import { guardBroker } from '../../src/runtime/guarded-broker.ts';
+import { rejectsWith } from '../../src/testing/infra-assertions.ts';
 import { silentRuntime } from '../support/runtime.ts';
 
 function recordingBackend(failWith?: InfraError) {
@@ -87,5 +88,15 @@ describe('broker publish gathering', () => {
       [1_000, 1_000, 500],
     );
     await broker.close();
+  });
+
+  it('sends what was gathered when closed in the same turn, instead of failing it as closed', async () => {
+    const { adapter, calls } = recordingBackend();
+    const broker = guardBroker(adapter, {}, silentRuntime());
+    const published = broker.publish('a', { value: 1 });
+    await broker.close();
+    await published;
+    assert.equal(calls.length, 1);
+    await rejectsWith(broker.publish('a', { value: 2 }), 'closed');
   });
 });
