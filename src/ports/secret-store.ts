@@ -56,6 +56,12 @@ export const secretStoreOperations: OperationSpecs<SecretStoreOperation> = {
   delete: { idempotent: true },
 };
 
+/** What `set` passes to an adapter besides the value. */
+export interface SecretWriteOptions {
+  contentType?: string | undefined;
+  expiresAt?: Date | undefined;
+}
+
 /** A secret as an adapter returns it: the plain value, which berth wraps before anyone sees it. */
 export interface StoredSecret extends SecretMetadata {
   readonly value: string;
@@ -77,7 +83,7 @@ export interface SecretStoreAdapter {
   set?(
     name: string,
     value: string,
-    options: { contentType?: string | undefined; expiresAt?: Date | undefined },
+    options: SecretWriteOptions,
     ctx: OperationContext,
   ): Promise<SecretMetadata>;
   delete?(name: string, ctx: OperationContext): Promise<boolean>;

@@ -96,10 +96,7 @@ export function cachedSecretStore(
         failing.delete(name);
         throw error;
       }
-      const last = [cached, sharedEntry].reduce<Entry | { secret: Secret; fetchedAt: number } | undefined>(
-        (newest, entry) => (entry && entry.fetchedAt > (newest?.fetchedAt ?? 0) ? entry : newest),
-        undefined,
-      );
+      const last = sharedEntry && sharedEntry.fetchedAt > (cached?.fetchedAt ?? 0) ? sharedEntry : cached;
       if (last === undefined || Date.now() - last.fetchedAt >= ttlMs + maxStaleMs) throw error;
       failing.add(name);
       lookups.inc({ component: id, result: 'stale' });

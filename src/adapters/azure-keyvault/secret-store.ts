@@ -4,6 +4,7 @@ import type { HealthResult, OperationContext } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import type {
   SecretMetadata,
+  SecretWriteOptions,
   SecretStore,
   SecretStoreAdapter,
   StoredSecret,
@@ -73,7 +74,7 @@ class AzureKeyVaultSecretStoreAdapter implements SecretStoreAdapter {
   async set(
     name: string,
     value: string,
-    options: { contentType?: string | undefined; expiresAt?: Date | undefined },
+    options: SecretWriteOptions,
     ctx: OperationContext,
   ): Promise<SecretMetadata> {
     if (Buffer.byteLength(value) > maxValueBytes)

@@ -25,12 +25,12 @@ class EnvSecretStoreAdapter implements SecretStoreAdapter {
     this.#env = env;
   }
 
-  variableOf(name: string): string {
+  #variableOf(name: string): string {
     return this.#prefix + name.toUpperCase().replace(/[-.]/g, '_');
   }
 
   get(name: string): Promise<StoredSecret | undefined> {
-    const value = this.#env[this.variableOf(name)];
+    const value = this.#env[this.#variableOf(name)];
     return Promise.resolve(value === undefined || value === '' ? undefined : { name, value });
   }
 

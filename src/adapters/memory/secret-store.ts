@@ -3,6 +3,7 @@ import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import type {
   SecretMetadata,
+  SecretWriteOptions,
   SecretStore,
   SecretStoreAdapter,
   StoredSecret,
@@ -24,11 +25,7 @@ class MemorySecretStoreAdapter implements SecretStoreAdapter {
     for (const [name, value] of Object.entries(initial)) this.#put(name, value, {});
   }
 
-  #put(
-    name: string,
-    value: string,
-    options: { contentType?: string | undefined; expiresAt?: Date | undefined },
-  ): SecretMetadata {
+  #put(name: string, value: string, options: SecretWriteOptions): SecretMetadata {
     const metadata: SecretMetadata = {
       name,
       version: randomUUID().replaceAll('-', ''),
@@ -48,11 +45,7 @@ class MemorySecretStoreAdapter implements SecretStoreAdapter {
     return Promise.resolve([...this.#secrets.keys()]);
   }
 
-  set(
-    name: string,
-    value: string,
-    options: { contentType?: string | undefined; expiresAt?: Date | undefined },
-  ): Promise<SecretMetadata> {
+  set(name: string, value: string, options: SecretWriteOptions): Promise<SecretMetadata> {
     return Promise.resolve(this.#put(name, value, options));
   }
 
