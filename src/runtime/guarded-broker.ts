@@ -45,9 +45,10 @@ export const brokerHeaders = {
   deadLetteredAt: 'x-berth-dead-lettered-at',
 } as const;
 
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
+/** Records gathered for one topic, and the one promise every caller that added to them awaits. */
+interface GatheredPublish {
+  records: BrokerRecord[];
+  sent: PromiseWithResolvers<void>;
 }
 
 const maxRememberedTopics = 1_000;
@@ -257,26 +258,25 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
   // Publishes to one topic within one turn of the event loop share one guarded call: a
   // deadline, a breaker check and a metric per message cost more than encoding it. A failure
   // of that call is every caller's failure, as it would be within one backend batch.
-  const gathering = new Map<string, { records: BrokerRecord[]; waiters: Waiter[] }>();
+  const gathering = new Map<string, GatheredPublish>();
   let gatherScheduled = false;
 
+  // Callers of one batch share its promise: a promise per message would cost more than the rest.
   function gather(topic: string, records: readonly BrokerRecord[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let batch = gathering.get(topic);
-      if (batch === undefined) {
-        batch = { records: [], waiters: [] };
-        gathering.set(topic, batch);
-      }
-      for (const record of records) batch.records.push(record);
-      batch.waiters.push({ resolve, reject });
-      if (batch.records.length >= maxGatheredRecords) {
-        gathering.delete(topic);
-        sendGathered(topic, batch);
-      } else if (!gatherScheduled) {
-        gatherScheduled = true;
-        setImmediate(sendAllGathered);
-      }
-    });
+    let batch = gathering.get(topic);
+    if (batch === undefined) {
+      batch = { records: [], sent: Promise.withResolvers<void>() };
+      gathering.set(topic, batch);
+    }
+    for (const record of records) batch.records.push(record);
+    if (batch.records.length >= maxGatheredRecords) {
+      gathering.delete(topic);
+      sendGathered(topic, batch);
+    } else if (!gatherScheduled) {
+      gatherScheduled = true;
+      setImmediate(sendAllGathered);
+    }
+    return batch.sent.promise;
   }
 
   function sendAllGathered(): void {
@@ -285,13 +285,10 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     gathering.clear();
   }
 
-  function sendGathered(topic: string, batch: { records: BrokerRecord[]; waiters: Waiter[] }): void {
+  function sendGathered(topic: string, batch: GatheredPublish): void {
     guard
       .run('publish', undefined, (ctx) => adapter.publish(topic, batch.records, ctx))
-      .then(
-        () => batch.waiters.forEach((waiter) => waiter.resolve()),
-        (error: unknown) => batch.waiters.forEach((waiter) => waiter.reject(error)),
-      );
+      .then(batch.sent.resolve, batch.sent.reject);
   }
 
   class ManagedSubscription<T> implements Subscription {
