@@ -6,7 +6,11 @@ import { createKafkaBroker } from '../src/adapters/kafka/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
 import { ensureService } from '../scripts/services.ts';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+// A consume round is one full read of the topic per side: more of them, as each varies more.
+const consumeRounds = Number(process.env.BENCH_CONSUME_ROUNDS ?? 12);
+// `publish` or `consume` runs that half alone.
+const only = process.env.BENCH_ONLY;
 // Long enough per round that this machine's swings (a shared VM) average out within it.
 const publishCount = Number(process.env.BENCH_MESSAGES ?? 30_000);
 // Raw per-message sends wait a round trip each: a few thousand say enough.
@@ -20,6 +24,9 @@ async function kafkaBrokers(): Promise<string[]> {
   if (!fromEnv) throw new Error('no KAFKA_BROKERS');
   return fromEnv.split(',');
 }
+
+// Each timed run starts on a collected heap, so no side pays for the garbage of the one before.
+const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 const median = (values: number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -56,6 +63,7 @@ const rawMessage = (i: number) => ({
 /** Milliseconds to publish `count` messages through the port, one per call, 64 calls at a time. */
 async function portPublish(count: number): Promise<number> {
   let next = 0;
+  collectGarbage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -67,6 +75,7 @@ async function portPublish(count: number): Promise<number> {
 
 /** Milliseconds to publish `count` messages raw, one call at a time of 64 messages (what the port has in flight at c64). */
 async function rawBatchedPublish(count: number): Promise<number> {
+  collectGarbage();
   const started = performance.now();
   for (let i = 0; i < count; i += concurrency) {
     await producer.send({
@@ -81,140 +90,157 @@ async function rawBatchedPublish(count: number): Promise<number> {
 const rawSendRate = (): Promise<number> =>
   rate(sendCount, concurrency, (i) => producer.send({ topic, acks: -1, messages: [rawMessage(i)] }));
 
-await portPublish(2_000);
-await rawBatchedPublish(2_000);
-const vsSend: number[] = [];
-const vsBatched: number[] = [];
 // Port and raw batched take turns in slices a fraction of a second long, so this machine's
 // swings (a shared VM) fall on both sides alike; a round compares their summed times.
-const slices = 6;
-const slice = Math.max(concurrency, Math.round(publishCount / slices));
-for (let round = 0; round < rounds; round++) {
-  let portMs = 0;
-  let batchedMs = 0;
-  for (let i = 0; i < slices; i++) {
-    if ((round + i) % 2 === 0) {
-      portMs += await portPublish(slice);
-      batchedMs += await rawBatchedPublish(slice);
-    } else {
-      batchedMs += await rawBatchedPublish(slice);
-      portMs += await portPublish(slice);
+async function benchPublish(): Promise<void> {
+  const vsSend: number[] = [];
+  const vsBatched: number[] = [];
+  await portPublish(2_000);
+  await rawBatchedPublish(2_000);
+  const slices = 6;
+  const slice = Math.max(concurrency, Math.round(publishCount / slices));
+  for (let round = 0; round < rounds; round++) {
+    let portMs = 0;
+    let batchedMs = 0;
+    for (let i = 0; i < slices; i++) {
+      if ((round + i) % 2 === 0) {
+        portMs += await portPublish(slice);
+        batchedMs += await rawBatchedPublish(slice);
+      } else {
+        batchedMs += await rawBatchedPublish(slice);
+        portMs += await portPublish(slice);
+      }
     }
+    const portRate = (slices * slice) / (portMs / 1000);
+    const batchedRate = (slices * slice) / (batchedMs / 1000);
+    const sendRate = await rawSendRate();
+    console.error(
+      `publish round ${round}: port ${Math.round(portRate)}/s, raw send ${Math.round(sendRate)}/s, raw batched ${Math.round(batchedRate)}/s`,
+    );
+    vsSend.push(portRate / sendRate);
+    vsBatched.push(portRate / batchedRate);
   }
-  const portRate = (slices * slice) / (portMs / 1000);
-  const batchedRate = (slices * slice) / (batchedMs / 1000);
-  const sendRate = await rawSendRate();
-  console.error(
-    `publish round ${round}: port ${Math.round(portRate)}/s, raw send ${Math.round(sendRate)}/s, raw batched ${Math.round(batchedRate)}/s`,
-  );
-  vsSend.push(portRate / sendRate);
-  vsBatched.push(portRate / batchedRate);
+  console.log(`ratio broker.kafka.publish.c64.vs-send ${median(vsSend).toFixed(3)}`);
+  console.log(`ratio broker.kafka.publish.c64.vs-batched-send ${median(vsBatched).toFixed(3)}`);
 }
-console.log(`ratio broker.kafka.publish.c64.vs-send ${median(vsSend).toFixed(3)}`);
-console.log(`ratio broker.kafka.publish.c64.vs-batched-send ${median(vsBatched).toFixed(3)}`);
+if (only !== 'consume') await benchPublish();
+
+if (only !== 'publish') await benchConsume();
 
 // Consume: a topic filled once, read from the beginning by a fresh group each round; timed from the first message to the last.
-const consumeTopic = `bench-consume-${randomUUID().slice(0, 8)}`;
-await admin.createTopics({ topics: [{ topic: consumeTopic, numPartitions: 3 }], waitForLeaders: true });
-for (let i = 0; i < consumeCount; i += 1_000) {
-  await producer.send({
-    topic: consumeTopic,
-    messages: Array.from({ length: 1_000 }, (_, j) => rawMessage(i + j)),
-  });
-}
-let sink = 0;
-const handle = (message: typeof value): Promise<void> => {
-  sink += message.id;
-  return Promise.resolve();
-};
-
-/**
- * Raw kafkajs consuming 200,000 messages. `decodeAll`: it decodes the key and the id header
- * along with the value, as the port does for every handler (a consumer that is at least once
- * needs the id to spot a redelivery); otherwise the value only.
- */
-async function consumeRaw(decodeAll: boolean): Promise<number> {
-  const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: consumeTopic, fromBeginning: true });
-  let seen = 0;
-  let first = 0;
-  const done = new Promise<number>((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async (payload) => {
-        const batch = payload.batch;
-        if (first === 0) first = performance.now();
-        for (const message of batch.messages) {
-          if (decodeAll) {
-            sink += message.key!.toString().length;
-            sink += message.headers!['x-berth-id']!.toString().length;
-          }
-          await handle(JSON.parse(message.value!.toString()) as typeof value);
-        }
-        seen += batch.messages.length;
-        payload.resolveOffset(batch.lastOffset());
-        await consumer.commitOffsets([
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: (BigInt(batch.lastOffset()) + 1n).toString(),
-          },
-        ]);
-        if (seen >= consumeCount) resolve(consumeCount / ((performance.now() - first) / 1000));
-      },
+async function benchConsume(): Promise<void> {
+  const consumeTopic = `bench-consume-${randomUUID().slice(0, 8)}`;
+  await admin.createTopics({ topics: [{ topic: consumeTopic, numPartitions: 3 }], waitForLeaders: true });
+  for (let i = 0; i < consumeCount; i += 1_000) {
+    await producer.send({
+      topic: consumeTopic,
+      messages: Array.from({ length: 1_000 }, (_, j) => rawMessage(i + j)),
     });
-  });
-  const result = await done;
-  await consumer.disconnect();
-  return result;
-}
-
-async function consumePort(concurrency: number): Promise<number> {
-  let seen = 0;
-  let first = 0;
-  let resolveDone: (rate: number) => void = () => undefined;
-  const done = new Promise<number>((resolve) => (resolveDone = resolve));
-  const subscription = port.subscribe<typeof value>(
-    consumeTopic,
-    (message) => {
-      if (first === 0) first = performance.now();
-      if (++seen === consumeCount) resolveDone(consumeCount / ((performance.now() - first) / 1000));
-      return handle(message.value);
-    },
-    { group: `port-${randomUUID()}`, fromBeginning: true, concurrency },
-  );
-  const result = await done;
-  await subscription.close();
-  return result;
-}
-
-// Concurrency 1 is the port's default and does the raw loop's work in the raw loop's order;
-// 16 lanes add per-key chains across a batch. Rounds alternate which side goes first.
-const consumeRounds = Math.max(5, rounds);
-for (const lanes of [1, 16]) {
-  const vsFull: number[] = [];
-  const vsValueOnly: number[] = [];
-  for (let round = 0; round < consumeRounds; round++) {
-    const portFirst = round % 2 === 0;
-    const early = portFirst ? await consumePort(lanes) : await consumeRaw(true);
-    const valueOnly = await consumeRaw(false);
-    const late = portFirst ? await consumeRaw(true) : await consumePort(lanes);
-    const [portRate, rawRate] = portFirst ? [early, late] : [late, early];
-    console.error(
-      `consume c${lanes} round ${round}: port ${Math.round(portRate)}/s, raw eachBatch ${Math.round(rawRate)}/s (value only ${Math.round(valueOnly)}/s)`,
-    );
-    vsFull.push(portRate / rawRate);
-    vsValueOnly.push(portRate / valueOnly);
   }
-  console.log(`ratio broker.kafka.consume.c${lanes}.vs-eachBatch ${median(vsFull).toFixed(3)}`);
-  console.log(
-    `ratio broker.kafka.consume.c${lanes}.vs-eachBatch-value-only ${median(vsValueOnly).toFixed(3)}`,
-  );
+  let sink = 0;
+  const handle = (message: typeof value): Promise<void> => {
+    sink += message.id;
+    return Promise.resolve();
+  };
+
+  /**
+   * Raw kafkajs consuming 200,000 messages. `decodeAll`: it decodes the key and the id header
+   * along with the value, as the port does for every handler (a consumer that is at least once
+   * needs the id to spot a redelivery); otherwise the value only.
+   */
+  async function consumeRaw(decodeAll: boolean): Promise<number> {
+    collectGarbage();
+    const consumer = kafka.consumer({ groupId: `raw-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: consumeTopic, fromBeginning: true });
+    let seen = 0;
+    let first = 0;
+    const done = new Promise<number>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 3,
+        eachBatch: async (payload) => {
+          const batch = payload.batch;
+          if (first === 0) first = performance.now();
+          for (const message of batch.messages) {
+            if (decodeAll) {
+              sink += message.key!.toString().length;
+              sink += message.headers!['x-berth-id']!.toString().length;
+            }
+            await handle(JSON.parse(message.value!.toString()) as typeof value);
+          }
+          seen += batch.messages.length;
+          payload.resolveOffset(batch.lastOffset());
+          await consumer.commitOffsets([
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: (BigInt(batch.lastOffset()) + 1n).toString(),
+            },
+          ]);
+          if (seen >= consumeCount) resolve(consumeCount / ((performance.now() - first) / 1000));
+        },
+      });
+    });
+    const result = await done;
+    await consumer.disconnect();
+    return result;
+  }
+
+  async function consumePort(concurrency: number): Promise<number> {
+    collectGarbage();
+    let seen = 0;
+    let first = 0;
+    let resolveDone: (rate: number) => void = () => undefined;
+    const done = new Promise<number>((resolve) => (resolveDone = resolve));
+    const subscription = port.subscribe<typeof value>(
+      consumeTopic,
+      (message) => {
+        if (first === 0) first = performance.now();
+        if (++seen === consumeCount) resolveDone(consumeCount / ((performance.now() - first) / 1000));
+        return handle(message.value);
+      },
+      { group: `port-${randomUUID()}`, fromBeginning: true, concurrency },
+    );
+    const result = await done;
+    await subscription.close();
+    return result;
+  }
+
+  // Concurrency 1 is the port's default and does the raw loop's work in the raw loop's order;
+  // 16 lanes add per-key chains across a batch.
+  const orders = [
+    [0, 1, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [0, 2, 1],
+    [2, 1, 0],
+    [1, 0, 2],
+  ];
+  for (const lanes of [1, 16]) {
+    const vsFull: number[] = [];
+    const vsValueOnly: number[] = [];
+    for (let round = 0; round < consumeRounds; round++) {
+      // The three runs take every order in turn: a run's place in a round must not favour it.
+      const runs = [() => consumePort(lanes), () => consumeRaw(true), () => consumeRaw(false)];
+      const order = orders[round % orders.length]!;
+      const rates: number[] = [];
+      for (const which of order) rates[which] = await runs[which]!();
+      const [portRate, rawRate, valueOnly] = rates as [number, number, number];
+      console.error(
+        `consume c${lanes} round ${round}: port ${Math.round(portRate)}/s, raw eachBatch ${Math.round(rawRate)}/s (value only ${Math.round(valueOnly)}/s)`,
+      );
+      vsFull.push(portRate / rawRate);
+      vsValueOnly.push(portRate / valueOnly);
+    }
+    console.log(`ratio broker.kafka.consume.c${lanes}.vs-eachBatch ${median(vsFull).toFixed(3)}`);
+    console.log(
+      `ratio broker.kafka.consume.c${lanes}.vs-eachBatch-value-only ${median(vsValueOnly).toFixed(3)}`,
+    );
+  }
+  if (sink === 0) console.error('nothing consumed');
 }
-if (sink === 0) console.error('nothing consumed');
 
 await port.close();
 await producer.disconnect();

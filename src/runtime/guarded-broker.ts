@@ -55,10 +55,11 @@ const maxRememberedTopics = 1_000;
 // Records of one shared publish call at most; more go in a call of their own at once.
 const maxGatheredRecords = 1_000;
 
+// toString() without arguments is UTF-8 and skips Node's encoding lookup.
 function utf8(bytes: Uint8Array): string {
   return Buffer.isBuffer(bytes)
-    ? bytes.toString('utf8')
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    ? bytes.toString()
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString();
 }
 
 const permanentReasons: ReadonlySet<ErrorReason> = new Set([
@@ -610,6 +611,13 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     ): Promise<void> {
       try {
         checkTopic('publish', topic);
+        const encoding = opts?.encoding ?? 'json';
+        const schema = opts?.schema;
+        // One message without a schema, the common call: no arrays around it.
+        if (schema === undefined && !Array.isArray(messages)) {
+          const message = messages as OutgoingMessage<T>;
+          return publishRecords(topic, [encode('publish', message, message?.value, encoding)], opts);
+        }
         const list = Array.isArray(messages)
           ? (messages as readonly OutgoingMessage<T>[])
           : [messages as OutgoingMessage<T>];
@@ -619,8 +627,6 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
             throw guard.error('validation', 'publish', 'a message must be an object');
           }
         }
-        const encoding = opts?.encoding ?? 'json';
-        const schema = opts?.schema;
         // Without a schema nothing here awaits, so the call costs no extra promise on the hot path.
         if (schema === undefined) {
           const records = list.map((message) => encode('publish', message, message.value, encoding));
