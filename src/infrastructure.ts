@@ -1,9 +1,11 @@
+import type { Broker } from './ports/broker.ts';
 import type { Cache } from './ports/cache.ts';
 import type { Component } from './ports/component.ts';
-import type { InfrastructureConfig } from './config/load-config.ts';
+import type { BrokerConfig, InfrastructureConfig } from './config/load-config.ts';
 import { HealthChecker, type HealthCheckerOptions } from './health/health-checker.ts';
 import { defaultRuntime, type Runtime } from './runtime/runtime.ts';
 import { createMemoryCache } from './adapters/memory/cache.ts';
+import { createMemoryBroker } from './adapters/memory/broker.ts';
 
 export interface InfrastructureOptions {
   health?: HealthCheckerOptions;
@@ -16,6 +18,8 @@ export interface Infrastructure extends AsyncDisposable {
   readonly runtime: Runtime;
   readonly health: HealthChecker;
   readonly cache: Cache;
+  /** Closed before the cache, so handlers still running at close can use it. */
+  readonly broker: Broker;
   /** Waits for each component's first health report, then marks the startup probe done. */
   start(): Promise<void>;
   /** Readiness down first, then components closed in reverse order of creation. Idempotent. */
@@ -44,6 +48,10 @@ export async function createInfrastructure(
   components.push(cache);
   health.register(cache.id, cache, { tags: ['cache'], probes: ['readiness', 'startup'] });
 
+  const broker = await createBroker(config.broker, runtime);
+  components.push(broker);
+  health.register(broker.id, broker, { tags: ['broker'], probes: ['readiness', 'startup'] });
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
@@ -61,6 +69,7 @@ export async function createInfrastructure(
     runtime,
     health,
     cache,
+    broker,
     async start() {
       const results = await Promise.all(
         components.map(async (component) => [component.id, await component.health()] as const),
@@ -74,4 +83,24 @@ export async function createInfrastructure(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+// Drivers are loaded only when configured: their SDKs are optional peer dependencies.
+async function createBroker(config: BrokerConfig, runtime: Runtime): Promise<Broker> {
+  switch (config.driver) {
+    case 'kafka': {
+      const { driver, ...options } = config;
+      const { createKafkaBroker } = await import('./adapters/kafka/broker.ts');
+      return createKafkaBroker(options, runtime);
+    }
+    case 'redis': {
+      const { driver, ...options } = config;
+      const { createRedisBroker } = await import('./adapters/redis/broker.ts');
+      return createRedisBroker(options, runtime);
+    }
+    case 'memory': {
+      const { driver, ...options } = config;
+      return createMemoryBroker(options, runtime);
+    }
+  }
 }

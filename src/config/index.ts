@@ -2,6 +2,7 @@ export { parseOptions } from './validate.ts';
 export * from './schemas.ts';
 export {
   loadConfig,
+  type BrokerConfig,
   type CacheConfig,
   type InfrastructureConfig,
   type LoadConfigOptions,

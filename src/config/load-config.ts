@@ -3,14 +3,26 @@ import { ConfigError, isInfraError, type ConfigIssue } from '../ports/errors.ts'
 import { Redacted } from '../ports/redacted.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
-import { memoryCacheOptionsSchema, redisCacheOptionsSchema } from './schemas.ts';
+import type { MemoryBrokerOptions } from '../adapters/memory/broker.ts';
+import {
+  kafkaBrokerOptionsSchema,
+  memoryCacheOptionsSchema,
+  redisBrokerOptionsSchema,
+  redisCacheOptionsSchema,
+} from './schemas.ts';
 
 export type CacheConfig =
   | ({ driver: 'memory' } & z.output<typeof memoryCacheOptionsSchema>)
   | ({ driver: 'redis' } & z.output<typeof redisCacheOptionsSchema>);
 
+export type BrokerConfig =
+  | ({ driver: 'memory' } & MemoryBrokerOptions)
+  | ({ driver: 'kafka' } & z.output<typeof kafkaBrokerOptionsSchema>)
+  | ({ driver: 'redis' } & z.output<typeof redisBrokerOptionsSchema>);
+
 export interface InfrastructureConfig {
   cache: CacheConfig;
+  broker: BrokerConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -38,9 +50,12 @@ const secretReference = 'secret://';
 
 /**
  * Builds infrastructure options from environment variables: `CACHE_DRIVER` (memory|redis),
- * `CACHE_MAX_ENTRIES`, `CACHE_TIMEOUT_MS`, `REDIS_URL`, `REDIS_PASSWORD`, `REDIS_KEY_PREFIX`.
- * Any value may be a reference, `secret://<name>`, read from a secret store. Every problem is
- * reported at once, named by its variable, never with a value.
+ * `CACHE_MAX_ENTRIES`, `CACHE_TIMEOUT_MS`, `REDIS_URL`, `REDIS_PASSWORD`, `REDIS_KEY_PREFIX`;
+ * `BROKER_DRIVER` (memory|kafka|redis), `BROKER_TIMEOUT_MS`, `KAFKA_BROKERS` (comma-separated
+ * host:port), `KAFKA_CLIENT_ID`, `KAFKA_SSL`, `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`,
+ * `KAFKA_SASL_PASSWORD`, `REDIS_STREAM_PREFIX`. Any value may be a reference,
+ * `secret://<name>`, read from a secret store. Every problem is reported at once, named by its
+ * variable, never with a value.
  */
 export async function loadConfig(
   env: Env = process.env,
@@ -119,47 +134,133 @@ async function secretStoreFromEnv(
 
 function configFrom(env: Env): InfrastructureConfig {
   const issues: ConfigIssue[] = [];
+  const cache = cacheFrom(env, issues);
+  const broker = brokerFrom(env, issues);
+  if (issues.length > 0 || cache === undefined || broker === undefined)
+    throw new ConfigError('configuration from the environment', issues);
+  return { cache, broker };
+}
+
+const timeoutPolicy = (issues: ConfigIssue[], env: Env, variable: string) => {
+  const timeoutMs = integer(issues, env, variable);
+  return timeoutMs === undefined ? undefined : { timeoutMs };
+};
+
+const redisPassword = (env: Env) => (env.REDIS_PASSWORD ? new Redacted(env.REDIS_PASSWORD) : undefined);
+
+function cacheFrom(env: Env, issues: ConfigIssue[]): CacheConfig | undefined {
   const driver = env.CACHE_DRIVER ?? 'memory';
-  const timeoutMs = integer(issues, env, 'CACHE_TIMEOUT_MS');
-  const policies = timeoutMs === undefined ? undefined : { timeoutMs };
-  let cache: CacheConfig | undefined;
+  const policies = timeoutPolicy(issues, env, 'CACHE_TIMEOUT_MS');
   if (driver === 'memory') {
     const maxEntries = integer(issues, env, 'CACHE_MAX_ENTRIES');
-    cache = collect(
+    return collect(
       issues,
       memoryCacheOptionsSchema,
       { maxEntries, policies },
-      { maxEntries: 'CACHE_MAX_ENTRIES' },
-      (v) => ({
-        driver: 'memory' as const,
-        ...v,
-      }),
+      { maxEntries: 'CACHE_MAX_ENTRIES', policies: 'CACHE_TIMEOUT_MS' },
+      (v) => ({ driver: 'memory' as const, ...v }),
     );
-  } else if (driver === 'redis') {
-    if (env.REDIS_URL === undefined)
-      issues.push({ path: 'REDIS_URL', message: 'is required when CACHE_DRIVER=redis' });
-    else {
-      const password = env.REDIS_PASSWORD ? new Redacted(env.REDIS_PASSWORD) : undefined;
-      const input = { url: env.REDIS_URL, password, keyPrefix: env.REDIS_KEY_PREFIX, policies };
-      cache = collect(
-        issues,
-        redisCacheOptionsSchema,
-        input,
-        { url: 'REDIS_URL', password: 'REDIS_PASSWORD', keyPrefix: 'REDIS_KEY_PREFIX' },
-        (v) => ({
-          driver: 'redis' as const,
-          ...v,
-        }),
-      );
-    }
-  } else {
-    issues.push({ path: 'CACHE_DRIVER', message: 'must be one of memory, redis' });
   }
-  if (issues.length > 0 || cache === undefined)
-    throw new ConfigError('configuration from the environment', issues);
-  return { cache };
+  if (driver === 'redis') {
+    if (env.REDIS_URL === undefined) {
+      issues.push({ path: 'REDIS_URL', message: 'is required when CACHE_DRIVER=redis' });
+      return undefined;
+    }
+    const input = {
+      url: env.REDIS_URL,
+      password: redisPassword(env),
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      policies,
+    };
+    return collect(
+      issues,
+      redisCacheOptionsSchema,
+      input,
+      {
+        url: 'REDIS_URL',
+        password: 'REDIS_PASSWORD',
+        keyPrefix: 'REDIS_KEY_PREFIX',
+        policies: 'CACHE_TIMEOUT_MS',
+      },
+      (v) => ({ driver: 'redis' as const, ...v }),
+    );
+  }
+  issues.push({ path: 'CACHE_DRIVER', message: 'must be one of memory, redis' });
+  return undefined;
 }
 
+function brokerFrom(env: Env, issues: ConfigIssue[]): BrokerConfig | undefined {
+  const driver = env.BROKER_DRIVER ?? 'memory';
+  const policies = timeoutPolicy(issues, env, 'BROKER_TIMEOUT_MS');
+  if (driver === 'memory') return { driver: 'memory', policies };
+  if (driver === 'kafka') {
+    if (!env.KAFKA_BROKERS) {
+      issues.push({ path: 'KAFKA_BROKERS', message: 'is required when BROKER_DRIVER=kafka' });
+      return undefined;
+    }
+    const ssl = env.KAFKA_SSL;
+    if (ssl !== undefined && ssl !== '' && ssl !== 'true' && ssl !== 'false')
+      issues.push({ path: 'KAFKA_SSL', message: 'must be true or false' });
+    const saslGiven = [env.KAFKA_SASL_MECHANISM, env.KAFKA_SASL_USERNAME, env.KAFKA_SASL_PASSWORD].some(
+      (value) => value !== undefined && value !== '',
+    );
+    const input = {
+      brokers: env.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+      clientId: env.KAFKA_CLIENT_ID || undefined,
+      ssl: ssl === 'true' ? true : undefined,
+      sasl: saslGiven
+        ? {
+            mechanism: env.KAFKA_SASL_MECHANISM,
+            username: env.KAFKA_SASL_USERNAME,
+            password: env.KAFKA_SASL_PASSWORD ? new Redacted(env.KAFKA_SASL_PASSWORD) : undefined,
+          }
+        : undefined,
+      policies,
+    };
+    return collect(
+      issues,
+      kafkaBrokerOptionsSchema,
+      input,
+      {
+        brokers: 'KAFKA_BROKERS',
+        clientId: 'KAFKA_CLIENT_ID',
+        'sasl.mechanism': 'KAFKA_SASL_MECHANISM',
+        'sasl.username': 'KAFKA_SASL_USERNAME',
+        'sasl.password': 'KAFKA_SASL_PASSWORD',
+        policies: 'BROKER_TIMEOUT_MS',
+      },
+      (v) => ({ driver: 'kafka' as const, ...v }),
+    );
+  }
+  if (driver === 'redis') {
+    if (env.REDIS_URL === undefined) {
+      issues.push({ path: 'REDIS_URL', message: 'is required when BROKER_DRIVER=redis' });
+      return undefined;
+    }
+    const input = {
+      url: env.REDIS_URL,
+      password: redisPassword(env),
+      streamPrefix: env.REDIS_STREAM_PREFIX,
+      policies,
+    };
+    return collect(
+      issues,
+      redisBrokerOptionsSchema,
+      input,
+      {
+        url: 'REDIS_URL',
+        password: 'REDIS_PASSWORD',
+        streamPrefix: 'REDIS_STREAM_PREFIX',
+        policies: 'BROKER_TIMEOUT_MS',
+      },
+      (v) => ({ driver: 'redis' as const, ...v }),
+    );
+  }
+  issues.push({ path: 'BROKER_DRIVER', message: 'must be one of memory, kafka, redis' });
+  return undefined;
+}
+
+/** Validates `input` with `schema`; each issue is named by the variable behind its field (`variables` maps `field` or `field.sub`). */
 function collect<S extends z.ZodType, R>(
   issues: ConfigIssue[],
   schema: S,
@@ -170,13 +271,17 @@ function collect<S extends z.ZodType, R>(
   const defined = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
   const result = schema.safeParse(defined);
   if (result.success) return build(result.data);
+  const named = new Set<string>();
   for (const issue of result.error.issues) {
-    const [head] = issue.path;
-    const variable = typeof head === 'string' ? variables[head] : undefined;
-    issues.push({
-      path: variable ?? (head === 'policies' ? 'CACHE_TIMEOUT_MS' : issue.path.join('.')),
-      message: issue.message,
-    });
+    const [head, sub] = issue.path.map(String);
+    const path =
+      (sub === undefined ? undefined : variables[`${head}.${sub}`]) ??
+      (head === undefined ? undefined : variables[head]) ??
+      issue.path.join('.');
+    // One issue per variable: a list such as KAFKA_BROKERS may fail in several places.
+    if (named.has(path)) continue;
+    named.add(path);
+    issues.push({ path, message: issue.message });
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canProvide, ensureService, respPing, which } from '../../scripts/services.ts';
+import { findKafka } from '../support/servers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const children = new Set<ChildProcess>();
@@ -64,6 +65,11 @@ async function startService(
   return { child, base, output: () => output };
 }
 
+async function greetedCount(base: string, name: string, expected: number): Promise<boolean> {
+  const body = (await (await fetch(`${base}/greeted/${name}`)).json()) as { count: number };
+  return body.count === expected;
+}
+
 async function stop(child: ChildProcess): Promise<number | null> {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
@@ -85,6 +91,11 @@ describe('example service (npm start)', () => {
     };
     assert.equal(first.greeting, 'Hello, ada!');
     assert.equal(second.at, first.at, 'the second answer came from the cache');
+    await waitFor(
+      'both greetings counted from their events',
+      () => greetedCount(service.base, 'ada', 2),
+      5_000,
+    );
     const metrics = await (await fetch(`${service.base}/metrics`)).text();
     assert.match(
       metrics,
@@ -176,4 +187,25 @@ describe('example service (npm start)', () => {
       redis.kill('SIGTERM');
     },
   );
+  it('on Kafka: a greeting publishes an event the subscription counts; readiness includes the broker', async (t) => {
+    const kafka = await findKafka();
+    if ('skip' in kafka) return t.skip(kafka.skip);
+    const service = await startService({
+      BROKER_DRIVER: 'kafka',
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      HEALTH_DETAILS: 'true',
+    });
+    const name = `grace-${process.pid}-${Date.now()}`;
+    assert.equal((await fetch(`${service.base}/greet/${name}`)).status, 200);
+    await waitFor(
+      'the greeting counted from its Kafka event',
+      () => greetedCount(service.base, name, 1),
+      30_000,
+    );
+    const health = (await (await fetch(`${service.base}/readyz`)).json()) as {
+      checks: Record<string, { status: string }>;
+    };
+    assert.equal(health.checks['broker:kafka']?.status, 'up');
+    assert.equal(await stop(service.child), 0);
+  });
 });

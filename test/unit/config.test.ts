@@ -83,6 +83,86 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the broker', () => {
+  it('defaults to the memory broker', async () => {
+    const config = await loadConfig({});
+    assert.equal(config.broker.driver, 'memory');
+  });
+
+  it('builds Kafka options from KAFKA_BROKERS and friends, the SASL password Redacted', async () => {
+    const config = await loadConfig({
+      BROKER_DRIVER: 'kafka',
+      KAFKA_BROKERS: 'k1:9092, k2:9093',
+      KAFKA_CLIENT_ID: 'orders',
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'orders-svc',
+      KAFKA_SASL_PASSWORD: password,
+      BROKER_TIMEOUT_MS: '2500',
+    });
+    assert.ok(config.broker.driver === 'kafka');
+    assert.deepEqual(config.broker.brokers, ['k1:9092', 'k2:9093']);
+    assert.equal(config.broker.clientId, 'orders');
+    assert.equal(config.broker.ssl, true);
+    assert.equal(config.broker.sasl?.mechanism, 'scram-sha-512');
+    assert.ok(config.broker.sasl?.password instanceof Redacted);
+    assert.equal(config.broker.sasl.password.reveal(), password);
+    assert.equal(config.broker.policies?.timeoutMs, 2500);
+    assert.equal(JSON.stringify(config).includes(password), false);
+  });
+
+  it('builds Redis Streams options from REDIS_URL, REDIS_PASSWORD and REDIS_STREAM_PREFIX', async () => {
+    const config = await loadConfig({
+      BROKER_DRIVER: 'redis',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PASSWORD: password,
+      REDIS_STREAM_PREFIX: 'events:',
+    });
+    assert.ok(config.broker.driver === 'redis');
+    assert.equal(config.broker.url, 'redis://127.0.0.1:6379');
+    assert.equal(config.broker.streamPrefix, 'events:');
+    assert.ok(config.broker.password instanceof Redacted);
+  });
+
+  it('names every bad broker variable at once, echoing no password', async () => {
+    const error = await loadError(
+      loadConfig({
+        BROKER_DRIVER: 'kafka',
+        KAFKA_BROKERS: 'no-port, k2:9093',
+        KAFKA_SSL: 'maybe',
+        KAFKA_SASL_MECHANISM: 'gssapi',
+        KAFKA_SASL_PASSWORD: password,
+        BROKER_TIMEOUT_MS: 'soon',
+      }),
+    );
+    assert.deepEqual(error.issues.map((i) => i.path).sort(), [
+      'BROKER_TIMEOUT_MS',
+      'KAFKA_BROKERS',
+      'KAFKA_SASL_MECHANISM',
+      'KAFKA_SASL_USERNAME',
+      'KAFKA_SSL',
+    ]);
+    assert.equal(JSON.stringify({ message: error.message, issues: error.issues }).includes(password), false);
+    assert.deepEqual(
+      (await loadError(loadConfig({ BROKER_DRIVER: 'kafka' }))).issues.map((i) => i.path),
+      ['KAFKA_BROKERS'],
+    );
+    assert.deepEqual(
+      (await loadError(loadConfig({ BROKER_DRIVER: 'rabbitmq' }))).issues.map((i) => i.path),
+      ['BROKER_DRIVER'],
+    );
+    assert.deepEqual(
+      (await loadError(loadConfig({ BROKER_DRIVER: 'redis' }))).issues.map((i) => i.path),
+      ['REDIS_URL'],
+    );
+  });
+
+  it('reports cache and broker problems together', async () => {
+    const error = await loadError(loadConfig({ CACHE_DRIVER: 'memcached', BROKER_DRIVER: 'kafka' }));
+    assert.deepEqual(error.issues.map((i) => i.path).sort(), ['CACHE_DRIVER', 'KAFKA_BROKERS']);
+  });
+});
+
 describe('loadConfig with secret:// references', () => {
   const redisPassword = 'pw-from-the-store-0f3a';
 
