@@ -8,7 +8,7 @@ import { ensureService } from '../scripts/services.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
 // A consume round is one full read of the topic per side: more of them, as each varies more.
-const consumeRounds = Number(process.env.BENCH_CONSUME_ROUNDS ?? 12);
+const consumeRounds = Number(process.env.BENCH_CONSUME_ROUNDS ?? 18);
 // `publish` or `consume` runs that half alone.
 const only = process.env.BENCH_ONLY;
 // Long enough per round that this machine's swings (a shared VM) average out within it.
