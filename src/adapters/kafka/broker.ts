@@ -308,24 +308,39 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   return out;
 }
 
-/** A fetched message; its position is spelled out only when asked for (messages without an id header). */
+const noValue = Buffer.alloc(0);
+
+/**
+ * A fetched message, decoded when read: a batch's records are made before its first handler
+ * runs, and strings decoded up front would live through the whole batch, copied by every
+ * young-generation collection on the way, where strings decoded in turn die young.
+ */
 class KafkaRecord implements DeliveredRecord {
-  readonly key: string | undefined;
-  readonly value: Buffer;
-  readonly headers: Record<string, string>;
+  readonly #message: KafkaMessage;
   readonly #partition: number;
-  readonly #offset: string;
+  #key: string | undefined | null = null;
+  #headers: Record<string, string> | undefined = undefined;
 
   constructor(message: KafkaMessage, partition: number) {
-    this.key = message.key === null ? undefined : message.key.toString();
-    this.value = message.value ?? Buffer.alloc(0);
-    this.headers = stringHeaders(message.headers);
+    this.#message = message;
     this.#partition = partition;
-    this.#offset = message.offset;
+  }
+
+  get key(): string | undefined {
+    if (this.#key === null) this.#key = this.#message.key === null ? undefined : this.#message.key.toString();
+    return this.#key;
+  }
+
+  get value(): Buffer {
+    return this.#message.value ?? noValue;
+  }
+
+  get headers(): Record<string, string> {
+    return (this.#headers ??= stringHeaders(this.#message.headers));
   }
 
   get position(): string {
-    return `${this.#partition}:${this.#offset}`;
+    return `${this.#partition}:${this.#message.offset}`;
   }
 }
 
