@@ -6,7 +6,7 @@ import { createKafkaBroker } from '../src/adapters/kafka/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
 import { ensureService } from '../scripts/services.ts';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 11);
 // A consume round is one full read of the topic per side: more of them, as each varies more.
 const consumeRounds = Number(process.env.BENCH_CONSUME_ROUNDS ?? 18);
 // `publish` or `consume` runs that half alone.
