@@ -1,11 +1,13 @@
 import type { Broker } from './ports/broker.ts';
 import type { Cache } from './ports/cache.ts';
 import type { Component } from './ports/component.ts';
-import type { BrokerConfig, InfrastructureConfig } from './config/load-config.ts';
+import type { DocumentStore } from './ports/document-store.ts';
+import type { BrokerConfig, DocumentStoreConfig, InfrastructureConfig } from './config/load-config.ts';
 import { HealthChecker, type HealthCheckerOptions } from './health/health-checker.ts';
 import { defaultRuntime, type Runtime } from './runtime/runtime.ts';
 import { createMemoryCache } from './adapters/memory/cache.ts';
 import { createMemoryBroker } from './adapters/memory/broker.ts';
+import { createMemoryDocumentStore } from './adapters/memory/document-store.ts';
 
 export interface InfrastructureOptions {
   health?: HealthCheckerOptions;
@@ -18,6 +20,7 @@ export interface Infrastructure extends AsyncDisposable {
   readonly runtime: Runtime;
   readonly health: HealthChecker;
   readonly cache: Cache;
+  readonly documents: DocumentStore;
   /** Closed before the cache, so handlers still running at close can use it. */
   readonly broker: Broker;
   /** Waits for each component's first health report, then marks the startup probe done. */
@@ -48,6 +51,10 @@ export async function createInfrastructure(
   components.push(cache);
   health.register(cache.id, cache, { tags: ['cache'], probes: ['readiness', 'startup'] });
 
+  const documents = await createDocumentStore(config.documents, runtime);
+  components.push(documents);
+  health.register(documents.id, documents, { tags: ['documents'], probes: ['readiness', 'startup'] });
+
   const broker = await createBroker(config.broker, runtime);
   components.push(broker);
   health.register(broker.id, broker, { tags: ['broker'], probes: ['readiness', 'startup'] });
@@ -69,6 +76,7 @@ export async function createInfrastructure(
     runtime,
     health,
     cache,
+    documents,
     broker,
     async start() {
       const results = await Promise.all(
@@ -103,4 +111,14 @@ async function createBroker(config: BrokerConfig, runtime: Runtime): Promise<Bro
       return createMemoryBroker(options, runtime);
     }
   }
+}
+
+async function createDocumentStore(config: DocumentStoreConfig, runtime: Runtime): Promise<DocumentStore> {
+  if (config.driver === 'mongodb') {
+    const { driver, ...options } = config;
+    const { createMongoDocumentStore } = await import('./adapters/mongodb/document-store.ts');
+    return createMongoDocumentStore(options, runtime);
+  }
+  const { driver, ...options } = config;
+  return createMemoryDocumentStore(options, runtime);
 }

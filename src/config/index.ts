@@ -4,6 +4,7 @@ export {
   loadConfig,
   type BrokerConfig,
   type CacheConfig,
+  type DocumentStoreConfig,
   type InfrastructureConfig,
   type LoadConfigOptions,
 } from './load-config.ts';

@@ -5,6 +5,10 @@ import type { SecretStore } from '../ports/secret-store.ts';
 import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
 import type { MemoryBrokerOptions } from '../adapters/memory/broker.ts';
 import {
+  memoryDocumentStoreOptionsSchema,
+  mongoDocumentStoreOptionsSchema,
+} from './document-store-schemas.ts';
+import {
   kafkaBrokerOptionsSchema,
   memoryCacheOptionsSchema,
   redisBrokerOptionsSchema,
@@ -20,9 +24,14 @@ export type BrokerConfig =
   | ({ driver: 'kafka' } & z.output<typeof kafkaBrokerOptionsSchema>)
   | ({ driver: 'redis' } & z.output<typeof redisBrokerOptionsSchema>);
 
+export type DocumentStoreConfig =
+  | ({ driver: 'memory' } & z.output<typeof memoryDocumentStoreOptionsSchema>)
+  | ({ driver: 'mongodb' } & z.output<typeof mongoDocumentStoreOptionsSchema>);
+
 export interface InfrastructureConfig {
   cache: CacheConfig;
   broker: BrokerConfig;
+  documents: DocumentStoreConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -53,7 +62,9 @@ const secretReference = 'secret://';
  * `CACHE_MAX_ENTRIES`, `CACHE_TIMEOUT_MS`, `REDIS_URL`, `REDIS_PASSWORD`, `REDIS_KEY_PREFIX`;
  * `BROKER_DRIVER` (memory|kafka|redis), `BROKER_TIMEOUT_MS`, `KAFKA_BROKERS` (comma-separated
  * host:port), `KAFKA_CLIENT_ID`, `KAFKA_SSL`, `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`,
- * `KAFKA_SASL_PASSWORD`, `REDIS_STREAM_PREFIX`. Any value may be a reference,
+ * `KAFKA_SASL_PASSWORD`, `REDIS_STREAM_PREFIX`; `DOCUMENT_STORE_DRIVER` (memory|mongodb),
+ * `DOCUMENT_STORE_TIMEOUT_MS`, `MONGODB_URL`, `MONGODB_DATABASE`, `MONGODB_USERNAME`,
+ * `MONGODB_PASSWORD`. Any value may be a reference,
  * `secret://<name>`, read from a secret store. Every problem is reported at once, named by its
  * variable, never with a value.
  */
@@ -136,9 +147,10 @@ function configFrom(env: Env): InfrastructureConfig {
   const issues: ConfigIssue[] = [];
   const cache = cacheFrom(env, issues);
   const broker = brokerFrom(env, issues);
-  if (issues.length > 0 || cache === undefined || broker === undefined)
+  const documents = documentStoreFrom(env, issues);
+  if (issues.length > 0 || cache === undefined || broker === undefined || documents === undefined)
     throw new ConfigError('configuration from the environment', issues);
-  return { cache, broker };
+  return { cache, broker, documents };
 }
 
 const timeoutPolicy = (issues: ConfigIssue[], env: Env, variable: string) => {
@@ -146,7 +158,11 @@ const timeoutPolicy = (issues: ConfigIssue[], env: Env, variable: string) => {
   return timeoutMs === undefined ? undefined : { timeoutMs };
 };
 
-const redisPassword = (env: Env) => (env.REDIS_PASSWORD ? new Redacted(env.REDIS_PASSWORD) : undefined);
+/** A secret variable's value, wrapped so no log or error shows it; absent when unset or empty. */
+const redacted = (env: Env, variable: string): Redacted<string> | undefined => {
+  const value = env[variable];
+  return value ? new Redacted(value) : undefined;
+};
 
 function cacheFrom(env: Env, issues: ConfigIssue[]): CacheConfig | undefined {
   const driver = env.CACHE_DRIVER ?? 'memory';
@@ -168,7 +184,7 @@ function cacheFrom(env: Env, issues: ConfigIssue[]): CacheConfig | undefined {
     }
     const input = {
       url: env.REDIS_URL,
-      password: redisPassword(env),
+      password: redacted(env, 'REDIS_PASSWORD'),
       keyPrefix: env.REDIS_KEY_PREFIX,
       policies,
     };
@@ -212,7 +228,7 @@ function brokerFrom(env: Env, issues: ConfigIssue[]): BrokerConfig | undefined {
         ? {
             mechanism: env.KAFKA_SASL_MECHANISM,
             username: env.KAFKA_SASL_USERNAME,
-            password: env.KAFKA_SASL_PASSWORD ? new Redacted(env.KAFKA_SASL_PASSWORD) : undefined,
+            password: redacted(env, 'KAFKA_SASL_PASSWORD'),
           }
         : undefined,
       policies,
@@ -239,7 +255,7 @@ function brokerFrom(env: Env, issues: ConfigIssue[]): BrokerConfig | undefined {
     }
     const input = {
       url: env.REDIS_URL,
-      password: redisPassword(env),
+      password: redacted(env, 'REDIS_PASSWORD'),
       streamPrefix: env.REDIS_STREAM_PREFIX,
       policies,
     };
@@ -257,6 +273,53 @@ function brokerFrom(env: Env, issues: ConfigIssue[]): BrokerConfig | undefined {
     );
   }
   issues.push({ path: 'BROKER_DRIVER', message: 'must be one of memory, kafka, redis' });
+  return undefined;
+}
+
+function documentStoreFrom(env: Env, issues: ConfigIssue[]): DocumentStoreConfig | undefined {
+  const driver = env.DOCUMENT_STORE_DRIVER ?? 'memory';
+  const policies = timeoutPolicy(issues, env, 'DOCUMENT_STORE_TIMEOUT_MS');
+  if (driver === 'memory') {
+    return collect(
+      issues,
+      memoryDocumentStoreOptionsSchema,
+      { policies },
+      { policies: 'DOCUMENT_STORE_TIMEOUT_MS' },
+      (v) => ({ driver: 'memory' as const, ...v }),
+    );
+  }
+  if (driver === 'mongodb') {
+    const required = ['MONGODB_URL', 'MONGODB_DATABASE'].filter((variable) => !env[variable]);
+    for (const variable of required)
+      issues.push({ path: variable, message: 'is required when DOCUMENT_STORE_DRIVER=mongodb' });
+    if (required.length > 0) return undefined;
+    const credentialsGiven = Boolean(env.MONGODB_USERNAME || env.MONGODB_PASSWORD);
+    const input = {
+      url: env.MONGODB_URL,
+      database: env.MONGODB_DATABASE,
+      auth: credentialsGiven
+        ? {
+            username: env.MONGODB_USERNAME || undefined,
+            password: redacted(env, 'MONGODB_PASSWORD'),
+          }
+        : undefined,
+      policies,
+    };
+    return collect(
+      issues,
+      mongoDocumentStoreOptionsSchema,
+      input,
+      {
+        url: 'MONGODB_URL',
+        database: 'MONGODB_DATABASE',
+        'auth.username': 'MONGODB_USERNAME',
+        'auth.password': 'MONGODB_PASSWORD',
+        policies: 'DOCUMENT_STORE_TIMEOUT_MS',
+      },
+      (v) => ({ driver: 'mongodb' as const, ...v }),
+    );
+  }
+  issues.push({ path: 'DOCUMENT_STORE_DRIVER', message: 'must be one of memory, mongodb' });
   return undefined;
 }
 

@@ -1,5 +1,6 @@
-// The composition root builds the broker BROKER_DRIVER names, checks its health among the
-// readiness probes and closes it: on memory, on real Kafka and on real Redis Streams.
+// The composition root builds the broker BROKER_DRIVER and the document store
+// DOCUMENT_STORE_DRIVER name, checks their health among the readiness probes and closes them:
+// on memory, on real Kafka, Redis Streams and MongoDB's wire protocol (FerretDB).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -11,7 +12,7 @@ import {
   type ReceivedMessage,
 } from '../../src/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
-import { findKafka, findRedis } from '../support/servers.ts';
+import { findKafka, findMongo, findRedis } from '../support/servers.ts';
 
 async function roundTrip(env: Record<string, string>): Promise<void> {
   const infra = await createInfrastructure(await loadConfig(env), silentRuntime());
@@ -91,3 +92,47 @@ describe('createInfrastructure: BROKER_DRIVER=redis', { skip: 'skip' in redis ? 
     });
   });
 });
+
+async function documentRoundTrip(env: Record<string, string>): Promise<void> {
+  const infra = await createInfrastructure(await loadConfig(env), silentRuntime());
+  try {
+    await infra.start();
+    const orders = infra.documents.collection<{ total: number }>(`orders_${randomUUID().slice(0, 8)}`);
+    const stored = await orders.insert({ total: 42 });
+    assert.equal((await orders.get(stored._id))?.total, 42);
+    const readiness = await infra.health.readiness();
+    assert.equal(
+      readiness.checks[infra.documents.id]?.status,
+      'up',
+      'the store is among the readiness checks',
+    );
+  } finally {
+    await infra.close();
+  }
+  await assert.rejects(
+    infra.documents.collection('after_close').get('x'),
+    (error) => isInfraError(error) && error.reason === 'closed',
+  );
+}
+
+describe('createInfrastructure: the document store', () => {
+  it('builds the memory document store by default', async () => {
+    await documentRoundTrip({});
+  });
+});
+
+const mongo = await findMongo();
+describe(
+  'createInfrastructure: DOCUMENT_STORE_DRIVER=mongodb',
+  { skip: 'skip' in mongo ? mongo.skip : false },
+  () => {
+    it('builds a MongoDB document store from MONGODB_URL, checked for readiness and closed', async () => {
+      if ('skip' in mongo) return;
+      await documentRoundTrip({
+        DOCUMENT_STORE_DRIVER: 'mongodb',
+        MONGODB_URL: mongo.url,
+        MONGODB_DATABASE: 'berth_infra',
+      });
+    });
+  },
+);

@@ -163,6 +163,55 @@ describe('loadConfig: the broker', () => {
   });
 });
 
+describe('loadConfig: the document store', () => {
+  it('defaults to the memory document store', async () => {
+    assert.equal((await loadConfig({})).documents.driver, 'memory');
+  });
+
+  it('builds MongoDB options from MONGODB_URL and friends, the password Redacted', async () => {
+    const config = await loadConfig({
+      DOCUMENT_STORE_DRIVER: 'mongodb',
+      MONGODB_URL: 'mongodb://db:27017/',
+      MONGODB_DATABASE: 'orders',
+      MONGODB_USERNAME: 'orders-svc',
+      MONGODB_PASSWORD: password,
+      DOCUMENT_STORE_TIMEOUT_MS: '800',
+    });
+    assert.ok(config.documents.driver === 'mongodb');
+    assert.equal(config.documents.url, 'mongodb://db:27017/');
+    assert.equal(config.documents.database, 'orders');
+    assert.equal(config.documents.auth?.username, 'orders-svc');
+    assert.ok(config.documents.auth.password instanceof Redacted);
+    assert.equal(config.documents.policies?.timeoutMs, 800);
+    assert.equal(JSON.stringify(config).includes(password), false);
+  });
+
+  it('names every bad document store variable, echoing no password', async () => {
+    const error = await loadError(
+      loadConfig({
+        DOCUMENT_STORE_DRIVER: 'mongodb',
+        MONGODB_URL: `http://user:${password}@db`,
+        MONGODB_DATABASE: 'no/slashes',
+        MONGODB_PASSWORD: password,
+      }),
+    );
+    assert.deepEqual(error.issues.map((i) => i.path).sort(), [
+      'MONGODB_DATABASE',
+      'MONGODB_URL',
+      'MONGODB_USERNAME',
+    ]);
+    assert.equal(JSON.stringify({ message: error.message, issues: error.issues }).includes(password), false);
+    assert.deepEqual(
+      (await loadError(loadConfig({ DOCUMENT_STORE_DRIVER: 'mongodb' }))).issues.map((i) => i.path).sort(),
+      ['MONGODB_DATABASE', 'MONGODB_URL'],
+    );
+    assert.deepEqual(
+      (await loadError(loadConfig({ DOCUMENT_STORE_DRIVER: 'couchdb' }))).issues.map((i) => i.path),
+      ['DOCUMENT_STORE_DRIVER'],
+    );
+  });
+});
+
 describe('loadConfig with secret:// references', () => {
   const redisPassword = 'pw-from-the-store-0f3a';
 
