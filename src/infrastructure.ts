@@ -21,7 +21,7 @@ export interface Infrastructure extends AsyncDisposable {
   readonly health: HealthChecker;
   readonly cache: Cache;
   readonly documents: DocumentStore;
-  /** Closed before the cache, so handlers still running at close can use it. */
+  /** Created last, so closed first: handlers still running at close can use the cache and documents. */
   readonly broker: Broker;
   /** Waits for each component's first health report, then marks the startup probe done. */
   start(): Promise<void>;

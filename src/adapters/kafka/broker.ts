@@ -318,6 +318,7 @@ const noValue = Buffer.alloc(0);
 class KafkaRecord implements DeliveredRecord {
   readonly #message: KafkaMessage;
   readonly #partition: number;
+  // null: not decoded yet (undefined is a decoded absent key).
   #key: string | undefined | null = null;
   #headers: Record<string, string> | undefined = undefined;
 
