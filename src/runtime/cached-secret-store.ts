@@ -5,11 +5,11 @@ import type { HealthResult, OperationOptions } from '../ports/component.ts';
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
 import { Redacted } from '../ports/redacted.ts';
 import type { Secret, SecretMetadata, SecretSetOptions, SecretStore } from '../ports/secret-store.ts';
-import { parseOptions } from '../config/validate.ts';
+import { parseOptions } from '../options/validate.ts';
 import {
   cachedSecretStoreOptionsSchema,
   type CachedSecretStoreOptions,
-} from '../config/secret-store-schemas.ts';
+} from '../options/secret-store-schemas.ts';
 import { metricOn } from './guard.ts';
 import { defaultRuntime, type Runtime } from './runtime.ts';
 

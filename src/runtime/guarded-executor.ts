@@ -19,7 +19,7 @@ import {
   type SpawnOptions,
   type StartedCommand,
 } from '../ports/executor.ts';
-import { runCallSchema, spawnCallSchema } from '../config/executor-schemas.ts';
+import { runCallSchema, spawnCallSchema } from '../options/executor-schemas.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
 import { Guard } from './guard.ts';
 import { HeadTailBuffer } from './head-tail-buffer.ts';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createMemoryCache, createMemorySecretStore } from '../../src/adapters/memory/index.ts';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
-import { loadConfig } from '../../src/config/index.ts';
+import { loadConfig } from '../../src/composition/load-config.ts';
 import { ConfigError, Redacted } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 

@@ -9,12 +9,12 @@ import type {
   SecretStoreAdapter,
   StoredSecret,
 } from '../../ports/secret-store.ts';
-import { parseOptions } from '../../config/validate.ts';
-import type { TokenCredentialLike } from '../../config/llm-schemas.ts';
+import { parseOptions } from '../../options/validate.ts';
+import type { TokenCredentialLike } from '../../options/llm-schemas.ts';
 import {
   azureKeyVaultSecretStoreOptionsSchema,
   type AzureKeyVaultSecretStoreOptions,
-} from '../../config/secret-store-schemas.ts';
+} from '../../options/secret-store-schemas.ts';
 import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKeyVaultError, toKeyVaultError, TokenTimeoutError } from './errors.ts';

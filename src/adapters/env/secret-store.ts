@@ -1,11 +1,11 @@
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import type { SecretStore, SecretStoreAdapter, StoredSecret } from '../../ports/secret-store.ts';
-import { parseOptions } from '../../config/validate.ts';
+import { parseOptions } from '../../options/validate.ts';
 import {
   envSecretStoreOptionsSchema,
   type EnvSecretStoreOptions,
-} from '../../config/secret-store-schemas.ts';
+} from '../../options/secret-store-schemas.ts';
 import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 

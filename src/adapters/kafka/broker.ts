@@ -20,8 +20,8 @@ import type {
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import { Redacted } from '../../ports/redacted.ts';
-import { parseOptions } from '../../config/validate.ts';
-import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from '../../config/schemas.ts';
+import { parseOptions } from '../../options/validate.ts';
+import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from '../../options/schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKafkaError } from './errors.ts';

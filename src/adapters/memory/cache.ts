@@ -1,8 +1,8 @@
 import type { CacheAdapter, SerializedCacheEntry, Cache } from '../../ports/cache.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { parseOptions } from '../../config/validate.ts';
-import { memoryCacheOptionsSchema, type MemoryCacheOptions } from '../../config/schemas.ts';
+import { parseOptions } from '../../options/validate.ts';
+import { memoryCacheOptionsSchema, type MemoryCacheOptions } from '../../options/schemas.ts';
 import { guardCache } from '../../runtime/guarded-cache.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 

@@ -8,11 +8,11 @@ import type {
   RawDocument,
 } from '../../ports/document-store.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { parseOptions } from '../../config/validate.ts';
+import { parseOptions } from '../../options/validate.ts';
 import {
   memoryDocumentStoreOptionsSchema,
   type MemoryDocumentStoreOptions,
-} from '../../config/document-store-schemas.ts';
+} from '../../options/document-store-schemas.ts';
 import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import type { CommandRequest, Executor, ExecutorAdapter, StartedCommand } from '../../ports/executor.ts';
-import { parseOptions } from '../../config/validate.ts';
-import { executorOptionsSchema, type ExecutorOptions } from '../../config/executor-schemas.ts';
+import { parseOptions } from '../../options/validate.ts';
+import { executorOptionsSchema, type ExecutorOptions } from '../../options/executor-schemas.ts';
 import { guardExecutor } from '../../runtime/guarded-executor.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 

@@ -1,5 +1,5 @@
 export { createMemoryCache } from './cache.ts';
-export type { MemoryCacheOptions } from '../../config/schemas.ts';
+export type { MemoryCacheOptions } from '../../options/schemas.ts';
 export { createMemoryBroker, type MemoryBrokerOptions } from './broker.ts';
 export {
   createMemoryExecutor,
@@ -19,4 +19,4 @@ export {
   type ScriptedLlmReply,
 } from './llm-client.ts';
 export { createMemorySecretStore } from './secret-store.ts';
-export type { MemorySecretStoreOptions } from '../../config/secret-store-schemas.ts';
+export type { MemorySecretStoreOptions } from '../../options/secret-store-schemas.ts';

@@ -8,11 +8,11 @@ import type {
   SecretStoreAdapter,
   StoredSecret,
 } from '../../ports/secret-store.ts';
-import { parseOptions } from '../../config/validate.ts';
+import { parseOptions } from '../../options/validate.ts';
 import {
   memorySecretStoreOptionsSchema,
   type MemorySecretStoreOptions,
-} from '../../config/secret-store-schemas.ts';
+} from '../../options/secret-store-schemas.ts';
 import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 

@@ -18,8 +18,8 @@ import type {
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import { InfraError } from '../../ports/errors.ts';
-import { parseOptions } from '../../config/validate.ts';
-import { mongoBrokerOptionsSchema, type MongoBrokerOptions } from '../../config/document-store-schemas.ts';
+import { parseOptions } from '../../options/validate.ts';
+import { mongoBrokerOptionsSchema, type MongoBrokerOptions } from '../../options/document-store-schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';

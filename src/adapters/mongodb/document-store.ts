@@ -7,11 +7,11 @@ import type {
   DocumentStoreAdapter,
   RawDocument,
 } from '../../ports/document-store.ts';
-import { parseOptions } from '../../config/validate.ts';
+import { parseOptions } from '../../options/validate.ts';
 import {
   mongoDocumentStoreOptionsSchema,
   type MongoDocumentStoreOptions,
-} from '../../config/document-store-schemas.ts';
+} from '../../options/document-store-schemas.ts';
 import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';

@@ -9,12 +9,12 @@ import type {
   LlmFinishReason,
   LlmStreamEvent,
 } from '../../ports/llm-client.ts';
-import { parseOptions } from '../../config/validate.ts';
+import { parseOptions } from '../../options/validate.ts';
 import {
   llmDefaultTimeoutMs,
   ollamaClientOptionsSchema,
   type OllamaClientOptions,
-} from '../../config/llm-schemas.ts';
+} from '../../options/llm-schemas.ts';
 import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyOllamaError } from './errors.ts';

@@ -1,3 +1,3 @@
 export { createOllamaClient, type OllamaClient } from './client.ts';
 export { classifyOllamaError } from './errors.ts';
-export type { OllamaClientOptions } from '../../config/llm-schemas.ts';
+export type { OllamaClientOptions } from '../../options/llm-schemas.ts';

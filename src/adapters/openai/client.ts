@@ -14,7 +14,7 @@ import type {
   LlmStreamEvent,
 } from '../../ports/llm-client.ts';
 import { Redacted } from '../../ports/redacted.ts';
-import { parseOptions } from '../../config/validate.ts';
+import { parseOptions } from '../../options/validate.ts';
 import {
   azureOpenAiClientOptionsSchema,
   llmDefaultTimeoutMs,
@@ -22,7 +22,7 @@ import {
   type AzureOpenAiClientOptions,
   type OpenAiClientOptions,
   type TokenCredentialLike,
-} from '../../config/llm-schemas.ts';
+} from '../../options/llm-schemas.ts';
 import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
 import { defaultRuntime, type PolicyOverrides, type Runtime } from '../../runtime/runtime.ts';
 import { classifyOpenAiError } from './errors.ts';

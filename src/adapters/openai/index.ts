@@ -4,4 +4,4 @@ export type {
   AzureOpenAiClientOptions,
   OpenAiClientOptions,
   TokenCredentialLike,
-} from '../../config/llm-schemas.ts';
+} from '../../options/llm-schemas.ts';

@@ -12,8 +12,8 @@ import type {
   DeliveredRecord,
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
-import { parseOptions } from '../../config/validate.ts';
-import { redisBrokerOptionsSchema, type RedisBrokerOptions } from '../../config/schemas.ts';
+import { parseOptions } from '../../options/validate.ts';
+import { redisBrokerOptionsSchema, type RedisBrokerOptions } from '../../options/schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';

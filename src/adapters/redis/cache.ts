@@ -1,7 +1,7 @@
 import type { Cache, CacheAdapter, SerializedCacheEntry } from '../../ports/cache.ts';
 import type { HealthResult } from '../../ports/component.ts';
-import { parseOptions } from '../../config/validate.ts';
-import { redisCacheOptionsSchema, type RedisCacheOptions } from '../../config/schemas.ts';
+import { parseOptions } from '../../options/validate.ts';
+import { redisCacheOptionsSchema, type RedisCacheOptions } from '../../options/schemas.ts';
 import { guardCache } from '../../runtime/guarded-cache.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';

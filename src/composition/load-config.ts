@@ -7,13 +7,13 @@ import type { MemoryBrokerOptions } from '../adapters/memory/broker.ts';
 import {
   memoryDocumentStoreOptionsSchema,
   mongoDocumentStoreOptionsSchema,
-} from './document-store-schemas.ts';
+} from '../options/document-store-schemas.ts';
 import {
   kafkaBrokerOptionsSchema,
   memoryCacheOptionsSchema,
   redisBrokerOptionsSchema,
   redisCacheOptionsSchema,
-} from './schemas.ts';
+} from '../options/schemas.ts';
 
 export type CacheConfig =
   | ({ driver: 'memory' } & z.output<typeof memoryCacheOptionsSchema>)

@@ -1,13 +1,13 @@
-import type { Broker } from './ports/broker.ts';
-import type { Cache } from './ports/cache.ts';
-import type { Component } from './ports/component.ts';
-import type { DocumentStore } from './ports/document-store.ts';
-import type { BrokerConfig, DocumentStoreConfig, InfrastructureConfig } from './config/load-config.ts';
-import { HealthChecker, type HealthCheckerOptions } from './health/health-checker.ts';
-import { defaultRuntime, type Runtime } from './runtime/runtime.ts';
-import { createMemoryCache } from './adapters/memory/cache.ts';
-import { createMemoryBroker } from './adapters/memory/broker.ts';
-import { createMemoryDocumentStore } from './adapters/memory/document-store.ts';
+import type { Broker } from '../ports/broker.ts';
+import type { Cache } from '../ports/cache.ts';
+import type { Component } from '../ports/component.ts';
+import type { DocumentStore } from '../ports/document-store.ts';
+import type { BrokerConfig, DocumentStoreConfig, InfrastructureConfig } from './load-config.ts';
+import { HealthChecker, type HealthCheckerOptions } from '../health/health-checker.ts';
+import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
+import { createMemoryCache } from '../adapters/memory/cache.ts';
+import { createMemoryBroker } from '../adapters/memory/broker.ts';
+import { createMemoryDocumentStore } from '../adapters/memory/document-store.ts';
 
 export interface InfrastructureOptions {
   health?: HealthCheckerOptions;
@@ -42,7 +42,7 @@ export async function createInfrastructure(
   if (config.cache.driver === 'redis') {
     const { driver, ...redisOptions } = config.cache;
     // Loaded only when configured: the redis SDK is an optional peer dependency.
-    const { createRedisCache } = await import('./adapters/redis/cache.ts');
+    const { createRedisCache } = await import('../adapters/redis/cache.ts');
     cache = createRedisCache(redisOptions, runtime);
   } else {
     const { driver, ...memoryOptions } = config.cache;
@@ -98,12 +98,12 @@ async function createBroker(config: BrokerConfig, runtime: Runtime): Promise<Bro
   switch (config.driver) {
     case 'kafka': {
       const { driver, ...options } = config;
-      const { createKafkaBroker } = await import('./adapters/kafka/broker.ts');
+      const { createKafkaBroker } = await import('../adapters/kafka/broker.ts');
       return createKafkaBroker(options, runtime);
     }
     case 'redis': {
       const { driver, ...options } = config;
-      const { createRedisBroker } = await import('./adapters/redis/broker.ts');
+      const { createRedisBroker } = await import('../adapters/redis/broker.ts');
       return createRedisBroker(options, runtime);
     }
     case 'memory': {
@@ -116,7 +116,7 @@ async function createBroker(config: BrokerConfig, runtime: Runtime): Promise<Bro
 async function createDocumentStore(config: DocumentStoreConfig, runtime: Runtime): Promise<DocumentStore> {
   if (config.driver === 'mongodb') {
     const { driver, ...options } = config;
-    const { createMongoDocumentStore } = await import('./adapters/mongodb/document-store.ts');
+    const { createMongoDocumentStore } = await import('../adapters/mongodb/document-store.ts');
     return createMongoDocumentStore(options, runtime);
   }
   const { driver, ...options } = config;

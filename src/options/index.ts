@@ -1,14 +1,6 @@
 export { parseOptions } from './validate.ts';
 export * from './schemas.ts';
 export {
-  loadConfig,
-  type BrokerConfig,
-  type CacheConfig,
-  type DocumentStoreConfig,
-  type InfrastructureConfig,
-  type LoadConfigOptions,
-} from './load-config.ts';
-export {
   executorOptionsSchema,
   processExecutorOptionsSchema,
   type ExecutorOptions,
