@@ -112,8 +112,12 @@ export interface ConsumerLoopOptions {
   topic: string;
   group: string;
   fromBeginning: boolean;
-  /** Handles one batch; order within the array is the backend's delivery order. */
-  process: (records: readonly DeliveredRecord[]) => Promise<void>;
+  /**
+   * Handles one batch; order within the array is the backend's delivery order. Resolves how many
+   * leading records were handled: all of them, or fewer once the subscription is closing (it
+   * takes no new record then). Commit those only; the rest is delivered again later.
+   */
+  process: (records: readonly DeliveredRecord[]) => Promise<number>;
   /** The loop failed for good (it is not retrying): the supervisor decides whether to restart it. */
   onCrash: (error: unknown) => void;
 }

@@ -7,3 +7,6 @@ export { guardLlmClient, type GuardedLlmClientOptions } from './guarded-llm-clie
 export { guardDocumentStore, type GuardedDocumentStoreOptions } from './guarded-document-store.ts';
 export { guardSecretStore, type GuardedSecretStoreOptions } from './guarded-secret-store.ts';
 export { cachedSecretStore, type CachedSecretStore } from './cached-secret-store.ts';
+export { guardBroker, type GuardedBrokerOptions } from './guarded-broker.ts';
+export { brokerHeaders } from './broker-headers.ts';
+export * from './adapter-descriptor.ts';

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Broker, ReceivedMessage, SubscribeOptions, Subscription } from '../ports/broker.ts';
+import { brokerHeaders } from '../runtime/broker-headers.ts';
 import { rejectsWith, throwsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
@@ -188,9 +189,9 @@ export function brokerConformance(options: BrokerConformanceOptions): void {
         assert.equal(dead.id, 'msg-7');
         assert.equal(dead.key, 'same-key');
         assert.equal(dead.headers.origin, 'test');
-        assert.match(dead.headers['x-berth-error'] ?? '', /poison: cannot handle 7/);
-        assert.equal(dead.headers['x-berth-attempts'], '2');
-        assert.equal(dead.headers['x-berth-original-topic'], topic);
+        assert.match(dead.headers[brokerHeaders.error] ?? '', /poison: cannot handle 7/);
+        assert.equal(dead.headers[brokerHeaders.attempts], '2');
+        assert.equal(dead.headers[brokerHeaders.originalTopic], topic);
       }),
     );
 
@@ -223,8 +224,8 @@ export function brokerConformance(options: BrokerConformanceOptions): void {
         await broker.publish(topic, [{ value: { orderId: 42 } }, { value: { orderId: 'A-1' } }]);
         await waitFor('one handled, one dead letter', () => handled.length >= 1 && deadLetters.length >= 1);
         assert.deepEqual(handled, [{ orderId: 'A-1' }]);
-        assert.equal(deadLetters[0]!.headers['x-berth-attempts'], '0');
-        assert.match(deadLetters[0]!.headers['x-berth-error'] ?? '', /orderId/);
+        assert.equal(deadLetters[0]!.headers[brokerHeaders.attempts], '0');
+        assert.match(deadLetters[0]!.headers[brokerHeaders.error] ?? '', /orderId/);
       }),
     );
 

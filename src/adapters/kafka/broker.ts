@@ -253,17 +253,24 @@ class KafkaAdapter implements BrokerAdapter {
             if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
             const records = batch.messages.map((message) => new KafkaRecord(message, batch.partition));
             const heartbeats = setInterval(() => void payload.heartbeat().catch(() => undefined), 1_000);
+            let handled: number;
             try {
-              await options.process(records);
+              handled = await options.process(records);
             } finally {
               clearInterval(heartbeats);
             }
-            const last = batch.lastOffset();
+            if (handled === 0) return;
+            // The batch's last offset may lie past its last message (control records); a part stops at its own.
+            const last =
+              handled === records.length ? batch.lastOffset() : batch.messages[handled - 1]!.offset;
             payload.resolveOffset(last);
-            // Committed only after every handler of the batch succeeded or dead-lettered.
-            await created.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);
+            // Committed only after the handlers succeeded or dead-lettered. Through the batch's own
+            // commit: consumer.commitOffsets does nothing once stop() began, so a batch finishing
+            // during close() would be delivered again.
+            const offset = (BigInt(last) + 1n).toString();
+            await payload.commitOffsetsIfNecessary({
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
+            });
           },
         });
         await joined;

@@ -133,7 +133,7 @@ class MemoryBrokerAdapter implements BrokerAdapter {
           const batch = batches[i]!;
           // Commit only what was handled, and only if no other member took the partition meanwhile.
           if (result.status === 'fulfilled' && group.offsets[batch.partition] === batch.from) {
-            group.offsets[batch.partition] = batch.from + batch.records.length;
+            group.offsets[batch.partition] = batch.from + result.value;
           } else if (result.status === 'rejected') failed = true;
         });
         if (failed && running) await idle(redeliveryDelayMs);

@@ -132,10 +132,12 @@ class MongoChangeStreamAdapter implements BrokerAdapter {
         ) {
           batch.push(next);
         }
-        await options.process(
+        const handled = await options.process(
           batch.map((change) => toRecord(change.fullDocument, String(change.documentKey._id))),
         );
-        await savePosition(current.resumeToken);
+        // Each change's _id is its resume token: a part of the batch resumes after its last.
+        if (handled === batch.length) await savePosition(current.resumeToken);
+        else if (handled > 0) await savePosition(batch[handled - 1]!._id);
       }
     };
 
@@ -165,9 +167,12 @@ class MongoChangeStreamAdapter implements BrokerAdapter {
           // What was published before the group existed: read it, then the stream goes on from `startAt`.
           const backlog = await this.#messages().find({ topic: options.topic }).sort({ _id: 1 }).toArray();
           for (let i = 0; i < backlog.length; i += batchSize) {
-            await options.process(
-              backlog.slice(i, i + batchSize).map((document) => toRecord(document, String(document._id))),
+            const part = backlog.slice(i, i + batchSize);
+            // Closing: no position is saved for the backlog, so it is read again next time.
+            const handled = await options.process(
+              part.map((document) => toRecord(document, String(document._id))),
             );
+            if (handled < part.length) return;
           }
         }
         running = true;

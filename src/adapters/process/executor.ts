@@ -7,6 +7,7 @@ import type { HealthResult } from '../../ports/component.ts';
 import type { CommandRequest, Executor, ExecutorAdapter, StartedCommand } from '../../ports/executor.ts';
 import { parseOptions } from '../../options/validate.ts';
 import { processExecutorOptionsSchema, type ProcessExecutorOptions } from '../../options/executor-schemas.ts';
+import { backoffDelayMs, type BackoffPolicy } from '../../runtime/backoff.ts';
 import { guardExecutor } from '../../runtime/guarded-executor.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyProcessError } from './errors.ts';
@@ -16,6 +17,8 @@ type Exit = { exitCode: number | null; signal: NodeJS.Signals | null };
 
 // How long to keep polling for a group's end after SIGKILL: a process in uninterruptible sleep dies late.
 const reapAfterKillMs = 5_000;
+// Polls for a group's end start fast, since most groups go with their leader.
+const reapPollBackoff: BackoffPolicy = { initialDelayMs: 5, maxDelayMs: 50, jitter: 'none' };
 const forwardedByTrue: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** One child and its process group (the child is the group's leader). */
@@ -62,12 +65,10 @@ class ProcessCommand implements StartedCommand {
 
   // The leader has exited; whatever is left of its group would be orphaned, so it goes too.
   async #reapGroup(): Promise<void> {
-    let pollMs = 5;
-    while (await groupAlive(this.pid)) {
+    for (let poll = 0; await groupAlive(this.pid); poll++) {
       this.terminate();
       if (performance.now() > this.#killAt! + reapAfterKillMs) return;
-      await sleep(pollMs);
-      pollMs = Math.min(pollMs * 2, 50);
+      await sleep(backoffDelayMs(reapPollBackoff, poll));
     }
   }
 }

@@ -94,12 +94,14 @@ class RedisStreamsAdapter implements BrokerAdapter {
     const handle = async (client: RedisClient, records: DeliveredRecord[]): Promise<void> => {
       processing = true;
       try {
-        await options.process(records);
-        await client.xAck(
-          stream,
-          options.group,
-          records.map((record) => record.position),
-        );
+        const handled = await options.process(records);
+        // Entries not handled (the subscription is closing) stay pending, to be claimed again.
+        if (handled > 0)
+          await client.xAck(
+            stream,
+            options.group,
+            records.slice(0, handled).map((record) => record.position),
+          );
       } finally {
         processing = false;
       }

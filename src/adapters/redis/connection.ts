@@ -2,11 +2,12 @@ import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import type { HealthResult } from '../../ports/component.ts';
 import { Redacted, redactCredentials } from '../../ports/redacted.ts';
+import { backoffDelayMs, type BackoffPolicy } from '../../runtime/backoff.ts';
 import { classifyRedisError } from './errors.ts';
 
 // Backoff between reconnects, capped so the client comes back within a second of Redis.
-const reconnectDelayMs = (retries: number): number =>
-  Math.min(50 * 2 ** retries, 1_000) + Math.random() * 100;
+const reconnectBackoff: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 1_000, jitter: 'half' };
+const reconnectDelayMs = (retries: number): number => backoffDelayMs(reconnectBackoff, retries);
 
 function createRedisClient(url: string, password: string | undefined, connectTimeoutMs: number) {
   const target = new URL(url);
