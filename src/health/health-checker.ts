@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import type { Component, HealthResult, HealthStatus } from '../ports/component.ts';
 import { ConfigError, InfraError, type ConfigIssue } from '../ports/errors.ts';
+import { parseOptions } from '../options/validate.ts';
 
 export type HealthProbe = 'liveness' | 'readiness' | 'startup';
 
@@ -69,6 +71,16 @@ const idle: ProbeState = { kind: 'idle' };
 // setTimeout fires at once for larger delays.
 const maxTimeoutMs = 2 ** 31 - 1;
 
+// Strict, so a Runtime or a misspelt option passed here is refused instead of ignored.
+const healthCheckerOptionsSchema = z.strictObject({
+  cacheTtlMs: z.number().min(0, 'must be a finite number >= 0').optional(),
+  defaultTimeoutMs: z
+    .number()
+    .refine((value) => isTimeout(value), `must be a number > 0 and <= ${maxTimeoutMs}`)
+    .optional(),
+  now: z.custom<() => number>((value) => typeof value === 'function', 'must be a function').optional(),
+});
+
 /**
  * Aggregates components and check functions into liveness, readiness and startup reports.
  * Checks run in parallel, each cut at its timeout; each probe's report is cached for
@@ -84,20 +96,10 @@ export class HealthChecker {
   #shuttingDown = false;
 
   constructor(options: HealthCheckerOptions = {}) {
-    const issues: ConfigIssue[] = [];
-    if (options.cacheTtlMs !== undefined && !isDuration(options.cacheTtlMs, 0)) {
-      issues.push({ path: 'cacheTtlMs', message: 'must be a finite number >= 0' });
-    }
-    if (options.defaultTimeoutMs !== undefined && !isTimeout(options.defaultTimeoutMs)) {
-      issues.push({ path: 'defaultTimeoutMs', message: `must be a number > 0 and <= ${maxTimeoutMs}` });
-    }
-    if (options.now !== undefined && typeof options.now !== 'function') {
-      issues.push({ path: 'now', message: 'must be a function' });
-    }
-    if (issues.length > 0) throw new ConfigError('health checker options', issues);
-    this.#cacheTtlMs = options.cacheTtlMs ?? 1000;
-    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 2000;
-    this.#now = options.now ?? (() => performance.now());
+    const parsed = parseOptions(healthCheckerOptionsSchema, options, 'health checker options');
+    this.#cacheTtlMs = parsed.cacheTtlMs ?? 1000;
+    this.#defaultTimeoutMs = parsed.defaultTimeoutMs ?? 2000;
+    this.#now = parsed.now ?? (() => performance.now());
   }
 
   get isShuttingDown(): boolean {
@@ -108,27 +110,43 @@ export class HealthChecker {
     return this.#started;
   }
 
+  /** Adds a component, named by its `id`; returns a function that removes it. */
+  register(component: Pick<Component, 'id' | 'health'>, options?: HealthCheckOptions): () => void;
   /** Adds a check; returns a function that removes it. Throws `ConfigError` on a bad option or a taken name. */
-  register(name: string, target: HealthCheckTarget, options: HealthCheckOptions = {}): () => void {
-    const issues = registrationIssues(name, target, options);
+  register(name: string, target: HealthCheckTarget, options?: HealthCheckOptions): () => void;
+  register(
+    nameOrComponent: string | Pick<Component, 'id' | 'health'>,
+    targetOrOptions?: HealthCheckTarget | HealthCheckOptions,
+    options: HealthCheckOptions = {},
+  ): () => void {
+    if (typeof nameOrComponent === 'string') {
+      return this.#add('name', nameOrComponent, targetOrOptions, options);
+    }
+    const id = isRecord(nameOrComponent) ? nameOrComponent['id'] : undefined;
+    return this.#add('id', id, nameOrComponent, (targetOrOptions ?? {}) as HealthCheckOptions);
+  }
+
+  /** `namePath` says where the name came from, for the error: the `name` argument or the component's `id`. */
+  #add(namePath: 'name' | 'id', name: unknown, target: unknown, options: HealthCheckOptions): () => void {
+    const issues = registrationIssues(namePath, name, target, options);
     if (typeof name === 'string' && this.#checks.has(name)) {
-      issues.push({ path: 'name', message: `a check named "${name}" is already registered` });
+      issues.push({ path: namePath, message: `a check named "${name}" is already registered` });
     }
     if (issues.length > 0) throw new ConfigError(`health check "${String(name)}"`, issues);
     const check: RegisteredCheck = {
-      name,
-      target,
+      name: name as string,
+      target: target as HealthCheckTarget,
       critical: options.critical ?? true,
       tags: Object.freeze([...(options.tags ?? [])]),
       timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
       probes: new Set(options.probes ?? ['readiness']),
     };
-    this.#checks.set(name, check);
+    this.#checks.set(check.name, check);
     this.#invalidate(check.probes);
     return () => {
       // Only this registration: the name may have been registered again since.
-      if (this.#checks.get(name) !== check) return;
-      this.#checks.delete(name);
+      if (this.#checks.get(check.name) !== check) return;
+      this.#checks.delete(check.name);
       this.#invalidate(check.probes);
     };
   }
@@ -278,10 +296,15 @@ function reasonReport(reason: string): HealthReport {
   return { status: 'down', reason, checks: {}, durationMs: 0 };
 }
 
-function registrationIssues(name: unknown, target: unknown, options: HealthCheckOptions): ConfigIssue[] {
+function registrationIssues(
+  namePath: string,
+  name: unknown,
+  target: unknown,
+  options: HealthCheckOptions,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (typeof name !== 'string' || name.length === 0) {
-    issues.push({ path: 'name', message: 'must be a non-empty string' });
+    issues.push({ path: namePath, message: 'must be a non-empty string' });
   }
   const isFunction = typeof target === 'function';
   if (!isFunction && !(isRecord(target) && typeof target['health'] === 'function')) {

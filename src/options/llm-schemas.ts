@@ -48,14 +48,21 @@ const llmShape = {
   policies: policyOverridesSchema.optional(),
 };
 
-export const openAiClientOptionsSchema = z.strictObject({
-  ...llmShape,
-  apiKey,
-  /** Default `https://api.openai.com/v1`. */
-  baseUrl: httpUrl.optional(),
-  organization: z.string().min(1).optional(),
-  project: z.string().min(1).optional(),
-});
+export const openAiClientOptionsSchema = z
+  .strictObject({
+    ...llmShape,
+    apiKey,
+    /** Default `https://api.openai.com/v1`. */
+    baseUrl: httpUrl.optional(),
+    /** The OpenAI SDK's spelling of `baseUrl`, taken as the same option. */
+    baseURL: httpUrl.optional(),
+    organization: z.string().min(1).optional(),
+    project: z.string().min(1).optional(),
+  })
+  .refine((options) => options.baseUrl === undefined || options.baseURL === undefined, {
+    message: 'give baseUrl or baseURL, not both',
+    path: ['baseURL'],
+  });
 export type OpenAiClientOptions = z.input<typeof openAiClientOptionsSchema>;
 
 export const azureOpenAiClientOptionsSchema = z

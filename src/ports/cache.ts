@@ -12,6 +12,11 @@ export interface CacheSetOptions extends OperationOptions {
   ttlMs?: number;
 }
 
+export interface CacheKeysOptions extends OperationOptions {
+  /** Only keys that start with this (matched literally); default every key. */
+  prefix?: string;
+}
+
 export interface CacheEntry<T = unknown> {
   key: string;
   value: T;
@@ -32,6 +37,14 @@ export interface Cache extends Component {
   getMany<T = unknown>(keys: readonly string[], options?: OperationOptions): Promise<(T | undefined)[]>;
   setMany(entries: readonly CacheEntry[], options?: OperationOptions): Promise<void>;
   /**
+   * The keys of live entries, fetched page by page (`timeoutMs` applies to each page), so
+   * memory stays bounded. A key present throughout the scan is listed; on Redis, one whose
+   * table is resized during the scan may be listed twice (SCAN's guarantee).
+   */
+  keys(options?: CacheKeysOptions): AsyncIterable<string>;
+  /** Removes every entry of this cache (on Redis, the keys under its `keyPrefix`), page by page. */
+  clear(options?: OperationOptions): Promise<void>;
+  /**
    * Returns the cached value, or calls `loader` and caches its result. Concurrent calls for
    * one key in one process share a single loader call.
    */
@@ -42,7 +55,7 @@ export interface Cache extends Component {
   ): Promise<T>;
 }
 
-export type CacheOperation = 'get' | 'set' | 'delete' | 'has' | 'getMany' | 'setMany';
+export type CacheOperation = 'get' | 'set' | 'delete' | 'has' | 'getMany' | 'setMany' | 'keys' | 'clear';
 
 export const cacheOperations: OperationSpecs<CacheOperation> = {
   get: { idempotent: true },
@@ -51,13 +64,17 @@ export const cacheOperations: OperationSpecs<CacheOperation> = {
   has: { idempotent: true },
   getMany: { idempotent: true },
   setMany: { idempotent: true },
+  keys: { idempotent: true },
+  // A page retried from its cursor removes what is left: clearing twice leaves what clearing once does.
+  clear: { idempotent: true },
 };
 
 /**
  * What a cache backend implements: raw operations on serialized values. berth builds the
- * `Cache` port around it once (validation, JSON, single-flight, guard).
+ * `Cache` port around it once (validation, JSON, single-flight, guard). `Cursor` is the
+ * adapter's own position in a scan, opaque to berth.
  */
-export interface CacheAdapter {
+export interface CacheAdapter<Cursor = unknown> {
   /** The backend, as OpenTelemetry's `db.system.name`, e.g. `redis`. */
   readonly system: string;
   /** Resolves null or undefined when the key is absent. */
@@ -69,10 +86,26 @@ export interface CacheAdapter {
   setMany(entries: readonly SerializedCacheEntry[], ctx: OperationContext): Promise<unknown>;
   delete(key: string, ctx: OperationContext): Promise<boolean>;
   has(key: string, ctx: OperationContext): Promise<boolean>;
+  /**
+   * One page of the live keys that start with `prefix`, without the adapter's own key prefix.
+   * `cursor` is undefined for the first page; the page's is undefined after the last. Reading a
+   * page again from the same cursor must be safe.
+   */
+  scan(prefix: string, cursor: Cursor | undefined, ctx: OperationContext): Promise<CacheKeyPage<Cursor>>;
+  /**
+   * Removes one batch of this adapter's entries (only its own key prefix) and resolves the cursor
+   * to continue from, undefined when none are left.
+   */
+  clear(cursor: Cursor | undefined, ctx: OperationContext): Promise<Cursor | undefined>;
   /** A dedicated, bounded check of the backend. */
   probe(signal: AbortSignal): Promise<HealthResult>;
   classifyError(error: unknown): ErrorClassification;
   close(): Promise<void>;
+}
+
+export interface CacheKeyPage<Cursor = unknown> {
+  keys: string[];
+  cursor: Cursor | undefined;
 }
 
 export interface SerializedCacheEntry {

@@ -4,6 +4,7 @@ import {
   type Cache,
   type CacheAdapter,
   type CacheEntry,
+  type CacheKeysOptions,
   type CacheSetOptions,
 } from '../ports/cache.ts';
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
@@ -27,7 +28,11 @@ const cacheDownReasons: ReadonlySet<ErrorReason> = new Set(['unavailable', 'time
  * Builds the `Cache` port around a backend once for every adapter: input validation before
  * any I/O, JSON encoding, single-flight getOrSet, and `guard()`.
  */
-export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, runtime: Runtime): Cache {
+export function guardCache<Cursor>(
+  adapter: CacheAdapter<Cursor>,
+  options: GuardedCacheOptions,
+  runtime: Runtime,
+): Cache {
   const guard = new Guard(
     {
       id: options.id ?? `cache:${adapter.system}`,
@@ -47,6 +52,17 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
       throw guard.error('validation', operation, `key must be a string of 1 to ${maxKeyLength} characters`);
     }
     return key;
+  };
+  const checkPrefix = (operation: string, prefix: unknown): string => {
+    if (prefix === undefined) return '';
+    if (typeof prefix !== 'string' || prefix.length > maxKeyLength) {
+      throw guard.error(
+        'validation',
+        operation,
+        `prefix must be a string of at most ${maxKeyLength} characters`,
+      );
+    }
+    return prefix;
   };
   const checkTtl = (operation: string, ttlMs: unknown): number | undefined => {
     if (ttlMs === undefined) return undefined;
@@ -127,6 +143,16 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
         return guard.run('setMany', opts, (ctx) => adapter.setMany(serialized, ctx), ignoreResult);
       });
     },
+    keys(opts?: CacheKeysOptions): AsyncIterable<string> {
+      return scanKeys(opts);
+    },
+    async clear(opts?: OperationOptions): Promise<void> {
+      let cursor: Cursor | undefined;
+      do {
+        const from = cursor;
+        cursor = await guard.run('clear', opts, (ctx) => adapter.clear(from, ctx));
+      } while (cursor !== undefined);
+    },
     getOrSet<T>(
       key: string,
       loader: (signal: AbortSignal) => Promise<T>,
@@ -155,6 +181,18 @@ export function guardCache(adapter: CacheAdapter, options: GuardedCacheOptions, 
       return cache.close();
     },
   };
+
+  // One guarded call per page: a deadline bounds a page, not the whole keyspace.
+  async function* scanKeys(opts: CacheKeysOptions | undefined): AsyncGenerator<string, void, undefined> {
+    const prefix = checkPrefix('keys', opts?.prefix);
+    let cursor: Cursor | undefined;
+    do {
+      const from = cursor;
+      const page = await guard.run('keys', opts, (ctx) => adapter.scan(prefix, from, ctx));
+      cursor = page.cursor;
+      yield* page.keys;
+    } while (cursor !== undefined);
+  }
 
   async function loadThrough<T>(
     key: string,

@@ -12,7 +12,11 @@ export interface CacheFeatures {
 
 export interface CacheConformanceOptions {
   name: string;
-  create: () => Cache | Promise<Cache>;
+  /**
+   * A new cache whose keys live in `namespace` (Redis: its `keyPrefix`). The suite calls
+   * `clear()`, so a shared backend must honour `namespace` to keep other data safe.
+   */
+  create: (namespace: string) => Cache | Promise<Cache>;
   features: CacheFeatures;
   test?: TestApi;
 }
@@ -20,19 +24,24 @@ export interface CacheConformanceOptions {
 /** The behaviour every `Cache` adapter must show, run against memory and every real backend. */
 export function cacheConformance(options: CacheConformanceOptions): void {
   const { describe, it } = options.test ?? nodeTestApi;
-  // Keys unique to this run, so a shared server can be reused between runs.
-  const prefix = `conformance:${randomUUID()}:`;
+  // Namespaces and keys unique to this run, so a shared server can be reused between runs.
+  const run = `conformance:${randomUUID()}:`;
+  // Siblings, never nested: clearing one must not reach into another.
+  const namespace = (name: string): string => `${run}${name}:`;
+  const prefix = `${run}key:`;
   let counter = 0;
   const key = (): string => `${prefix}${++counter}`;
 
-  const withCache = (fn: (cache: Cache) => Promise<void>) => async (): Promise<void> => {
-    const cache = await options.create();
-    try {
-      await fn(cache);
-    } finally {
-      await cache.close();
-    }
-  };
+  const withCache =
+    (fn: (cache: Cache) => Promise<void>, name = 'main') =>
+    async (): Promise<void> => {
+      const cache = await options.create(namespace(name));
+      try {
+        await fn(cache);
+      } finally {
+        await cache.close();
+      }
+    };
 
   describe(`cache conformance: ${options.name}`, () => {
     it(
@@ -203,22 +212,86 @@ export function cacheConformance(options: CacheConformanceOptions): void {
       }),
     );
 
+    it(
+      'lists keys by prefix, each once, over more entries than one page; clear() removes them all',
+      withCache(async (cache) => {
+        const paged = Array.from({ length: 2_500 }, (_, i) => `page:${i}`);
+        await cache.setMany([...paged.map((k) => ({ key: k, value: 1 })), { key: 'other', value: 2 }]);
+        const listed = await collect(cache.keys({ prefix: 'page:' }));
+        assert.equal(listed.length, paged.length, 'a key was listed twice or missed');
+        assert.deepEqual(new Set(listed), new Set(paged));
+        assert.equal((await collect(cache.keys())).length, paged.length + 1);
+        await cache.clear();
+        assert.deepEqual(await collect(cache.keys()), []);
+        assert.equal(await cache.get('other'), undefined);
+        assert.equal(await cache.has('page:0'), false);
+      }, 'scan'),
+    );
+
+    it('clear() leaves the entries of another namespace alone, and clears an empty cache', async () => {
+      const mine = await options.create(namespace('clear-mine'));
+      const theirs = await options.create(namespace('clear-theirs'));
+      try {
+        await mine.setMany([
+          { key: 'k', value: 'mine' },
+          { key: 'expiring', value: 1, ttlMs: 60_000 },
+        ]);
+        await theirs.set('k', 'theirs');
+        await mine.clear();
+        assert.equal(await mine.get('k'), undefined);
+        assert.equal(await mine.has('expiring'), false);
+        assert.equal(await theirs.get('k'), 'theirs');
+        assert.deepEqual(await collect(theirs.keys()), ['k']);
+        await mine.clear();
+        await theirs.clear();
+        assert.equal(await theirs.has('k'), false);
+      } finally {
+        await mine.close();
+        await theirs.close();
+      }
+    });
+
+    it(
+      'keys() matches its prefix literally, skips expired entries and checks its input',
+      withCache(async (cache) => {
+        const literal = ['a*b', 'a?b', 'a[b]', 'a\\b', 'axb'];
+        await cache.setMany([
+          ...literal.map((k) => ({ key: k, value: 1 })),
+          { key: 'gone', value: 1, ttlMs: 150 },
+        ]);
+        assert.deepEqual(await collect(cache.keys({ prefix: 'a*' })), ['a*b']);
+        assert.deepEqual(await collect(cache.keys({ prefix: 'a?' })), ['a?b']);
+        assert.deepEqual(await collect(cache.keys({ prefix: 'a[' })), ['a[b]']);
+        assert.deepEqual(await collect(cache.keys({ prefix: 'a\\' })), ['a\\b']);
+        assert.deepEqual(await collect(cache.keys({ prefix: 'none:' })), []);
+        await sleep(400);
+        assert.deepEqual((await collect(cache.keys())).sort(), [...literal].sort());
+        await rejectsWith(collect(cache.keys({ prefix: 42 as unknown as string })), 'validation');
+        await rejectsWith(collect(cache.keys({ prefix: 'x'.repeat(2000) })), 'validation');
+        const stop = new Error('caller stopped');
+        await assert.rejects(collect(cache.keys({ signal: AbortSignal.abort(stop) })), stop);
+        await cache.clear();
+      }, 'match'),
+    );
+
     it('reports up and closes idempotently; operations after close fail as closed', async () => {
-      const cache = await options.create();
+      const cache = await options.create(namespace('main'));
       const health = await cache.health();
       assert.equal(health.status, 'up', health.error);
       assert.equal(typeof health.latencyMs, 'number');
       await cache.close();
       await cache.close();
       await rejectsWith(cache.get(key()), 'closed');
+      await rejectsWith(cache.clear(), 'closed');
+      await rejectsWith(collect(cache.keys()), 'closed');
       assert.equal((await cache.health()).status, 'down');
     });
 
     it(
       options.features.shared ? 'shares entries between instances' : 'keeps entries private to an instance',
       async () => {
-        const first = await options.create();
-        const second = await options.create();
+        const first = await options.create(namespace('main'));
+        const second = await options.create(namespace('main'));
         try {
           const k = key();
           await first.set(k, 'written by first');
@@ -230,4 +303,10 @@ export function cacheConformance(options: CacheConformanceOptions): void {
       },
     );
   });
+}
+
+async function collect(keys: AsyncIterable<string>): Promise<string[]> {
+  const all: string[] = [];
+  for await (const k of keys) all.push(k);
+  return all;
 }

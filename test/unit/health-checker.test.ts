@@ -273,6 +273,44 @@ describe('HealthChecker: registration', () => {
       /cacheTtlMs.*defaultTimeoutMs/,
     );
   });
+
+  it('names a component registered alone by its id, and takes options after it', async () => {
+    const checker = new HealthChecker();
+    const cache = component('cache:redis', { status: 'up' });
+    const store = component('documents:mongodb', { status: 'down' });
+    const unregister = checker.register(cache);
+    checker.register(store, { critical: false, probes: ['liveness'] });
+    const report = await checker.report();
+    assert.deepEqual(Object.keys(report.checks).sort(), ['cache:redis', 'documents:mongodb']);
+    assert.equal(report.checks['documents:mongodb']?.critical, false);
+    assert.deepEqual(Object.keys((await checker.liveness()).checks), ['documents:mongodb']);
+    assert.throws(() => checker.register(cache), /"cache:redis" is already registered/);
+    unregister();
+    assert.deepEqual(Object.keys((await checker.readiness()).checks), []);
+    assert.throws(
+      () => checker.register({ health: () => Promise.resolve({ status: 'up' }) } as unknown as Component),
+      (error: unknown) => isInfraError(error) && error.reason === 'config' && /id:/.test(error.message),
+    );
+  });
+
+  it('rejects unknown constructor options, such as a runtime passed by mistake', () => {
+    const runtime = { logger: {}, registry: {}, policies: {} };
+    assert.throws(
+      () => new HealthChecker(runtime as never),
+      (error: unknown) =>
+        isInfraError(error) &&
+        error.reason === 'config' &&
+        ['logger', 'registry', 'policies'].every((key) => error.message.includes(key)),
+    );
+    assert.throws(
+      () => new HealthChecker({ cacheTtlMs: 10, cacheTTL: 10 } as never),
+      (error: unknown) => isInfraError(error) && error.reason === 'config' && /cacheTTL/.test(error.message),
+    );
+    assert.throws(
+      () => new HealthChecker('fast' as never),
+      (error: unknown) => isInfraError(error),
+    );
+  });
 });
 
 describe('HealthChecker: probes and lifecycle', () => {

@@ -1,4 +1,4 @@
-import type { CacheAdapter, SerializedCacheEntry, Cache } from '../../ports/cache.ts';
+import type { CacheAdapter, CacheKeyPage, SerializedCacheEntry, Cache } from '../../ports/cache.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import { parseOptions } from '../../options/validate.ts';
@@ -11,8 +11,17 @@ interface StoredValue {
   expiresAt: number;
 }
 
+/** The keys that matched when a scan began, and where the next page starts. */
+interface ScanCursor {
+  readonly keys: readonly string[];
+  readonly offset: number;
+}
+
+// As Redis's SCAN COUNT: pages the caller can hold.
+const scanPageSize = 1_000;
+
 /** An in-process cache with TTLs, bounded by `maxEntries` (least recently used evicted first). */
-class MemoryCacheAdapter implements CacheAdapter {
+class MemoryCacheAdapter implements CacheAdapter<ScanCursor> {
   readonly system = 'memory';
   readonly #entries = new Map<string, StoredValue>();
   readonly #maxEntries: number;
@@ -32,6 +41,15 @@ class MemoryCacheAdapter implements CacheAdapter {
     this.#entries.delete(key);
     this.#entries.set(key, stored);
     return stored.value;
+  }
+
+  // Checks expiry without counting as a use: a scan does not change the eviction order.
+  #live(key: string): boolean {
+    const stored = this.#entries.get(key);
+    if (stored === undefined) return false;
+    if (stored.expiresAt > Date.now()) return true;
+    this.#entries.delete(key);
+    return false;
   }
 
   #write(key: string, value: string, ttlMs: number | undefined): void {
@@ -70,6 +88,25 @@ class MemoryCacheAdapter implements CacheAdapter {
 
   has(key: string): Promise<boolean> {
     return Promise.resolve(this.#read(key) !== undefined);
+  }
+
+  // The keys are taken once, when the scan begins: a get during the scan moves its key to the end
+  // of the Map, and a live Map iterator would then list it twice. Holds at most maxEntries keys.
+  scan(prefix: string, cursor: ScanCursor | undefined): Promise<CacheKeyPage<ScanCursor>> {
+    const { keys, offset } = cursor ?? {
+      keys: [...this.#entries.keys()].filter((key) => key.startsWith(prefix)),
+      offset: 0,
+    };
+    const end = offset + scanPageSize;
+    return Promise.resolve({
+      keys: keys.slice(offset, end).filter((key) => this.#live(key)),
+      cursor: end < keys.length ? { keys, offset: end } : undefined,
+    });
+  }
+
+  clear(): Promise<undefined> {
+    this.#entries.clear();
+    return Promise.resolve(undefined);
   }
 
   probe(): Promise<HealthResult> {

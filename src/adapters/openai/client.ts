@@ -193,10 +193,11 @@ export function createOpenAiClient(
 ): OpenAiClient {
   const parsed = parseOptions(openAiClientOptionsSchema, options, 'openai client options');
   const apiKey = reveal(parsed.apiKey);
+  const baseUrl = parsed.baseUrl ?? parsed.baseURL;
   const client = new OpenAI({
     ...sdkDefaults,
     apiKey,
-    ...(parsed.baseUrl === undefined ? {} : { baseURL: parsed.baseUrl }),
+    ...(baseUrl === undefined ? {} : { baseURL: baseUrl }),
     ...(parsed.organization === undefined ? {} : { organization: parsed.organization }),
     ...(parsed.project === undefined ? {} : { project: parsed.project }),
   });

@@ -1,5 +1,6 @@
-import type { Cache, CacheAdapter, SerializedCacheEntry } from '../../ports/cache.ts';
+import type { Cache, CacheAdapter, CacheKeyPage, SerializedCacheEntry } from '../../ports/cache.ts';
 import type { HealthResult } from '../../ports/component.ts';
+import { ConfigError } from '../../ports/errors.ts';
 import { parseOptions } from '../../options/validate.ts';
 import { redisCacheOptionsSchema, type RedisCacheOptions } from '../../options/schemas.ts';
 import { guardCache } from '../../runtime/guarded-cache.ts';
@@ -7,7 +8,11 @@ import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';
 import { classifyRedisError } from './errors.ts';
 
-class RedisCacheAdapter implements CacheAdapter {
+// SCAN's COUNT: keys examined per call, so also the largest UNLINK of clear().
+const scanCount = 1_000;
+const globSpecial = /[*?[\]\\]/g;
+
+class RedisCacheAdapter implements CacheAdapter<string> {
   readonly system = 'redis';
   readonly #connection: RedisConnection;
   readonly #client: RedisClient;
@@ -58,6 +63,35 @@ class RedisCacheAdapter implements CacheAdapter {
   async has(key: string): Promise<boolean> {
     await this.#connection.firstConnection();
     return (await this.#client.exists(this.#prefix + key)) > 0;
+  }
+
+  async scan(prefix: string, cursor: string | undefined): Promise<CacheKeyPage<string>> {
+    await this.#connection.firstConnection();
+    const page = await this.#scanPage(this.#prefix + prefix, cursor);
+    return { keys: page.keys.map((key) => key.slice(this.#prefix.length)), cursor: page.cursor };
+  }
+
+  async clear(cursor: string | undefined): Promise<string | undefined> {
+    if (this.#prefix === '') {
+      throw new ConfigError('redis cache options', [
+        { path: 'keyPrefix', message: 'must not be empty for clear(), which would empty the database' },
+      ]);
+    }
+    await this.#connection.firstConnection();
+    const page = await this.#scanPage(this.#prefix, cursor);
+    if (page.keys.length > 0) await this.#client.unlink(page.keys);
+    return page.cursor;
+  }
+
+  // Never KEYS, which blocks the server for the whole keyspace. TYPE string: the cache writes only
+  // strings, so a stream or hash under the prefix belongs to someone else.
+  async #scanPage(prefix: string, cursor: string | undefined): Promise<CacheKeyPage<string>> {
+    const reply = await this.#client.scan(cursor ?? '0', {
+      MATCH: `${prefix.replace(globSpecial, '\\$&')}*`,
+      COUNT: scanCount,
+      TYPE: 'string',
+    });
+    return { keys: reply.keys, cursor: reply.cursor === '0' ? undefined : reply.cursor };
   }
 
   probe(signal: AbortSignal): Promise<HealthResult> {
