@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { classifyOllamaError } from '../../src/adapters/ollama/index.ts';
 import { classifyOpenAiError } from '../../src/adapters/openai/index.ts';
-import { retryAfterMs } from '../../src/runtime/http-status.ts';
+import { retryAfterMs } from '../../src/adapters/shared/http-status.ts';
 
 const apiError = (status: number, headers: Record<string, string> = {}): unknown =>
   APIError.generate(status, { error: { message: `status ${status}` } }, undefined, new Headers(headers));

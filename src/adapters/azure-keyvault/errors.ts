@@ -1,5 +1,5 @@
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { classifyHttpStatus, retryAfterMs } from '../../runtime/http-status.ts';
+import { classifyHttpStatus, retryAfterMs } from '../shared/http-status.ts';
 
 /** The credential gave no token in time. */
 export class TokenTimeoutError extends Error {

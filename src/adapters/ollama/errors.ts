@@ -1,5 +1,5 @@
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { classifyHttpStatus } from '../../runtime/http-status.ts';
+import { classifyHttpStatus } from '../shared/http-status.ts';
 
 /** Maps an error of the `ollama` package to berth's reasons. */
 export function classifyOllamaError(error: unknown): ErrorClassification {

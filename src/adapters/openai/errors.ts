@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { classifyHttpStatus, retryAfterMs } from '../../runtime/http-status.ts';
+import { classifyHttpStatus, retryAfterMs } from '../shared/http-status.ts';
 
 /** Maps an error of the `openai` package (OpenAI and Azure OpenAI) to berth's reasons. */
 export function classifyOpenAiError(error: unknown): ErrorClassification {

@@ -1,4 +1,4 @@
-import type { ErrorClassification } from '../ports/errors.ts';
+import type { ErrorClassification } from '../../ports/errors.ts';
 
 // A wait longer than this is not worth holding a caller for: report rate_limited at once.
 const maxRetryAfterMs = 60_000;
