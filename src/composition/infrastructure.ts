@@ -1,32 +1,67 @@
-import type { Broker } from '../ports/broker.ts';
-import type { Cache } from '../ports/cache.ts';
 import type { Component } from '../ports/component.ts';
-import type { DocumentStore } from '../ports/document-store.ts';
-import type { BrokerConfig, DocumentStoreConfig, InfrastructureConfig } from './load-config.ts';
-import { HealthChecker, type HealthCheckerOptions } from '../health/health-checker.ts';
+import { ConfigError, InfraError } from '../ports/errors.ts';
+import type {
+  AdapterDescriptor,
+  PortName,
+  PortTypes,
+  StartableComponent,
+} from '../runtime/adapter-descriptor.ts';
 import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
-import { createMemoryCache } from '../adapters/memory/cache.ts';
-import { createMemoryBroker } from '../adapters/memory/broker.ts';
-import { createMemoryDocumentStore } from '../adapters/memory/document-store.ts';
+import {
+  HealthChecker,
+  type HealthCheckOptions,
+  type HealthCheckTarget,
+  type HealthCheckerOptions,
+} from '../health/health-checker.ts';
+import { AdapterRegistry } from './builtin-adapters.ts';
+import { portNames, ports, type InfrastructureConfig } from './ports.ts';
 
 export interface InfrastructureOptions {
   health?: HealthCheckerOptions;
+  /** Adapters of the application's own or another package's, beside (or replacing) berth's. */
+  adapters?: readonly AdapterDescriptor[];
+  /** Ready-made adapters used as a port's `default` instance instead of building one; closed with the rest. */
+  provided?: Partial<PortTypes>;
   /** Time between readiness turning down and the first component closing, for load balancers to notice. */
   shutdownDelayMs?: number;
+  /** Bound on the whole of `close()`, the delay included. Default 30 s. */
+  shutdownTimeoutMs?: number;
 }
 
 /** The configured adapters, their health checks, and their lifecycle: the composition root. */
 export interface Infrastructure extends AsyncDisposable {
   readonly runtime: Runtime;
   readonly health: HealthChecker;
-  readonly cache: Cache;
-  readonly documents: DocumentStore;
-  /** Created last, so closed first: handlers still running at close can use the cache and documents. */
-  readonly broker: Broker;
-  /** Waits for each component's first health report, then marks the startup probe done. */
-  start(): Promise<void>;
-  /** Readiness down first, then components closed in reverse order of creation. Idempotent. */
+  /** Each port's `default` instance; reading one that is not configured throws a ConfigError. */
+  readonly cache: PortTypes['cache'];
+  readonly broker: PortTypes['broker'];
+  readonly documents: PortTypes['documents'];
+  readonly secrets: PortTypes['secrets'];
+  readonly llm: PortTypes['llm'];
+  readonly executor: PortTypes['executor'];
+  /** An instance by port and name (`default` unless given); throws a ConfigError if there is none. */
+  get<P extends PortName>(port: P, name?: string): PortTypes[P];
+  has(port: PortName, name?: string): boolean;
+  /**
+   * Adds an application's component to health and to the lifecycle: its `start` runs in
+   * `start()`, it is closed in reverse order with the rest. A plain check function joins health only.
+   */
+  register(component: StartableComponent, options?: HealthCheckOptions): void;
+  register(name: string, target: HealthCheckTarget, options?: HealthCheckOptions): void;
+  /** Runs each component's `start` in order, waits for each first health report, then marks startup done. */
+  start(signal?: AbortSignal): Promise<void>;
+  /**
+   * Readiness down, `shutdownDelayMs`, then components closed in reverse order (the broker
+   * first: its subscriptions stop fetching and drain), all within `shutdownTimeoutMs`. Rejects,
+   * after trying every component, if one failed or did not close in time. Idempotent.
+   */
   close(): Promise<void>;
+}
+
+interface Entry {
+  port: PortName | undefined;
+  name: string;
+  component: StartableComponent;
 }
 
 export async function createInfrastructure(
@@ -34,53 +69,114 @@ export async function createInfrastructure(
   runtime: Runtime = defaultRuntime(),
   options: InfrastructureOptions = {},
 ): Promise<Infrastructure> {
+  const registry = new AdapterRegistry(options.adapters);
   const health = new HealthChecker(options.health);
-  const components: Component[] = [];
   const logger = runtime.logger.child({ component: 'infrastructure' });
+  const entries: Entry[] = [];
 
-  let cache: Cache;
-  if (config.cache.driver === 'redis') {
-    const { driver, ...redisOptions } = config.cache;
-    // Loaded only when configured: the redis SDK is an optional peer dependency.
-    const { createRedisCache } = await import('../adapters/redis/cache.ts');
-    cache = createRedisCache(redisOptions, runtime);
-  } else {
-    const { driver, ...memoryOptions } = config.cache;
-    cache = createMemoryCache(memoryOptions, runtime);
+  const add = (
+    port: PortName | undefined,
+    name: string,
+    component: StartableComponent,
+    check?: HealthCheckOptions,
+  ) => {
+    entries.push({ port, name, component });
+    const portSpec = port === undefined ? undefined : ports[port];
+    health.register(component.id, component, {
+      critical: portSpec?.critical ?? true,
+      tags: port === undefined ? [] : [port],
+      probes: ['readiness', 'startup'],
+      ...check,
+    });
+  };
+  try {
+    for (const port of portNames) {
+      const provided = options.provided?.[port];
+      const configs = Object.entries(config.instances?.[port] ?? {}) as [string, Record<string, unknown>][];
+      if (provided !== undefined) add(port, 'default', provided);
+      else if (config[port] !== undefined)
+        configs.unshift(['default', config[port] as Record<string, unknown>]);
+      for (const [name, { driver, ...adapterOptions }] of configs) {
+        const descriptor = registry.find(port, String(driver));
+        if (descriptor === undefined)
+          throw new ConfigError(`${port} "${name}"`, [
+            { path: 'driver', message: `must be one of ${registry.drivers(port).join(', ')}` },
+          ]);
+        const id = name === 'default' ? {} : { id: `${port}:${name}` };
+        add(port, name, await descriptor.create({ ...id, ...adapterOptions }, runtime));
+      }
+    }
+  } catch (error) {
+    // What was built before the failure is closed, so a bad config leaks no connection.
+    await Promise.allSettled(entries.map((entry) => entry.component.close()));
+    throw error;
   }
-  components.push(cache);
-  health.register(cache.id, cache, { tags: ['cache'], probes: ['readiness', 'startup'] });
 
-  const documents = await createDocumentStore(config.documents, runtime);
-  components.push(documents);
-  health.register(documents.id, documents, { tags: ['documents'], probes: ['readiness', 'startup'] });
+  const find = (port: PortName, name: string): Entry | undefined =>
+    entries.find((entry) => entry.port === port && entry.name === name);
+  const get = <P extends PortName>(port: P, name = 'default'): PortTypes[P] => {
+    const entry = find(port, name);
+    if (entry === undefined)
+      throw new ConfigError(`infrastructure`, [
+        {
+          path: name === 'default' ? port : `instances.${port}.${name}`,
+          message: `is not configured (set ${ports[port].envPrefix}_DRIVER or pass it in the config)`,
+        },
+      ]);
+    return entry.component as PortTypes[P];
+  };
 
-  const broker = await createBroker(config.broker, runtime);
-  components.push(broker);
-  health.register(broker.id, broker, { tags: ['broker'], probes: ['readiness', 'startup'] });
-
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= (async () => {
-      health.beginShutdown();
-      logger.info('shutting down: readiness is down');
-      if (options.shutdownDelayMs)
-        await new Promise((resolve) => setTimeout(resolve, options.shutdownDelayMs));
-      for (const component of [...components].reverse()) await component.close();
-      logger.info('closed');
-    })();
+    closing ??= closeAll(entries, health, logger, options.shutdownDelayMs ?? 0, shutdownTimeoutMs);
     return closing;
   };
 
   return {
     runtime,
     health,
-    cache,
-    documents,
-    broker,
-    async start() {
+    get cache() {
+      return get('cache');
+    },
+    get broker() {
+      return get('broker');
+    },
+    get documents() {
+      return get('documents');
+    },
+    get secrets() {
+      return get('secrets');
+    },
+    get llm() {
+      return get('llm');
+    },
+    get executor() {
+      return get('executor');
+    },
+    get,
+    has: (port, name = 'default') => find(port, name) !== undefined,
+    register(
+      first: StartableComponent | string,
+      second?: HealthCheckTarget | HealthCheckOptions,
+      third?: HealthCheckOptions,
+    ) {
+      if (closing !== undefined)
+        throw new InfraError('closed', 'the infrastructure is closing', { operation: 'register' });
+      if (typeof first !== 'string') {
+        add(undefined, first.id, first, second as HealthCheckOptions | undefined);
+        return;
+      }
+      const target = second as HealthCheckTarget;
+      // Something that can be closed joins the lifecycle; a bare check joins health only.
+      if (typeof target !== 'function' && typeof (target as Partial<Component>).close === 'function')
+        add(undefined, first, target as StartableComponent, third);
+      else health.register(first, target, third);
+    },
+    async start(signal) {
+      for (const { component } of entries) await component.start?.(signal === undefined ? {} : { signal });
       const results = await Promise.all(
-        components.map(async (component) => [component.id, await component.health()] as const),
+        entries.map(async ({ component }) => [component.id, await component.health(signal)] as const),
       );
       for (const [id, result] of results) {
         if (result.status !== 'up')
@@ -93,32 +189,46 @@ export async function createInfrastructure(
   };
 }
 
-// Drivers are loaded only when configured: their SDKs are optional peer dependencies.
-async function createBroker(config: BrokerConfig, runtime: Runtime): Promise<Broker> {
-  switch (config.driver) {
-    case 'kafka': {
-      const { driver, ...options } = config;
-      const { createKafkaBroker } = await import('../adapters/kafka/broker.ts');
-      return createKafkaBroker(options, runtime);
-    }
-    case 'redis': {
-      const { driver, ...options } = config;
-      const { createRedisBroker } = await import('../adapters/redis/broker.ts');
-      return createRedisBroker(options, runtime);
-    }
-    case 'memory': {
-      const { driver, ...options } = config;
-      return createMemoryBroker(options, runtime);
-    }
+async function closeAll(
+  entries: readonly Entry[],
+  health: HealthChecker,
+  logger: Runtime['logger'],
+  delayMs: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  health.beginShutdown();
+  logger.info('shutting down: readiness is down');
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(delayMs, timeoutMs)));
+  const failed: string[] = [];
+  for (const { component } of [...entries].reverse()) {
+    const outcome = await settleWithin(component.close(), deadline - Date.now());
+    if (outcome === 'closed') continue;
+    failed.push(component.id);
+    logger.error({ id: component.id, outcome }, 'component did not close');
   }
+  if (failed.length > 0)
+    throw new InfraError('timeout', `not closed within the shutdown: ${failed.join(', ')}`, {
+      operation: 'close',
+    });
+  logger.info('closed');
 }
 
-async function createDocumentStore(config: DocumentStoreConfig, runtime: Runtime): Promise<DocumentStore> {
-  if (config.driver === 'mongodb') {
-    const { driver, ...options } = config;
-    const { createMongoDocumentStore } = await import('../adapters/mongodb/document-store.ts');
-    return createMongoDocumentStore(options, runtime);
+/** `closed`, `failed`, or `timed out`; a close still running past the deadline is left behind. */
+async function settleWithin(closing: Promise<void>, ms: number): Promise<'closed' | 'failed' | 'timed out'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, ms), 'timed out');
+  });
+  try {
+    return await Promise.race([
+      closing.then(
+        () => 'closed' as const,
+        () => 'failed' as const,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
-  const { driver, ...options } = config;
-  return createMemoryDocumentStore(options, runtime);
 }

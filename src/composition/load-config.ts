@@ -1,88 +1,190 @@
-import { z } from 'zod';
+import { readFileSync } from 'node:fs';
 import { ConfigError, isInfraError, type ConfigIssue } from '../ports/errors.ts';
 import { Redacted } from '../ports/redacted.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import type { AdapterDescriptor, EnvVariable, PortName } from '../runtime/adapter-descriptor.ts';
 import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
-import type { MemoryBrokerOptions } from '../adapters/memory/broker.ts';
-import {
-  memoryDocumentStoreOptionsSchema,
-  mongoDocumentStoreOptionsSchema,
-} from '../options/document-store-schemas.ts';
-import {
-  kafkaBrokerOptionsSchema,
-  memoryCacheOptionsSchema,
-  redisBrokerOptionsSchema,
-  redisCacheOptionsSchema,
-} from '../options/schemas.ts';
+import { AdapterRegistry } from './builtin-adapters.ts';
+import { portNames, ports, type InfrastructureConfig } from './ports.ts';
 
-export type CacheConfig =
-  | ({ driver: 'memory' } & z.output<typeof memoryCacheOptionsSchema>)
-  | ({ driver: 'redis' } & z.output<typeof redisCacheOptionsSchema>);
-
-export type BrokerConfig =
-  | ({ driver: 'memory' } & MemoryBrokerOptions)
-  | ({ driver: 'kafka' } & z.output<typeof kafkaBrokerOptionsSchema>)
-  | ({ driver: 'redis' } & z.output<typeof redisBrokerOptionsSchema>);
-
-export type DocumentStoreConfig =
-  | ({ driver: 'memory' } & z.output<typeof memoryDocumentStoreOptionsSchema>)
-  | ({ driver: 'mongodb' } & z.output<typeof mongoDocumentStoreOptionsSchema>);
-
-export interface InfrastructureConfig {
-  cache: CacheConfig;
-  broker: BrokerConfig;
-  documents: DocumentStoreConfig;
-}
+export type { InfrastructureConfig };
 
 type Env = Record<string, string | undefined>;
-
-const integer = (issues: ConfigIssue[], env: Env, name: string): number | undefined => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (Number.isSafeInteger(value)) return value;
-  issues.push({ path: name, message: 'must be an integer' });
-  return undefined;
-};
+type Options = Record<string, unknown>;
 
 export interface LoadConfigOptions {
   /**
-   * Resolves values of the form `secret://<name>`. Default: the store `SECRETS_DRIVER` names:
-   * `env` (variables under `SECRETS_ENV_PREFIX`, default `SECRET_`) or `file` (the folder
-   * `SECRETS_DIR`); any other store, such as Azure Key Vault, is passed here.
+   * Resolves values of the form `secret://<name>`. Default: the store `SECRETS_DRIVER` names,
+   * built for the references and closed after them.
    */
   secrets?: SecretStore;
   runtime?: Runtime;
+  /** Adapters of the application's own or another package's, beside (or replacing) berth's. */
+  adapters?: readonly AdapterDescriptor[];
+  /** Ports built on their memory adapter when their `<PREFIX>_DRIVER` is unset. Default none. */
+  memoryDefaults?: readonly PortName[];
 }
 
 const secretReference = 'secret://';
 
 /**
- * Builds infrastructure options from environment variables: `CACHE_DRIVER` (memory|redis),
- * `CACHE_MAX_ENTRIES`, `CACHE_TIMEOUT_MS`, `REDIS_URL`, `REDIS_PASSWORD`, `REDIS_KEY_PREFIX`;
- * `BROKER_DRIVER` (memory|kafka|redis), `BROKER_TIMEOUT_MS`, `KAFKA_BROKERS` (comma-separated
- * host:port), `KAFKA_CLIENT_ID`, `KAFKA_SSL`, `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`,
- * `KAFKA_SASL_PASSWORD`, `REDIS_STREAM_PREFIX`; `DOCUMENT_STORE_DRIVER` (memory|mongodb),
- * `DOCUMENT_STORE_TIMEOUT_MS`, `MONGODB_URL`, `MONGODB_DATABASE`, `MONGODB_USERNAME`,
- * `MONGODB_PASSWORD`. Any value may be a reference,
- * `secret://<name>`, read from a secret store. Every problem is reported at once, named by its
- * variable, never with a value.
+ * Builds the configuration of every port from environment variables, through the adapters'
+ * descriptors: `<PREFIX>_DRIVER` picks a port's driver (`CACHE_DRIVER=redis`), the driver's
+ * variables give its options, `<PREFIX>_TIMEOUT_MS` its deadline. `<NAME>_<PREFIX>_DRIVER`
+ * declares another instance named `<name>`, whose variables carry `<NAME>_` in front
+ * (`SESSIONS_CACHE_DRIVER=redis`, `SESSIONS_REDIS_URL=…`). Any value may be `secret://<name>`,
+ * read from a secret store. Every problem is reported at once, named by its variable, never
+ * with a value. The README's table lists every variable.
  */
 export async function loadConfig(
   env: Env = process.env,
   options: LoadConfigOptions = {},
 ): Promise<InfrastructureConfig> {
-  return configFrom(await resolveSecretReferences(env, options));
+  const registry = new AdapterRegistry(options.adapters);
+  const resolved = await resolveSecretReferences(env, options, registry);
+  const issues: ConfigIssue[] = [];
+  const config: Record<string, unknown> = {};
+  const instances: Record<string, Record<string, unknown>> = {};
+  for (const port of portNames) {
+    for (const name of instanceNames(resolved, port)) {
+      const built = instanceFrom(resolved, registry, port, name, options.memoryDefaults ?? [], issues);
+      if (built === undefined) continue;
+      if (name === 'default') config[port] = built;
+      else (instances[port] ??= {})[name] = built;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError('configuration from the environment', issues);
+  if (Object.keys(instances).length > 0) config.instances = instances;
+  return config;
 }
 
-async function resolveSecretReferences(env: Env, options: LoadConfigOptions): Promise<Env> {
+/** `default`, then the names of `<NAME>_<PREFIX>_DRIVER` variables, lower-cased with `-` for `_`. */
+function instanceNames(env: Env, port: PortName): string[] {
+  const suffix = `_${ports[port].envPrefix}_DRIVER`;
+  const named = Object.keys(env)
+    .filter((variable) => variable.endsWith(suffix) && /^[A-Z][A-Z0-9_]*$/.test(variable))
+    .map((variable) => variable.slice(0, -suffix.length).toLowerCase().replaceAll('_', '-'))
+    .filter((name) => name !== '' && name !== 'default')
+    .sort();
+  return ['default', ...named];
+}
+
+const variablePrefix = (name: string): string =>
+  name === 'default' ? '' : `${name.toUpperCase().replaceAll('-', '_')}_`;
+
+function instanceFrom(
+  env: Env,
+  registry: AdapterRegistry,
+  port: PortName,
+  name: string,
+  memoryDefaults: readonly PortName[],
+  issues: ConfigIssue[],
+): Options | undefined {
+  const prefix = variablePrefix(name);
+  const driverVariable = `${prefix}${ports[port].envPrefix}_DRIVER`;
+  const driver = env[driverVariable] || (name === 'default' && memoryDefaults.includes(port) ? 'memory' : '');
+  if (driver === '') return undefined;
+  const descriptor = registry.find(port, driver);
+  if (descriptor === undefined) {
+    issues.push({ path: driverVariable, message: `must be one of ${registry.drivers(port).join(', ')}` });
+    return undefined;
+  }
+  const variables: Record<string, EnvVariable> = {
+    [`${ports[port].envPrefix}_TIMEOUT_MS`]: {
+      option: 'policies.timeoutMs',
+      kind: 'integer',
+      description: 'deadline of one attempt',
+    },
+    ...descriptor.env,
+  };
+  const input: Options = name === 'default' ? {} : { id: `${port}:${name}` };
+  const optionVariables: Record<string, string> = {};
+  // Variables already reported (missing, not a number…) get no second issue from the schema.
+  const named = new Set<string>();
+  const report = (path: string, message: string): void => {
+    if (named.has(path)) return;
+    named.add(path);
+    issues.push({ path, message });
+  };
+  for (const [variable, spec] of Object.entries(variables)) {
+    const fullName = prefix + variable;
+    optionVariables[spec.option] = fullName;
+    const raw = env[fullName];
+    if (raw === undefined || raw === '') {
+      if (spec.required) report(fullName, `is required when ${driverVariable}=${driver}`);
+      continue;
+    }
+    const value = envValue(raw, spec, (message) => report(fullName, message));
+    if (value !== undefined) setPath(input, spec.option, value);
+  }
+  const result = descriptor.options.safeParse(input);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.map(String);
+      // Named by the variable behind the option, or behind the nearest option above it.
+      let variable: string | undefined;
+      for (let depth = path.length; depth > 0 && variable === undefined; depth--)
+        variable = optionVariables[path.slice(0, depth).join('.')];
+      // One issue per variable: a list such as KAFKA_BROKERS may fail in several places.
+      report(variable ?? `${driverVariable}=${driver}: ${path.join('.')}`, issue.message);
+    }
+    return undefined;
+  }
+  return { driver, ...(result.data as Options) };
+}
+
+function envValue(raw: string, spec: EnvVariable, invalid: (message: string) => void): unknown {
+  switch (spec.kind ?? 'string') {
+    case 'integer': {
+      const value = Number(raw);
+      if (Number.isSafeInteger(value)) return value;
+      invalid('must be an integer');
+      return undefined;
+    }
+    case 'boolean':
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      invalid('must be true or false');
+      return undefined;
+    case 'list':
+      return raw.split(',').map((item) => item.trim());
+    case 'secret':
+      return new Redacted(raw);
+    case 'file':
+      try {
+        return readFileSync(raw, 'utf8');
+      } catch (error) {
+        invalid(`names a file that cannot be read (${errorCode(error)})`);
+        return undefined;
+      }
+    case 'string':
+      return raw;
+  }
+}
+
+const errorCode = (error: unknown): string =>
+  typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
+
+function setPath(target: Options, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Options;
+  node[keys.at(-1)!] = value;
+}
+
+async function resolveSecretReferences(
+  env: Env,
+  options: LoadConfigOptions,
+  registry: AdapterRegistry,
+): Promise<Env> {
   const references = Object.entries(env).filter(
     (entry): entry is [string, string] => entry[1]?.startsWith(secretReference) === true,
   );
   if (references.length === 0) return env;
   const issues: ConfigIssue[] = [];
   const owned =
-    options.secrets === undefined ? await secretStoreFromEnv(env, issues, options.runtime) : undefined;
+    options.secrets === undefined
+      ? await secretStoreFromEnv(env, registry, issues, options.runtime ?? defaultRuntime())
+      : undefined;
   const store = options.secrets ?? owned;
   if (store === undefined) {
     if (issues.length === 0) {
@@ -117,234 +219,17 @@ async function resolveSecretReferences(env: Env, options: LoadConfigOptions): Pr
   return resolved;
 }
 
+/** The default secret store, built only to read references; its own variables are read as given. */
 async function secretStoreFromEnv(
   env: Env,
+  registry: AdapterRegistry,
   issues: ConfigIssue[],
-  runtime: Runtime = defaultRuntime(),
+  runtime: Runtime,
 ): Promise<SecretStore | undefined> {
-  const driver = env.SECRETS_DRIVER;
-  if (driver === undefined || driver === '') return undefined;
-  if (driver === 'env') {
-    const { createEnvSecretStore } = await import('../adapters/env/secret-store.ts');
-    return createEnvSecretStore({ prefix: env.SECRETS_ENV_PREFIX || undefined, env }, runtime);
-  }
-  if (driver === 'file') {
-    if (!env.SECRETS_DIR) {
-      issues.push({ path: 'SECRETS_DIR', message: 'is required when SECRETS_DRIVER=file' });
-      return undefined;
-    }
-    const { createFileSecretStore } = await import('../adapters/file/secret-store.ts');
-    return createFileSecretStore({ directory: env.SECRETS_DIR }, runtime);
-  }
-  issues.push({
-    path: 'SECRETS_DRIVER',
-    message: 'must be one of env, file (pass other stores to loadConfig)',
-  });
-  return undefined;
-}
-
-function configFrom(env: Env): InfrastructureConfig {
-  const issues: ConfigIssue[] = [];
-  const cache = cacheFrom(env, issues);
-  const broker = brokerFrom(env, issues);
-  const documents = documentStoreFrom(env, issues);
-  if (issues.length > 0 || cache === undefined || broker === undefined || documents === undefined)
-    throw new ConfigError('configuration from the environment', issues);
-  return { cache, broker, documents };
-}
-
-const timeoutPolicy = (issues: ConfigIssue[], env: Env, variable: string) => {
-  const timeoutMs = integer(issues, env, variable);
-  return timeoutMs === undefined ? undefined : { timeoutMs };
-};
-
-/** A secret variable's value, wrapped so no log or error shows it; absent when unset or empty. */
-const redacted = (env: Env, variable: string): Redacted<string> | undefined => {
-  const value = env[variable];
-  return value ? new Redacted(value) : undefined;
-};
-
-function cacheFrom(env: Env, issues: ConfigIssue[]): CacheConfig | undefined {
-  const driver = env.CACHE_DRIVER ?? 'memory';
-  const policies = timeoutPolicy(issues, env, 'CACHE_TIMEOUT_MS');
-  if (driver === 'memory') {
-    const maxEntries = integer(issues, env, 'CACHE_MAX_ENTRIES');
-    return collect(
-      issues,
-      memoryCacheOptionsSchema,
-      { maxEntries, policies },
-      { maxEntries: 'CACHE_MAX_ENTRIES', policies: 'CACHE_TIMEOUT_MS' },
-      (v) => ({ driver: 'memory' as const, ...v }),
-    );
-  }
-  if (driver === 'redis') {
-    if (env.REDIS_URL === undefined) {
-      issues.push({ path: 'REDIS_URL', message: 'is required when CACHE_DRIVER=redis' });
-      return undefined;
-    }
-    const input = {
-      url: env.REDIS_URL,
-      password: redacted(env, 'REDIS_PASSWORD'),
-      keyPrefix: env.REDIS_KEY_PREFIX,
-      policies,
-    };
-    return collect(
-      issues,
-      redisCacheOptionsSchema,
-      input,
-      {
-        url: 'REDIS_URL',
-        password: 'REDIS_PASSWORD',
-        keyPrefix: 'REDIS_KEY_PREFIX',
-        policies: 'CACHE_TIMEOUT_MS',
-      },
-      (v) => ({ driver: 'redis' as const, ...v }),
-    );
-  }
-  issues.push({ path: 'CACHE_DRIVER', message: 'must be one of memory, redis' });
-  return undefined;
-}
-
-function brokerFrom(env: Env, issues: ConfigIssue[]): BrokerConfig | undefined {
-  const driver = env.BROKER_DRIVER ?? 'memory';
-  const policies = timeoutPolicy(issues, env, 'BROKER_TIMEOUT_MS');
-  if (driver === 'memory') return { driver: 'memory', policies };
-  if (driver === 'kafka') {
-    if (!env.KAFKA_BROKERS) {
-      issues.push({ path: 'KAFKA_BROKERS', message: 'is required when BROKER_DRIVER=kafka' });
-      return undefined;
-    }
-    const ssl = env.KAFKA_SSL;
-    if (ssl !== undefined && ssl !== '' && ssl !== 'true' && ssl !== 'false')
-      issues.push({ path: 'KAFKA_SSL', message: 'must be true or false' });
-    const saslGiven = [env.KAFKA_SASL_MECHANISM, env.KAFKA_SASL_USERNAME, env.KAFKA_SASL_PASSWORD].some(
-      (value) => value !== undefined && value !== '',
-    );
-    const input = {
-      brokers: env.KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
-      clientId: env.KAFKA_CLIENT_ID || undefined,
-      ssl: ssl === 'true' ? true : undefined,
-      sasl: saslGiven
-        ? {
-            mechanism: env.KAFKA_SASL_MECHANISM,
-            username: env.KAFKA_SASL_USERNAME,
-            password: redacted(env, 'KAFKA_SASL_PASSWORD'),
-          }
-        : undefined,
-      policies,
-    };
-    return collect(
-      issues,
-      kafkaBrokerOptionsSchema,
-      input,
-      {
-        brokers: 'KAFKA_BROKERS',
-        clientId: 'KAFKA_CLIENT_ID',
-        'sasl.mechanism': 'KAFKA_SASL_MECHANISM',
-        'sasl.username': 'KAFKA_SASL_USERNAME',
-        'sasl.password': 'KAFKA_SASL_PASSWORD',
-        policies: 'BROKER_TIMEOUT_MS',
-      },
-      (v) => ({ driver: 'kafka' as const, ...v }),
-    );
-  }
-  if (driver === 'redis') {
-    if (env.REDIS_URL === undefined) {
-      issues.push({ path: 'REDIS_URL', message: 'is required when BROKER_DRIVER=redis' });
-      return undefined;
-    }
-    const input = {
-      url: env.REDIS_URL,
-      password: redacted(env, 'REDIS_PASSWORD'),
-      streamPrefix: env.REDIS_STREAM_PREFIX,
-      policies,
-    };
-    return collect(
-      issues,
-      redisBrokerOptionsSchema,
-      input,
-      {
-        url: 'REDIS_URL',
-        password: 'REDIS_PASSWORD',
-        streamPrefix: 'REDIS_STREAM_PREFIX',
-        policies: 'BROKER_TIMEOUT_MS',
-      },
-      (v) => ({ driver: 'redis' as const, ...v }),
-    );
-  }
-  issues.push({ path: 'BROKER_DRIVER', message: 'must be one of memory, kafka, redis' });
-  return undefined;
-}
-
-function documentStoreFrom(env: Env, issues: ConfigIssue[]): DocumentStoreConfig | undefined {
-  const driver = env.DOCUMENT_STORE_DRIVER ?? 'memory';
-  const policies = timeoutPolicy(issues, env, 'DOCUMENT_STORE_TIMEOUT_MS');
-  if (driver === 'memory') {
-    return collect(
-      issues,
-      memoryDocumentStoreOptionsSchema,
-      { policies },
-      { policies: 'DOCUMENT_STORE_TIMEOUT_MS' },
-      (v) => ({ driver: 'memory' as const, ...v }),
-    );
-  }
-  if (driver === 'mongodb') {
-    const required = ['MONGODB_URL', 'MONGODB_DATABASE'].filter((variable) => !env[variable]);
-    for (const variable of required)
-      issues.push({ path: variable, message: 'is required when DOCUMENT_STORE_DRIVER=mongodb' });
-    if (required.length > 0) return undefined;
-    const credentialsGiven = Boolean(env.MONGODB_USERNAME || env.MONGODB_PASSWORD);
-    const input = {
-      url: env.MONGODB_URL,
-      database: env.MONGODB_DATABASE,
-      auth: credentialsGiven
-        ? {
-            username: env.MONGODB_USERNAME || undefined,
-            password: redacted(env, 'MONGODB_PASSWORD'),
-          }
-        : undefined,
-      policies,
-    };
-    return collect(
-      issues,
-      mongoDocumentStoreOptionsSchema,
-      input,
-      {
-        url: 'MONGODB_URL',
-        database: 'MONGODB_DATABASE',
-        'auth.username': 'MONGODB_USERNAME',
-        'auth.password': 'MONGODB_PASSWORD',
-        policies: 'DOCUMENT_STORE_TIMEOUT_MS',
-      },
-      (v) => ({ driver: 'mongodb' as const, ...v }),
-    );
-  }
-  issues.push({ path: 'DOCUMENT_STORE_DRIVER', message: 'must be one of memory, mongodb' });
-  return undefined;
-}
-
-/** Validates `input` with `schema`; each issue is named by the variable behind its field (`variables` maps `field` or `field.sub`). */
-function collect<S extends z.ZodType, R>(
-  issues: ConfigIssue[],
-  schema: S,
-  input: Record<string, unknown>,
-  variables: Record<string, string>,
-  build: (value: z.output<S>) => R,
-): R | undefined {
-  const defined = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
-  const result = schema.safeParse(defined);
-  if (result.success) return build(result.data);
-  const named = new Set<string>();
-  for (const issue of result.error.issues) {
-    const [head, sub] = issue.path.map(String);
-    const path =
-      (sub === undefined ? undefined : variables[`${head}.${sub}`]) ??
-      (head === undefined ? undefined : variables[head]) ??
-      issue.path.join('.');
-    // One issue per variable: a list such as KAFKA_BROKERS may fail in several places.
-    if (named.has(path)) continue;
-    named.add(path);
-    issues.push({ path, message: issue.message });
-  }
-  return undefined;
+  const options = instanceFrom(env, registry, 'secrets', 'default', [], issues);
+  if (options === undefined) return undefined;
+  const { driver, ...rest } = options;
+  const descriptor = registry.find('secrets', String(driver))!;
+  if (descriptor.environmentOption !== undefined) rest[descriptor.environmentOption] = env;
+  return (await descriptor.create(rest, runtime)) as SecretStore;
 }

@@ -18,3 +18,4 @@ export {
   type DocumentStoreConformanceOptions,
 } from './document-store-conformance.ts';
 export { secretStoreConformance, type SecretStoreConformanceOptions } from './secret-store-conformance.ts';
+export { createTestInfrastructure, type TestInfrastructureOptions } from './test-infrastructure.ts';

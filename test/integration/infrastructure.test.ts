@@ -15,7 +15,10 @@ import { silentRuntime } from '../support/runtime.ts';
 import { findKafka, findMongo, findRedis } from '../support/servers.ts';
 
 async function roundTrip(env: Record<string, string>): Promise<void> {
-  const infra = await createInfrastructure(await loadConfig(env), silentRuntime());
+  const infra = await createInfrastructure(
+    await loadConfig(env, { memoryDefaults: ['cache', 'broker', 'documents'] }),
+    silentRuntime(),
+  );
   try {
     await infra.start();
     const topic = `infra-${randomUUID().slice(0, 8)}`;
@@ -94,7 +97,10 @@ describe('createInfrastructure: BROKER_DRIVER=redis', { skip: 'skip' in redis ? 
 });
 
 async function documentRoundTrip(env: Record<string, string>): Promise<void> {
-  const infra = await createInfrastructure(await loadConfig(env), silentRuntime());
+  const infra = await createInfrastructure(
+    await loadConfig(env, { memoryDefaults: ['cache', 'broker', 'documents'] }),
+    silentRuntime(),
+  );
   try {
     await infra.start();
     const orders = infra.documents.collection<{ total: number }>(`orders_${randomUUID().slice(0, 8)}`);

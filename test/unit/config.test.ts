@@ -5,7 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createMemoryCache, createMemorySecretStore } from '../../src/adapters/memory/index.ts';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
-import { loadConfig } from '../../src/composition/load-config.ts';
+import { loadConfig, type LoadConfigOptions } from '../../src/composition/load-config.ts';
+import type { InfrastructureConfig } from '../../src/composition/ports.ts';
+
+/** The configuration with cache, broker and document store on memory unless the variables choose. */
+async function load(
+  env: Record<string, string | undefined>,
+  options: LoadConfigOptions = {},
+): Promise<Required<Pick<InfrastructureConfig, 'cache' | 'broker' | 'documents'>>> {
+  const config = await loadConfig(env, { memoryDefaults: ['cache', 'broker', 'documents'], ...options });
+  assert.ok(config.cache && config.broker && config.documents);
+  return config as Required<InfrastructureConfig>;
+}
 import { ConfigError, Redacted } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 
@@ -33,13 +44,13 @@ const password = 'pa55-not-for-logs';
 
 describe('loadConfig', () => {
   it('defaults to the memory cache', async () => {
-    const config = await loadConfig({});
+    const config = await load({});
     assert.equal(config.cache.driver, 'memory');
-    assert.ok(config.cache.driver === 'memory' && config.cache.maxEntries > 0);
+    assert.ok(config.cache.driver === 'memory' && (config.cache.maxEntries ?? 0) > 0);
   });
 
   it('builds Redis options from REDIS_URL and friends', async () => {
-    const config = await loadConfig({
+    const config = await load({
       CACHE_DRIVER: 'redis',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: 'app:',
@@ -54,24 +65,22 @@ describe('loadConfig', () => {
 
   it('lists every problem at once, named by variable', async () => {
     const error = await loadError(
-      loadConfig({ CACHE_DRIVER: 'memory', CACHE_MAX_ENTRIES: 'lots', CACHE_TIMEOUT_MS: '-3' }),
+      load({ CACHE_DRIVER: 'memory', CACHE_MAX_ENTRIES: 'lots', CACHE_TIMEOUT_MS: '-3' }),
     );
     const paths = error.issues.map((issue) => issue.path).sort();
     assert.deepEqual(paths, ['CACHE_MAX_ENTRIES', 'CACHE_TIMEOUT_MS']);
     assert.deepEqual(
-      (await loadError(loadConfig({ CACHE_DRIVER: 'memcached' }))).issues.map((i) => i.path),
+      (await loadError(load({ CACHE_DRIVER: 'memcached' }))).issues.map((i) => i.path),
       ['CACHE_DRIVER'],
     );
     assert.deepEqual(
-      (await loadError(loadConfig({ CACHE_DRIVER: 'redis' }))).issues.map((i) => i.path),
+      (await loadError(load({ CACHE_DRIVER: 'redis' }))).issues.map((i) => i.path),
       ['REDIS_URL'],
     );
   });
 
   it('never echoes a password from a bad REDIS_URL', async () => {
-    const error = await loadError(
-      loadConfig({ CACHE_DRIVER: 'redis', REDIS_URL: `http://user:${password}@host` }),
-    );
+    const error = await loadError(load({ CACHE_DRIVER: 'redis', REDIS_URL: `http://user:${password}@host` }));
     assert.deepEqual(
       error.issues.map((i) => i.path),
       ['REDIS_URL'],
@@ -85,12 +94,12 @@ describe('loadConfig', () => {
 
 describe('loadConfig: the broker', () => {
   it('defaults to the memory broker', async () => {
-    const config = await loadConfig({});
+    const config = await load({});
     assert.equal(config.broker.driver, 'memory');
   });
 
   it('builds Kafka options from KAFKA_BROKERS and friends, the SASL password Redacted', async () => {
-    const config = await loadConfig({
+    const config = await load({
       BROKER_DRIVER: 'kafka',
       KAFKA_BROKERS: 'k1:9092, k2:9093',
       KAFKA_CLIENT_ID: 'orders',
@@ -112,7 +121,7 @@ describe('loadConfig: the broker', () => {
   });
 
   it('builds Redis Streams options from REDIS_URL, REDIS_PASSWORD and REDIS_STREAM_PREFIX', async () => {
-    const config = await loadConfig({
+    const config = await load({
       BROKER_DRIVER: 'redis',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PASSWORD: password,
@@ -126,7 +135,7 @@ describe('loadConfig: the broker', () => {
 
   it('names every bad broker variable at once, echoing no password', async () => {
     const error = await loadError(
-      loadConfig({
+      load({
         BROKER_DRIVER: 'kafka',
         KAFKA_BROKERS: 'no-port, k2:9093',
         KAFKA_SSL: 'maybe',
@@ -144,32 +153,32 @@ describe('loadConfig: the broker', () => {
     ]);
     assert.equal(JSON.stringify({ message: error.message, issues: error.issues }).includes(password), false);
     assert.deepEqual(
-      (await loadError(loadConfig({ BROKER_DRIVER: 'kafka' }))).issues.map((i) => i.path),
+      (await loadError(load({ BROKER_DRIVER: 'kafka' }))).issues.map((i) => i.path),
       ['KAFKA_BROKERS'],
     );
     assert.deepEqual(
-      (await loadError(loadConfig({ BROKER_DRIVER: 'rabbitmq' }))).issues.map((i) => i.path),
+      (await loadError(load({ BROKER_DRIVER: 'rabbitmq' }))).issues.map((i) => i.path),
       ['BROKER_DRIVER'],
     );
     assert.deepEqual(
-      (await loadError(loadConfig({ BROKER_DRIVER: 'redis' }))).issues.map((i) => i.path),
+      (await loadError(load({ BROKER_DRIVER: 'redis' }))).issues.map((i) => i.path),
       ['REDIS_URL'],
     );
   });
 
   it('reports cache and broker problems together', async () => {
-    const error = await loadError(loadConfig({ CACHE_DRIVER: 'memcached', BROKER_DRIVER: 'kafka' }));
+    const error = await loadError(load({ CACHE_DRIVER: 'memcached', BROKER_DRIVER: 'kafka' }));
     assert.deepEqual(error.issues.map((i) => i.path).sort(), ['CACHE_DRIVER', 'KAFKA_BROKERS']);
   });
 });
 
 describe('loadConfig: the document store', () => {
   it('defaults to the memory document store', async () => {
-    assert.equal((await loadConfig({})).documents.driver, 'memory');
+    assert.equal((await load({})).documents.driver, 'memory');
   });
 
   it('builds MongoDB options from MONGODB_URL and friends, the password Redacted', async () => {
-    const config = await loadConfig({
+    const config = await load({
       DOCUMENT_STORE_DRIVER: 'mongodb',
       MONGODB_URL: 'mongodb://db:27017/',
       MONGODB_DATABASE: 'orders',
@@ -188,7 +197,7 @@ describe('loadConfig: the document store', () => {
 
   it('names every bad document store variable, echoing no password', async () => {
     const error = await loadError(
-      loadConfig({
+      load({
         DOCUMENT_STORE_DRIVER: 'mongodb',
         MONGODB_URL: `http://user:${password}@db`,
         MONGODB_DATABASE: 'no/slashes',
@@ -202,11 +211,11 @@ describe('loadConfig: the document store', () => {
     ]);
     assert.equal(JSON.stringify({ message: error.message, issues: error.issues }).includes(password), false);
     assert.deepEqual(
-      (await loadError(loadConfig({ DOCUMENT_STORE_DRIVER: 'mongodb' }))).issues.map((i) => i.path).sort(),
+      (await loadError(load({ DOCUMENT_STORE_DRIVER: 'mongodb' }))).issues.map((i) => i.path).sort(),
       ['MONGODB_DATABASE', 'MONGODB_URL'],
     );
     assert.deepEqual(
-      (await loadError(loadConfig({ DOCUMENT_STORE_DRIVER: 'couchdb' }))).issues.map((i) => i.path),
+      (await loadError(load({ DOCUMENT_STORE_DRIVER: 'couchdb' }))).issues.map((i) => i.path),
       ['DOCUMENT_STORE_DRIVER'],
     );
   });
@@ -220,7 +229,7 @@ describe('loadConfig with secret:// references', () => {
       { secrets: { 'redis-password': redisPassword, 'redis-url': 'redis://cache.internal:6380' } },
       silentRuntime(),
     );
-    const config = await loadConfig(
+    const config = await load(
       { CACHE_DRIVER: 'redis', REDIS_URL: 'secret://redis-url', REDIS_PASSWORD: 'secret://redis-password' },
       { secrets },
     );
@@ -232,7 +241,7 @@ describe('loadConfig with secret:// references', () => {
   });
 
   it('builds the store SECRETS_DRIVER names: env and file', async () => {
-    const fromEnv = await loadConfig({
+    const fromEnv = await load({
       CACHE_DRIVER: 'redis',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PASSWORD: 'secret://redis-password',
@@ -245,7 +254,7 @@ describe('loadConfig with secret:// references', () => {
 
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-config-secrets-'));
     fs.writeFileSync(path.join(directory, 'cache-size'), '42\n');
-    const fromFile = await loadConfig({
+    const fromFile = await load({
       CACHE_MAX_ENTRIES: 'secret://cache-size',
       SECRETS_DRIVER: 'file',
       SECRETS_DIR: directory,
@@ -258,7 +267,7 @@ describe('loadConfig with secret:// references', () => {
   it('names every variable whose reference fails, with the reason and no value', async () => {
     const secrets = createMemorySecretStore({ secrets: { 'redis-url': 'not a url' } }, silentRuntime());
     const error = await loadError(
-      loadConfig(
+      load(
         { CACHE_DRIVER: 'redis', REDIS_URL: 'secret://redis-url', REDIS_PASSWORD: 'secret://nope' },
         { secrets },
       ),
@@ -267,7 +276,7 @@ describe('loadConfig with secret:// references', () => {
     assert.match(error.message, /secret "nope" could not be read from secrets:memory: not_found/);
 
     const badUrl = await loadError(
-      loadConfig({ CACHE_DRIVER: 'redis', REDIS_URL: 'secret://redis-url' }, { secrets }),
+      load({ CACHE_DRIVER: 'redis', REDIS_URL: 'secret://redis-url' }, { secrets }),
     );
     assert.deepEqual(
       badUrl.issues.map((issue) => issue.path),
@@ -277,18 +286,18 @@ describe('loadConfig with secret:// references', () => {
   });
 
   it('refuses references without a secret store, and unknown drivers', async () => {
-    const none = await loadError(loadConfig({ REDIS_PASSWORD: 'secret://redis-password' }));
+    const none = await loadError(load({ REDIS_PASSWORD: 'secret://redis-password' }));
     assert.deepEqual(
       none.issues.map((issue) => issue.path),
       ['REDIS_PASSWORD'],
     );
     assert.match(none.message, /no secret store is configured/);
-    const unknown = await loadError(loadConfig({ REDIS_PASSWORD: 'secret://x', SECRETS_DRIVER: 'vault' }));
+    const unknown = await loadError(load({ REDIS_PASSWORD: 'secret://x', SECRETS_DRIVER: 'vault' }));
     assert.deepEqual(
       unknown.issues.map((issue) => issue.path),
       ['SECRETS_DRIVER'],
     );
-    const noDir = await loadError(loadConfig({ REDIS_PASSWORD: 'secret://x', SECRETS_DRIVER: 'file' }));
+    const noDir = await loadError(load({ REDIS_PASSWORD: 'secret://x', SECRETS_DRIVER: 'file' }));
     assert.deepEqual(
       noDir.issues.map((issue) => issue.path),
       ['SECRETS_DIR'],

@@ -1,0 +1,14 @@
+import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
+import { ollamaClientOptionsSchema, type OllamaClientOptions } from '../../options/llm-schemas.ts';
+
+export const ollamaClientAdapter = defineAdapter({
+  port: 'llm',
+  driver: 'ollama',
+  options: ollamaClientOptionsSchema,
+  env: {
+    LLM_MODEL: { option: 'model', description: 'model used when a request names none' },
+    OLLAMA_HOST: { option: 'host', description: 'default http://127.0.0.1:11434' },
+  },
+  create: async (options, runtime) =>
+    (await import('./client.ts')).createOllamaClient(options as OllamaClientOptions, runtime),
+});
