@@ -18,9 +18,16 @@ import {
 } from '../../src/index.ts';
 import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
 import { silentRuntime } from '../support/runtime.ts';
-import { findKafka, findMongo, findRedis } from '../support/servers.ts';
+import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvault/index.ts';
+import { keyVaultOptions } from '../support/keyvault.ts';
+import { findKafka, findKeyVault, findMongo, findRedis } from '../support/servers.ts';
 
-const servers = { redis: await findRedis(), kafka: await findKafka(), mongo: await findMongo() };
+const servers = {
+  redis: await findRedis(),
+  kafka: await findKafka(),
+  mongo: await findMongo(),
+  keyVault: await findKeyVault(),
+};
 const everyPort: PortName[] = ['secrets', 'cache', 'documents', 'llm', 'executor', 'broker'];
 
 /** Records the order in which the given components close. */
@@ -142,15 +149,27 @@ describe('createInfrastructure: every port from the environment', () => {
 
   const missing = Object.values(servers).find((server) => 'skip' in server);
   it(
-    'on Redis, Kafka, MongoDB wire, files, the OpenAI wire and processes, with a second named cache',
+    'on Key Vault (emulator), Redis, Kafka, MongoDB wire, the OpenAI wire and processes, with a second named cache',
     { skip: missing && 'skip' in missing ? missing.skip : false },
     async () => {
-      const { redis, kafka, mongo } = servers;
-      if ('skip' in redis || 'skip' in kafka || 'skip' in mongo) return;
+      const { redis, kafka, mongo, keyVault } = servers;
+      if ('skip' in redis || 'skip' in kafka || 'skip' in mongo || 'skip' in keyVault) return;
+      if (!keyVault.tenantId || !keyVault.clientId || !keyVault.clientSecret || !keyVault.authorityHost)
+        assert.fail('the Key Vault emulator issues no tokens: this test needs its client credentials');
+      // The key the LLM port reads by reference, put in the vault first.
+      const vault = createAzureKeyVaultSecretStore(keyVaultOptions(keyVault), silentRuntime());
+      await vault.set('infra-openai-key', 'sk-infra-test');
+      await vault.close();
       const run = randomUUID().slice(0, 8);
       const env = {
-        SECRETS_DRIVER: 'file',
-        SECRETS_DIR: secretsDir,
+        SECRETS_DRIVER: 'azure-keyvault',
+        AZURE_KEYVAULT_URL: keyVault.url,
+        AZURE_KEYVAULT_CA_FILE: keyVault.caFile,
+        AZURE_KEYVAULT_TENANT_ID: keyVault.tenantId,
+        AZURE_KEYVAULT_CLIENT_ID: keyVault.clientId,
+        AZURE_KEYVAULT_CLIENT_SECRET: keyVault.clientSecret,
+        AZURE_KEYVAULT_AUTHORITY_HOST: keyVault.authorityHost,
+        AZURE_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
         CACHE_DRIVER: 'redis',
         REDIS_URL: redis.url,
         REDIS_KEY_PREFIX: `infra-${run}:`,
@@ -161,7 +180,7 @@ describe('createInfrastructure: every port from the environment', () => {
         MONGODB_URL: mongo.url,
         MONGODB_DATABASE: 'berth_infra',
         LLM_DRIVER: 'openai',
-        OPENAI_API_KEY: 'secret://openai-key',
+        OPENAI_API_KEY: 'secret://infra-openai-key',
         OPENAI_BASE_URL: `${llm.url}/v1`,
         LLM_MODEL: 'gpt-test',
         EXECUTOR_DRIVER: 'process',
@@ -169,10 +188,9 @@ describe('createInfrastructure: every port from the environment', () => {
         BROKER_DRIVER: 'kafka',
         KAFKA_BROKERS: kafka.brokers.join(','),
       };
-      fs.writeFileSync(path.join(secretsDir, 'openai-key'), 'sk-infra-test');
-      const ids = await checkEveryPort(env, 'openai-key', 'sk-infra-test');
+      const ids = await checkEveryPort(env, 'infra-openai-key', 'sk-infra-test');
       assert.deepEqual(ids, [
-        'secrets:file',
+        'secrets:azure_key_vault',
         'cache:redis',
         'documents:mongodb',
         'llm:openai',

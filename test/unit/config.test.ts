@@ -339,3 +339,63 @@ describe('adapter options', () => {
     );
   });
 });
+
+describe('loadConfig: ports beyond cache, broker and documents', () => {
+  it('builds Key Vault options with an app secret Redacted, never in the config text', async () => {
+    const secret = 'kv-client-secret-value';
+    const config = await loadConfig({
+      SECRETS_DRIVER: 'azure-keyvault',
+      AZURE_KEYVAULT_URL: 'https://vault.example.net',
+      AZURE_KEYVAULT_TENANT_ID: 'tenant',
+      AZURE_KEYVAULT_CLIENT_ID: 'client',
+      AZURE_KEYVAULT_CLIENT_SECRET: secret,
+      AZURE_KEYVAULT_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: 'true',
+    });
+    assert.ok(config.secrets?.driver === 'azure-keyvault');
+    assert.ok(config.secrets.clientSecretCredential?.clientSecret instanceof Redacted);
+    assert.equal(config.secrets.disableChallengeResourceVerification, true);
+    assert.equal(JSON.stringify(config).includes(secret), false);
+  });
+
+  it('names bad LLM and executor variables by name, echoing no key', async () => {
+    const key = 'sk-never-echoed';
+    const error = await loadError(
+      loadConfig({
+        LLM_DRIVER: 'openai',
+        OPENAI_API_KEY: key,
+        OPENAI_BASE_URL: `ftp://${key}@host`,
+        EXECUTOR_DRIVER: 'process',
+        EXECUTOR_CONCURRENCY: 'many',
+        EXECUTOR_FORWARD_SIGNALS: 'yes',
+      }),
+    );
+    assert.deepEqual(error.issues.map((issue) => issue.path).sort(), [
+      'EXECUTOR_CONCURRENCY',
+      'EXECUTOR_FORWARD_SIGNALS',
+      'OPENAI_BASE_URL',
+    ]);
+    assert.equal(JSON.stringify({ message: error.message, issues: error.issues }).includes(key), false);
+  });
+
+  it('reads named instances: <NAME>_<PREFIX>_DRIVER and <NAME>_-prefixed variables', async () => {
+    const config = await loadConfig({
+      CACHE_DRIVER: 'memory',
+      SESSIONS_CACHE_DRIVER: 'redis',
+      SESSIONS_REDIS_URL: 'redis://sessions:6379',
+      SESSIONS_CACHE_TIMEOUT_MS: '300',
+      AUDIT_LOG_BROKER_DRIVER: 'memory',
+    });
+    const sessions = config.instances?.cache?.sessions;
+    assert.ok(sessions?.driver === 'redis');
+    assert.equal(sessions.url, 'redis://sessions:6379');
+    assert.equal(sessions.id, 'cache:sessions');
+    assert.equal(sessions.policies?.timeoutMs, 300);
+    assert.equal(config.instances?.broker?.['audit-log']?.driver, 'memory');
+    assert.equal(config.broker, undefined, 'no default broker: only the named one');
+    const missing = await loadError(loadConfig({ SESSIONS_CACHE_DRIVER: 'redis' }));
+    assert.deepEqual(
+      missing.issues.map((issue) => issue.path),
+      ['SESSIONS_REDIS_URL'],
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import { DefaultAzureCredential } from '@azure/identity';
+import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
@@ -9,6 +9,8 @@ import type {
   SecretStoreAdapter,
   StoredSecret,
 } from '../../ports/secret-store.ts';
+import type { z } from 'zod';
+import { Redacted } from '../../ports/redacted.ts';
 import { parseOptions } from '../../options/validate.ts';
 import type { TokenCredentialLike } from '../../options/llm-schemas.ts';
 import {
@@ -161,6 +163,20 @@ function boundedCredential(credential: TokenCredentialLike, timeoutMs: number): 
   };
 }
 
+function credentialOf(options: z.output<typeof azureKeyVaultSecretStoreOptionsSchema>): TokenCredentialLike {
+  if (options.credential !== undefined) return options.credential;
+  const app = options.clientSecretCredential;
+  if (app === undefined) return new DefaultAzureCredential();
+  const secret = app.clientSecret instanceof Redacted ? app.clientSecret.reveal() : app.clientSecret;
+  return new ClientSecretCredential(app.tenantId, app.clientId, secret, {
+    ...(app.authorityHost === undefined
+      ? {}
+      : // A host of one's own is not in Microsoft's cloud list: asking it for one would fail.
+        { authorityHost: app.authorityHost, disableInstanceDiscovery: true }),
+    ...(options.ca === undefined ? {} : { tlsOptions: { ca: options.ca } }),
+  });
+}
+
 /**
  * Azure Key Vault over `@azure/keyvault-secrets`. Without `credential` it uses
  * `DefaultAzureCredential`; either way a token must come within `tokenTimeoutMs`.
@@ -178,10 +194,7 @@ export function createAzureKeyVaultSecretStore(
       : { serviceVersion: parsed.serviceVersion as NonNullable<SecretClientOptions['serviceVersion']> }),
     ...(parsed.ca === undefined ? {} : { tlsOptions: { ca: parsed.ca } }),
   };
-  const credential = boundedCredential(
-    parsed.credential ?? new DefaultAzureCredential(),
-    parsed.tokenTimeoutMs,
-  );
+  const credential = boundedCredential(credentialOf(parsed), parsed.tokenTimeoutMs);
   const client = new SecretClient(parsed.vaultUrl, credential, clientOptions);
   return guardSecretStore(
     new AzureKeyVaultSecretStoreAdapter(client, parsed.purgeOnDelete),
