@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Component, HealthResult, HealthStatus } from '../ports/component.ts';
-import { ConfigError, InfraError, type ConfigIssue } from '../ports/errors.ts';
+import { InfraError } from '../ports/errors.ts';
 import { parseOptions } from '../options/validate.ts';
 
 export type HealthProbe = 'liveness' | 'readiness' | 'startup';
@@ -94,6 +94,10 @@ export class HealthChecker {
   readonly #states = new Map<ProbeScope, ProbeState>();
   #started = false;
   #shuttingDown = false;
+  readonly #registration = {
+    name: registrationSchema('name', (name) => this.#checks.has(name)),
+    id: registrationSchema('id', (name) => this.#checks.has(name)),
+  };
 
   constructor(options: HealthCheckerOptions = {}) {
     const parsed = parseOptions(healthCheckerOptionsSchema, options, 'health checker options');
@@ -128,11 +132,12 @@ export class HealthChecker {
 
   /** `namePath` says where the name came from, for the error: the `name` argument or the component's `id`. */
   #add(namePath: 'name' | 'id', name: unknown, target: unknown, options: HealthCheckOptions): () => void {
-    const issues = registrationIssues(namePath, name, target, options);
-    if (typeof name === 'string' && this.#checks.has(name)) {
-      issues.push({ path: namePath, message: `a check named "${name}" is already registered` });
-    }
-    if (issues.length > 0) throw new ConfigError(`health check "${String(name)}"`, issues);
+    const { critical, tags, timeoutMs, probes } = options;
+    parseOptions(
+      this.#registration[namePath],
+      { [namePath]: name, target, critical, tags, timeoutMs, probes },
+      `health check "${String(name)}"`,
+    );
     const check: RegisteredCheck = {
       name: name as string,
       target: target as HealthCheckTarget,
@@ -296,43 +301,43 @@ function reasonReport(reason: string): HealthReport {
   return { status: 'down', reason, checks: {}, durationMs: 0 };
 }
 
-function registrationIssues(
-  namePath: string,
-  name: unknown,
-  target: unknown,
-  options: HealthCheckOptions,
-): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  if (typeof name !== 'string' || name.length === 0) {
-    issues.push({ path: namePath, message: 'must be a non-empty string' });
-  }
-  const isFunction = typeof target === 'function';
-  if (!isFunction && !(isRecord(target) && typeof target['health'] === 'function')) {
-    issues.push({ path: 'target', message: 'must be a Component or a check function' });
-  }
-  if (options.critical !== undefined && typeof options.critical !== 'boolean') {
-    issues.push({ path: 'critical', message: 'must be a boolean' });
-  }
-  if (options.timeoutMs !== undefined && !isTimeout(options.timeoutMs)) {
-    issues.push({ path: 'timeoutMs', message: `must be a number > 0 and <= ${maxTimeoutMs}` });
-  }
-  if (
-    options.tags !== undefined &&
-    !(Array.isArray(options.tags) && options.tags.every((tag) => typeof tag === 'string'))
-  ) {
-    issues.push({ path: 'tags', message: 'must be an array of strings' });
-  }
-  if (
-    options.probes !== undefined &&
-    !(
-      Array.isArray(options.probes) &&
-      options.probes.length > 0 &&
-      options.probes.every((probe) => healthProbeSet.has(probe))
-    )
-  ) {
-    issues.push({ path: 'probes', message: `must be a non-empty array of ${healthProbes.join(', ')}` });
-  }
-  return issues;
+const nonEmpty = 'must be a non-empty string';
+
+// Built from the checks taken so far: a taken name is one more issue, reported with the others.
+function registrationSchema(namePath: 'name' | 'id', taken: (name: string) => boolean) {
+  const name = z
+    .string(nonEmpty)
+    .min(1, nonEmpty)
+    .refine((value) => !taken(value), {
+      error: (issue) => `a check named "${String(issue.input)}" is already registered`,
+    });
+  return z.object({
+    [namePath]: name,
+    target: z.custom<HealthCheckTarget>(
+      (value) => typeof value === 'function' || (isRecord(value) && typeof value['health'] === 'function'),
+      'must be a Component or a check function',
+    ),
+    critical: z.boolean('must be a boolean').optional(),
+    timeoutMs: z
+      .custom<number>(
+        (value) => typeof value === 'number' && isTimeout(value),
+        `must be a number > 0 and <= ${maxTimeoutMs}`,
+      )
+      .optional(),
+    tags: z
+      .custom<readonly string[]>(
+        (value) => Array.isArray(value) && value.every((tag) => typeof tag === 'string'),
+        'must be an array of strings',
+      )
+      .optional(),
+    probes: z
+      .custom<readonly HealthProbe[]>(
+        (value) =>
+          Array.isArray(value) && value.length > 0 && value.every((probe) => healthProbeSet.has(probe)),
+        `must be a non-empty array of ${healthProbes.join(', ')}`,
+      )
+      .optional(),
+  });
 }
 
 const healthStatuses: ReadonlySet<unknown> = new Set<HealthStatus>(['up', 'degraded', 'down']);

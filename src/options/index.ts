@@ -1,4 +1,4 @@
-export { parseOptions } from './validate.ts';
+export { parseInput, parseOptions } from './validate.ts';
 export * from './schemas.ts';
 export {
   executorOptionsSchema,

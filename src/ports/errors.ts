@@ -59,12 +59,16 @@ export interface ConfigIssue {
   message: string;
 }
 
+/** `path: message; path: message`: how every config and validation error lists what is wrong. */
+export function describeIssues(issues: readonly ConfigIssue[]): string {
+  return issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ');
+}
+
 export class ConfigError extends InfraError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(subject: string, issues: readonly ConfigIssue[]) {
-    const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-    super('config', `Invalid ${subject}: ${list}`, { retryable: false });
+    super('config', `Invalid ${subject}: ${describeIssues(issues)}`, { retryable: false });
     this.name = 'ConfigError';
     this.issues = issues;
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { BrokerOperation, BrokerRecord, OutgoingMessage, PayloadEncoding } from '../ports/broker.ts';
+import { describeIssues } from '../ports/errors.ts';
 import type { StandardSchemaV1 } from '../ports/standard-schema.ts';
+import { schemaIssues } from '../options/validate.ts';
 import { brokerHeaders } from './broker-headers.ts';
 import type { Guard } from './guard.ts';
 import { toJson } from './json-codec.ts';
@@ -30,7 +32,7 @@ export class BrokerMessageEncoder {
     this.#guard = guard;
     this.#maxRecordBytes = maxRecordBytes;
     this.#unserializable = (cause) =>
-      guard.error('validation', 'publish', 'value is not serializable as JSON', { cause });
+      guard.invalid('publish', 'value', 'is not serializable as JSON', { cause });
   }
 
   // Synchronous: an async function per message costs a promise each on the publish path.
@@ -42,19 +44,18 @@ export class BrokerMessageEncoder {
   ): BrokerRecord {
     const guard = this.#guard;
     if (typeof message !== 'object' || message === null)
-      throw guard.error('validation', operation, 'a message must be an object');
+      throw guard.invalid(operation, 'message', 'must be an object');
     if (message.key !== undefined && typeof message.key !== 'string')
-      throw guard.error('validation', operation, 'key must be a string');
+      throw guard.invalid(operation, 'key', 'must be a string');
     if (message.id !== undefined && (typeof message.id !== 'string' || message.id.length === 0)) {
-      throw guard.error('validation', operation, 'id must be a non-empty string');
+      throw guard.invalid(operation, 'id', 'must be a non-empty string');
     }
     const headers: Record<string, string> = {};
     let headerBytes = 0;
     if (message.headers !== undefined) {
       for (const name in message.headers) {
         const header = message.headers[name];
-        if (typeof header !== 'string')
-          throw guard.error('validation', operation, `header ${name} must be a string`);
+        if (typeof header !== 'string') throw guard.invalid(operation, `headers.${name}`, 'must be a string');
         headers[name] = header;
         headerBytes += name.length + Buffer.byteLength(header);
       }
@@ -65,7 +66,7 @@ export class BrokerMessageEncoder {
     let bytes: Uint8Array;
     if (encoding === 'bytes') {
       if (!(value instanceof Uint8Array))
-        throw guard.error('validation', operation, 'value must be a Uint8Array with encoding "bytes"');
+        throw guard.invalid(operation, 'value', 'must be a Uint8Array with encoding "bytes"');
       bytes = value;
     } else {
       bytes = Buffer.from(toJson(value, this.#unserializable));
@@ -73,10 +74,10 @@ export class BrokerMessageEncoder {
     const size =
       bytes.byteLength + (message.key === undefined ? 0 : Buffer.byteLength(message.key)) + headerBytes;
     if (size > this.#maxRecordBytes) {
-      throw guard.error(
-        'validation',
+      throw guard.invalid(
         operation,
-        `message of ${size} bytes exceeds the limit of ${this.#maxRecordBytes}`,
+        'message',
+        `is ${size} bytes, over the limit of ${this.#maxRecordBytes}`,
       );
     }
     return { key: message.key, value: bytes, headers };
@@ -85,13 +86,7 @@ export class BrokerMessageEncoder {
   async validate<T>(operation: string, schema: StandardSchemaV1<unknown, T>, value: unknown): Promise<T> {
     const result = await schema['~standard'].validate(value);
     if (result.issues === undefined) return result.value;
-    const detail = result.issues
-      .slice(0, 5)
-      .map(
-        (issue) =>
-          `${(issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(value)'}: ${issue.message}`,
-      )
-      .join('; ');
-    throw this.#guard.error('validation', operation, `message does not match its schema: ${detail}`);
+    const issues = schemaIssues(result.issues.slice(0, 5), 'value');
+    throw this.#guard.error('validation', operation, describeIssues(issues));
   }
 }

@@ -20,6 +20,7 @@ import type { PublishGathering } from './broker-publish-gathering.ts';
 import { SupervisedConsumer, type RestartLimits } from './broker-supervision.ts';
 import { deadlineScheduler, type PendingOperation } from './deadline-scheduler.ts';
 import type { Guard } from './guard.ts';
+import { attributes } from './semconv.ts';
 
 const maxErrorHeaderLength = 1_000;
 
@@ -283,14 +284,15 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
 
   #flushCounts(): void {
     const labels = {
-      component: this.#context.guard.id,
-      messaging_destination_name: this.topic,
-      messaging_consumer_group_name: this.group,
+      [attributes.component]: this.#context.guard.id,
+      [attributes.messagingDestinationName]: this.topic,
+      [attributes.messagingConsumerGroupName]: this.group,
     };
     const consumed = this.#context.consumed;
-    if (this.#counts.acked > 0) consumed.inc({ ...labels, outcome: 'acked' }, this.#counts.acked);
+    if (this.#counts.acked > 0)
+      consumed.inc({ ...labels, [attributes.outcome]: 'acked' }, this.#counts.acked);
     if (this.#counts.deadLettered > 0)
-      consumed.inc({ ...labels, outcome: 'dead_lettered' }, this.#counts.deadLettered);
+      consumed.inc({ ...labels, [attributes.outcome]: 'dead_lettered' }, this.#counts.deadLettered);
     this.#counts.acked = this.#counts.deadLettered = 0;
   }
 

@@ -1,5 +1,4 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Counter } from 'prom-client';
 import type { Cache } from '../ports/cache.ts';
 import type { HealthResult, OperationOptions } from '../ports/component.ts';
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
@@ -10,8 +9,9 @@ import {
   cachedSecretStoreOptionsSchema,
   type CachedSecretStoreOptions,
 } from '../options/secret-store-schemas.ts';
-import { metricOn } from './guard.ts';
+import { counterOn } from './metrics.ts';
 import { defaultRuntime, type Runtime } from './runtime.ts';
+import { attributes, secretCacheLookups } from './semconv.ts';
 
 export interface CachedSecretStore extends SecretStore {
   /** Forgets `name`, or every name this process has read: the next `get` asks the store. */
@@ -43,17 +43,9 @@ export function cachedSecretStore(
   const parsed = parseOptions(cachedSecretStoreOptionsSchema, options, 'cached secret store options');
   const id = parsed.id ?? `${store.id}:cached`;
   const logger = runtime.logger.child({ component: id });
-  const lookups = metricOn(
-    runtime.registry,
-    'berth_secret_cache_lookups_total',
-    () =>
-      new Counter({
-        name: 'berth_secret_cache_lookups_total',
-        help: 'Secret reads by where the value came from: hit, shared_hit, miss (the store), stale.',
-        labelNames: ['component', 'result'],
-        registers: [runtime.registry],
-      }),
-  );
+  const lookups = counterOn(runtime.registry, secretCacheLookups);
+  const countLookup = (result: 'hit' | 'shared_hit' | 'miss' | 'stale'): void =>
+    lookups.inc({ [attributes.component]: id, [attributes.result]: result });
   const local = new Map<string, Entry>();
   const loading = new Map<string, Promise<Secret>>();
   // Names whose last fetch failed while a stale value was served: health says degraded.
@@ -79,7 +71,7 @@ export function cachedSecretStore(
       sharedEntry.fetchedAt > (cached?.fetchedAt ?? 0)
     ) {
       local.set(name, entryOf(sharedEntry.secret, sharedEntry.fetchedAt));
-      lookups.inc({ component: id, result: 'shared_hit' });
+      countLookup('shared_hit');
       return sharedEntry.secret;
     }
     try {
@@ -87,7 +79,7 @@ export function cachedSecretStore(
       const fetchedAt = Date.now();
       local.set(name, entryOf(secret, fetchedAt));
       failing.delete(name);
-      lookups.inc({ component: id, result: 'miss' });
+      countLookup('miss');
       await shared?.write(name, secret, fetchedAt, ttlMs + maxStaleMs, logger);
       return secret;
     } catch (error) {
@@ -99,7 +91,7 @@ export function cachedSecretStore(
       const last = sharedEntry && sharedEntry.fetchedAt > (cached?.fetchedAt ?? 0) ? sharedEntry : cached;
       if (last === undefined || Date.now() - last.fetchedAt >= ttlMs + maxStaleMs) throw error;
       failing.add(name);
-      lookups.inc({ component: id, result: 'stale' });
+      countLookup('stale');
       logger.warn(
         { err: error, secret: name, ageMs: Date.now() - last.fetchedAt },
         'secret store failed: serving the last good value',
@@ -129,7 +121,7 @@ export function cachedSecretStore(
       const entry = local.get(name);
       const now = Date.now();
       if (entry === undefined || now - entry.fetchedAt >= ttlMs) return singleFlight(name, opts);
-      lookups.inc({ component: id, result: 'hit' });
+      countLookup('hit');
       if (now >= entry.refreshAt && !loading.has(name)) {
         singleFlight(name, undefined).catch((error: unknown) =>
           logger.warn({ err: error, secret: name }, 'background refresh of a secret failed'),

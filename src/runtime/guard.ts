@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
-import type { HealthResult, OperationContext, OperationOptions, OperationSpecs } from '../ports/component.ts';
+import type {
+  Component,
+  HealthResult,
+  OperationContext,
+  OperationOptions,
+  OperationSpecs,
+} from '../ports/component.ts';
 import {
+  describeIssues,
   InfraError,
   isInfraError,
   type ErrorClassification,
@@ -13,53 +20,13 @@ import {
 import { redactCredentials } from '../ports/redacted.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { deadlineScheduler, type PendingOperation } from './deadline-scheduler.ts';
+import { counterOn, gaugeOn } from './metrics.ts';
 import { HistogramSeries, OperationHistogram } from './operation-histogram.ts';
 import { mergePolicies, type Policies, type PolicyOverrides, type Runtime } from './runtime.ts';
-
-/** OpenTelemetry semantic-convention families, in Prometheus form. */
-const semconv = {
-  db: {
-    duration: 'db_client_operation_duration_seconds',
-    help: 'Duration of database client operations.',
-    system: 'db_system_name',
-    operation: 'db_operation_name',
-  },
-  messaging: {
-    duration: 'messaging_client_operation_duration_seconds',
-    help: 'Duration of messaging client operations.',
-    system: 'messaging_system',
-    operation: 'messaging_operation_name',
-  },
-  // OpenTelemetry has no metric for commands a program runs; attributes follow its `process.*` names.
-  process: {
-    duration: 'berth_executor_run_duration_seconds',
-    help: 'Duration of commands run by an executor, from start to exit.',
-    system: 'executor_system',
-    operation: 'executor_operation',
-  },
-  // OpenTelemetry has no convention for secret stores.
-  secrets: {
-    duration: 'berth_secret_store_operation_duration_seconds',
-    help: 'Duration of secret store operations.',
-    system: 'secret_store_system',
-    operation: 'secret_store_operation',
-  },
-  gen_ai: {
-    duration: 'gen_ai_client_operation_duration_seconds',
-    help: 'Duration of GenAI client operations (for a stream: until its first delta).',
-    system: 'gen_ai_provider_name',
-    operation: 'gen_ai_operation_name',
-  },
-} as const;
-
-// Families whose every call carries per-call labels: series bound up front would stay empty forever.
-const labelledPerCall: ReadonlySet<string> = new Set(['process', 'gen_ai']);
+import { attributes, circuitBreakerState, operationRetries, type OperationMetrics } from './semconv.ts';
 
 /** Labels of one call from its result, undefined when it failed: e.g. the command and its outcome. */
 export type CallLabels<R> = (result: R | undefined) => Record<string, string>;
-
-// OpenTelemetry's advised buckets for operation durations, in seconds.
-const durationBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
 
 // Failures that say the dependency is unwell; the others (not_found, validation, …) are answers.
 const breakerFailures: ReadonlySet<ErrorReason> = new Set([
@@ -71,16 +38,30 @@ const breakerFailures: ReadonlySet<ErrorReason> = new Set([
 
 const breakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-export interface GuardSpec<Op extends string> {
+/** What a port brings to guard its adapters; a new port defines one and edits nothing here. */
+export interface GuardedPort<Op extends string> {
+  /** The port, e.g. `document-store`. */
+  port: string;
+  /** Component ids default to `<idPrefix>:<system>`, e.g. `documents:mongodb`. */
+  idPrefix: string;
+  operations: OperationSpecs<Op>;
+  /** The port's family, from semconv.ts. */
+  metrics: OperationMetrics;
+}
+
+/** The options every `guard<Port>()` takes. */
+export interface GuardedOptions {
+  /** Component id; default `<port>:<system>`, e.g. `cache:redis`. */
+  id?: string | undefined;
+  policies?: PolicyOverrides | undefined;
+}
+
+export interface GuardSpec<Op extends string> extends Omit<GuardedPort<Op>, 'idPrefix'> {
   /** The component id, e.g. `cache:redis`. */
   id: string;
-  /** The port, e.g. `cache`. */
-  port: string;
   /** The backend, e.g. `redis`: OpenTelemetry's system name. */
   system: string;
-  operations: OperationSpecs<Op>;
   classifyError: (error: unknown) => ErrorClassification;
-  semconv?: keyof typeof semconv;
   policies?: PolicyOverrides | undefined;
 }
 
@@ -108,48 +89,28 @@ export class Guard<Op extends string> {
     this.id = spec.id;
     this.policies = mergePolicies(runtime.policies, spec.policies);
     this.logger = runtime.logger.child({ component: spec.id });
-    const names = semconv[spec.semconv ?? 'db'];
-    this.#operationLabel = names.operation;
-    this.#baseLabels = { [names.system]: spec.system, component: spec.id };
-    this.#histogram = OperationHistogram.on(runtime.registry, names.duration, names.help, durationBuckets);
+    const metrics = spec.metrics;
+    this.#operationLabel = metrics.operation;
+    this.#baseLabels = { [metrics.system]: spec.system, [attributes.component]: spec.id };
+    this.#histogram = OperationHistogram.on(runtime.registry, metrics);
     this.#okSeries = {};
-    if (!labelledPerCall.has(spec.semconv ?? 'db')) {
+    if (metrics.labelledPerCall !== true) {
       for (const operation of Object.keys(spec.operations)) {
         this.#okSeries[operation] = this.#histogram.series({
           ...this.#baseLabels,
-          [names.operation]: operation,
+          [metrics.operation]: operation,
         });
       }
     }
-    this.#retries = metricOn(
-      runtime.registry,
-      'berth_operation_retries_total',
-      () =>
-        new Counter({
-          name: 'berth_operation_retries_total',
-          help: 'Retries of idempotent operations after a retryable error.',
-          labelNames: ['component', 'operation'],
-          registers: [runtime.registry],
-        }),
-    );
-    const breakerGauge = metricOn(
-      runtime.registry,
-      'berth_circuit_breaker_state',
-      () =>
-        new Gauge({
-          name: 'berth_circuit_breaker_state',
-          help: 'Circuit breaker state per component: 0 closed, 1 half-open, 2 open.',
-          labelNames: ['component'],
-          registers: [runtime.registry],
-        }),
-    );
-    breakerGauge.set({ component: spec.id }, 0);
+    this.#retries = counterOn(runtime.registry, operationRetries);
+    const breakerGauge = gaugeOn(runtime.registry, circuitBreakerState);
+    breakerGauge.set({ [attributes.component]: spec.id }, 0);
     const breakerPolicy = this.policies.breaker;
     this.#breaker = new CircuitBreaker({
       breaker: breakerPolicy.createBreaker?.() ?? new ConsecutiveBreaker(breakerPolicy.consecutiveFailures),
       halfOpenAfterMs: breakerPolicy.halfOpenAfterMs,
       onStateChange: (state) => {
-        breakerGauge.set({ component: spec.id }, breakerStateValue[state]);
+        breakerGauge.set({ [attributes.component]: spec.id }, breakerStateValue[state]);
         const log = state === 'open' ? this.logger.warn : this.logger.info;
         log.call(this.logger, { circuit: state }, `circuit ${state}`);
       },
@@ -159,6 +120,26 @@ export class Guard<Op extends string> {
       initialDelay: retry.initialDelayMs,
       maxDelay: retry.maxDelayMs,
     });
+  }
+
+  /** The guard of one adapter of `port`: the component id defaults to `<idPrefix>:<system>`. */
+  static forAdapter<Op extends string>(
+    port: GuardedPort<Op>,
+    adapter: { readonly system: string; classifyError(error: unknown): ErrorClassification },
+    options: GuardedOptions,
+    runtime: Runtime,
+  ): Guard<Op> {
+    const { idPrefix, ...spec } = port;
+    return new Guard(
+      {
+        ...spec,
+        id: options.id ?? `${idPrefix}:${adapter.system}`,
+        system: adapter.system,
+        classifyError: (error) => adapter.classifyError(error),
+        policies: options.policies,
+      },
+      runtime,
+    );
   }
 
   get circuit(): 'closed' | 'open' | 'half-open' {
@@ -203,6 +184,11 @@ export class Guard<Op extends string> {
     });
   }
 
+  /** A `validation` error about one input, in the shape every input check uses: `<path>: <message>`. */
+  invalid(operation: string, path: string, message: string, options: InfraErrorOptions = {}): InfraError {
+    return this.error('validation', operation, describeIssues([{ path, message }]), options);
+  }
+
   /** A driver error classified by the adapter's table, for failures that happen outside `run`. */
   toInfraError(operation: string, cause: unknown): InfraError {
     return this.#toInfraError(operation, cause);
@@ -231,6 +217,26 @@ export class Guard<Op extends string> {
       details: { ...result.details, circuit },
       ...(result.error === undefined ? {} : { error: redactCredentials(result.error) }),
     };
+  }
+
+  /**
+   * The `Component` part of a port: `id`, `health()` from the adapter's probe, `close()` (after
+   * `beforeClose`, e.g. to cut work in flight) and disposal.
+   */
+  component(
+    adapter: { probe(signal: AbortSignal): Promise<HealthResult>; close(): Promise<void> },
+    beforeClose?: () => void,
+  ): Component {
+    const component: Component = {
+      id: this.id,
+      health: (signal) => this.health((probeSignal) => adapter.probe(probeSignal), signal),
+      close: () => {
+        beforeClose?.();
+        return this.close(() => adapter.close());
+      },
+      [Symbol.asyncDispose]: () => component.close(),
+    };
+    return component;
   }
 
   /** Idempotent: later calls wait for the first close. */
@@ -331,7 +337,7 @@ export class Guard<Op extends string> {
     for (let attempt = 2; attempt <= this.policies.retry.maxAttempts; attempt++) {
       if (!isInfraError(error) || !error.retryable || this.#closed) break;
       const delayMs = Math.max(backoff.duration, error.retryAfterMs ?? 0);
-      this.#retries.inc({ component: this.id, operation });
+      this.#retries.inc({ [attributes.component]: this.id, [attributes.operation]: operation });
       this.logger.debug({ operation, attempt, delayMs, reason: error.reason }, 'retrying');
       await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
       try {
@@ -359,7 +365,7 @@ export class Guard<Op extends string> {
         ...this.#baseLabels,
         [this.#operationLabel]: operation,
         ...labels,
-        error_type: error.reason,
+        [attributes.errorType]: error.reason,
       })
       .observe((performance.now() - started) / 1000);
     if (breakerFailures.has(error.reason)) this.#breaker.failure();
@@ -388,33 +394,4 @@ function abortedAsDown(signal: AbortSignal, timeoutMs: number): Promise<HealthRe
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-// OpenTelemetry's advised buckets for gen_ai.client.token.usage.
-const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216];
-
-/** `gen_ai_client_token_usage`, created once per registry. */
-export function tokenUsageHistogram(registry: Registry): Histogram {
-  return metricOn(
-    registry,
-    'gen_ai_client_token_usage',
-    () =>
-      new Histogram({
-        name: 'gen_ai_client_token_usage',
-        help: 'Tokens used by GenAI client operations, by token type.',
-        labelNames: [
-          'gen_ai_provider_name',
-          'gen_ai_operation_name',
-          'gen_ai_request_model',
-          'gen_ai_token_type',
-          'component',
-        ],
-        buckets: tokenBuckets,
-        registers: [registry],
-      }),
-  );
-}
-
-export function metricOn<M>(registry: Registry, name: string, create: () => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }

@@ -1,8 +1,8 @@
-import { Counter } from 'prom-client';
 import type { HealthResult } from '../ports/component.ts';
 import {
   brokerOperations,
   type Broker,
+  type BrokerOperation,
   type BrokerAdapter,
   type MessageHandler,
   type OutgoingMessage,
@@ -18,12 +18,12 @@ import {
   type ListedSubscription,
   type SubscriptionContext,
 } from './broker-subscription.ts';
-import { Guard } from './guard.ts';
-import type { PolicyOverrides, Runtime } from './runtime.ts';
+import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
+import { counterOn } from './metrics.ts';
+import type { Runtime } from './runtime.ts';
+import { messagingClientConsumedMessages, messagingClientOperationDuration } from './semconv.ts';
 
-export interface GuardedBrokerOptions {
-  id?: string | undefined;
-  policies?: PolicyOverrides | undefined;
+export interface GuardedBrokerOptions extends GuardedOptions {
   /** How long `close()` lets in-flight handlers run before aborting them. Default 10 s. */
   closeTimeoutMs?: number | undefined;
   /** Consumer restarts allowed per `restartWindowMs` before a subscription is declared failed. Default 5 per minute. */
@@ -36,24 +36,20 @@ export interface GuardedBrokerOptions {
 const maxRememberedTopics = 1_000;
 const groupPattern = /^[A-Za-z0-9._-]{1,200}$/;
 
+const brokerPort: GuardedPort<BrokerOperation> = {
+  port: 'broker',
+  idPrefix: 'broker',
+  operations: brokerOperations,
+  metrics: messagingClientOperationDuration,
+};
+
 /**
  * Builds the `Broker` port around a backend once for every adapter: validation and encoding
  * before any I/O, in-process retries with backoff, dead-lettering, per-key ordering across
  * concurrent handlers, graceful close, and supervised consumers that show in `health()`.
  */
 export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOptions, runtime: Runtime): Broker {
-  const guard = new Guard(
-    {
-      id: options.id ?? `broker:${adapter.system}`,
-      port: 'broker',
-      system: adapter.system,
-      operations: brokerOperations,
-      classifyError: (error) => adapter.classifyError(error),
-      semconv: 'messaging',
-      policies: options.policies,
-    },
-    runtime,
-  );
+  const guard = Guard.forAdapter(brokerPort, adapter, options, runtime);
   const encoder = new BrokerMessageEncoder(guard, adapter.maxRecordBytes);
   const publisher = new PublishGathering(guard, adapter);
   const subscriptions = new Set<ListedSubscription>();
@@ -62,14 +58,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     adapter,
     encoder,
     publisher,
-    consumed:
-      (runtime.registry.getSingleMetric('messaging_client_consumed_messages_total') as Counter | undefined) ??
-      new Counter({
-        name: 'messaging_client_consumed_messages_total',
-        help: 'Messages handled by subscriptions, by outcome (acked, dead_lettered).',
-        labelNames: ['component', 'messaging_destination_name', 'messaging_consumer_group_name', 'outcome'],
-        registers: [runtime.registry],
-      }),
+    consumed: counterOn(runtime.registry, messagingClientConsumedMessages),
     subscriptions,
     closeTimeoutMs: options.closeTimeoutMs ?? 10_000,
     stallAfterMs: options.stallAfterMs ?? 300_000,
@@ -81,13 +70,13 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
 
   // Names that passed, so a hot topic is not matched against the backend's rule on every publish.
   const validTopics = new Set<string>();
-  const checkTopic = (operation: string, topic: unknown): string => {
+  const checkTopic = (operation: string, topic: unknown, path = 'topic'): string => {
     if (validTopics.has(topic as string)) return topic as string;
     const problem =
       typeof topic !== 'string' || topic.length === 0
         ? 'must be a non-empty string'
         : adapter.checkTopic(topic);
-    if (problem !== undefined) throw guard.error('validation', operation, `topic ${problem}`);
+    if (problem !== undefined) throw guard.invalid(operation, path, problem);
     if (validTopics.size >= maxRememberedTopics) validTopics.clear();
     validTopics.add(topic as string);
     return topic as string;
@@ -119,7 +108,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         if (list.length === 0) return Promise.resolve();
         for (const message of list) {
           if (typeof message !== 'object' || message === null) {
-            throw guard.error('validation', 'publish', 'a message must be an object');
+            throw guard.invalid('publish', 'message', 'must be an object');
           }
         }
         // Without a schema nothing here awaits, so the call costs no extra promise on the hot path.
@@ -142,26 +131,25 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
     subscribe<T>(topic: string, handler: MessageHandler<T>, opts: SubscribeOptions<T>): Subscription {
       checkTopic('subscribe', topic);
       if (guard.closed) throw guard.error('closed', 'subscribe', 'component is closed');
-      if (typeof handler !== 'function')
-        throw guard.error('validation', 'subscribe', 'handler must be a function');
+      if (typeof handler !== 'function') throw guard.invalid('subscribe', 'handler', 'must be a function');
       if (typeof opts?.group !== 'string' || !groupPattern.test(opts.group)) {
-        throw guard.error(
-          'validation',
+        throw guard.invalid(
           'subscribe',
-          'group must be 1 to 200 letters, digits, dots, underscores or dashes',
+          'group',
+          'must be 1 to 200 letters, digits, dots, underscores or dashes',
         );
       }
       const positive = (name: string, value: number | undefined, fallback: number, max: number): number => {
         if (value === undefined) return fallback;
         if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-          throw guard.error('validation', 'subscribe', `${name} must be an integer from 1 to ${max}`);
+          throw guard.invalid('subscribe', name, `must be an integer from 1 to ${max}`);
         }
         return value;
       };
       const deadLetterTopic = opts.deadLetterTopic ?? `${topic}.dead-letter`;
-      checkTopic('subscribe', deadLetterTopic);
+      checkTopic('subscribe', deadLetterTopic, 'deadLetterTopic');
       if (deadLetterTopic === topic)
-        throw guard.error('validation', 'subscribe', 'deadLetterTopic must differ from the topic');
+        throw guard.invalid('subscribe', 'deadLetterTopic', 'must differ from the topic');
       const retryDelay = opts.retryDelayMs ?? { initial: 100, max: 5_000 };
       const settings: ConsumerSettings<T> = {
         topic,

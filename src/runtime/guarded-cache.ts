@@ -1,28 +1,33 @@
-import type { HealthResult, OperationOptions } from '../ports/component.ts';
+import type { OperationOptions } from '../ports/component.ts';
 import {
   cacheOperations,
   type Cache,
   type CacheAdapter,
   type CacheEntry,
+  type CacheOperation,
   type CacheKeysOptions,
   type CacheSetOptions,
 } from '../ports/cache.ts';
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
-import { Guard } from './guard.ts';
+import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { rejecting } from './rejecting.ts';
 import { toJson } from './json-codec.ts';
-import type { PolicyOverrides, Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
+import { dbClientOperationDuration } from './semconv.ts';
 
-export interface GuardedCacheOptions {
-  /** Component id; default `cache:<system>`. */
-  id?: string | undefined;
-  policies?: PolicyOverrides | undefined;
-}
+export type GuardedCacheOptions = GuardedOptions;
 
 const maxKeyLength = 1024;
 const ignoreResult = (): undefined => undefined;
 // getOrSet still serves the loader's value when the cache itself cannot answer.
 const cacheDownReasons: ReadonlySet<ErrorReason> = new Set(['unavailable', 'timeout', 'circuit_open']);
+
+const cachePort: GuardedPort<CacheOperation> = {
+  port: 'cache',
+  idPrefix: 'cache',
+  operations: cacheOperations,
+  metrics: dbClientOperationDuration,
+};
 
 /**
  * Builds the `Cache` port around a backend once for every adapter: input validation before
@@ -33,48 +38,32 @@ export function guardCache<Cursor>(
   options: GuardedCacheOptions,
   runtime: Runtime,
 ): Cache {
-  const guard = new Guard(
-    {
-      id: options.id ?? `cache:${adapter.system}`,
-      port: 'cache',
-      system: adapter.system,
-      operations: cacheOperations,
-      classifyError: (error) => adapter.classifyError(error),
-      policies: options.policies,
-    },
-    runtime,
-  );
+  const guard = Guard.forAdapter(cachePort, adapter, options, runtime);
   const loading = new Map<string, Promise<unknown>>();
   const closing = new AbortController();
 
   const checkKey = (operation: string, key: unknown): string => {
     if (typeof key !== 'string' || key.length === 0 || key.length > maxKeyLength) {
-      throw guard.error('validation', operation, `key must be a string of 1 to ${maxKeyLength} characters`);
+      throw guard.invalid(operation, 'key', `must be a string of 1 to ${maxKeyLength} characters`);
     }
     return key;
   };
   const checkPrefix = (operation: string, prefix: unknown): string => {
     if (prefix === undefined) return '';
     if (typeof prefix !== 'string' || prefix.length > maxKeyLength) {
-      throw guard.error(
-        'validation',
-        operation,
-        `prefix must be a string of at most ${maxKeyLength} characters`,
-      );
+      throw guard.invalid(operation, 'prefix', `must be a string of at most ${maxKeyLength} characters`);
     }
     return prefix;
   };
   const checkTtl = (operation: string, ttlMs: unknown): number | undefined => {
     if (ttlMs === undefined) return undefined;
     if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
-      throw guard.error('validation', operation, 'ttlMs must be a positive integer number of milliseconds');
+      throw guard.invalid(operation, 'ttlMs', 'must be a positive integer number of milliseconds');
     }
     return ttlMs;
   };
   const encode = (operation: string, value: unknown): string =>
-    toJson(value, (cause) =>
-      guard.error('validation', operation, 'value is not serializable as JSON', { cause }),
-    );
+    toJson(value, (cause) => guard.invalid(operation, 'value', 'is not serializable as JSON', { cause }));
   const decode = <T>(operation: string, text: string | null | undefined): T | undefined => {
     if (text === undefined || text === null) return undefined;
     try {
@@ -84,7 +73,7 @@ export function guardCache<Cursor>(
     }
   };
   const cache: Cache = {
-    id: guard.id,
+    ...guard.component(adapter, () => closing.abort()),
     get<T>(key: string, opts?: OperationOptions): Promise<T | undefined> {
       try {
         checkKey('get', key);
@@ -120,7 +109,7 @@ export function guardCache<Cursor>(
     },
     getMany<T>(keys: readonly string[], opts?: OperationOptions): Promise<(T | undefined)[]> {
       return rejecting(() => {
-        if (!Array.isArray(keys)) throw guard.error('validation', 'getMany', 'keys must be an array');
+        if (!Array.isArray(keys)) throw guard.invalid('getMany', 'keys', 'must be an array');
         for (const key of keys) checkKey('getMany', key);
         if (keys.length === 0) return Promise.resolve([]);
         return guard.run(
@@ -133,7 +122,7 @@ export function guardCache<Cursor>(
     },
     setMany(entries: readonly CacheEntry[], opts?: OperationOptions): Promise<void> {
       return rejecting(() => {
-        if (!Array.isArray(entries)) throw guard.error('validation', 'setMany', 'entries must be an array');
+        if (!Array.isArray(entries)) throw guard.invalid('setMany', 'entries', 'must be an array');
         const serialized = entries.map((entry: CacheEntry) => ({
           key: checkKey('setMany', entry.key),
           value: encode('setMany', entry.value),
@@ -161,24 +150,13 @@ export function guardCache<Cursor>(
       return rejecting(() => {
         checkKey('getOrSet', key);
         checkTtl('getOrSet', opts?.ttlMs);
-        if (typeof loader !== 'function')
-          throw guard.error('validation', 'getOrSet', 'loader must be a function');
+        if (typeof loader !== 'function') throw guard.invalid('getOrSet', 'loader', 'must be a function');
         const inFlight = loading.get(key);
         if (inFlight) return inFlight as Promise<T>;
         const flight = loadThrough(key, loader, opts).finally(() => loading.delete(key));
         loading.set(key, flight);
         return flight;
       });
-    },
-    health(signal?: AbortSignal): Promise<HealthResult> {
-      return guard.health((probeSignal) => adapter.probe(probeSignal), signal);
-    },
-    close(): Promise<void> {
-      closing.abort();
-      return guard.close(() => adapter.close());
-    },
-    [Symbol.asyncDispose](): Promise<void> {
-      return cache.close();
     },
   };
 

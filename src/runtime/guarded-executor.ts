@@ -1,7 +1,6 @@
 import { availableParallelism, constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { z } from 'zod';
 import type { HealthResult, OperationContext } from '../ports/component.ts';
 import {
   CommandFailedError,
@@ -20,15 +19,14 @@ import {
   type StartedCommand,
 } from '../ports/executor.ts';
 import { runCallSchema, spawnCallSchema } from '../options/executor-schemas.ts';
+import { parseInput } from '../options/validate.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
-import { Guard } from './guard.ts';
+import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { HeadTailBuffer } from './head-tail-buffer.ts';
-import type { PolicyOverrides, Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
+import { attributes, executorRunDuration } from './semconv.ts';
 
-export interface GuardedExecutorOptions {
-  /** Component id; default `executor:<system>`. */
-  id?: string | undefined;
-  policies?: PolicyOverrides | undefined;
+export interface GuardedExecutorOptions extends GuardedOptions {
   /** Commands running at once; default the number of CPUs. */
   concurrency?: number | undefined;
   /** Commands waiting for a slot before calls fail with `rate_limited`; default 256. */
@@ -139,11 +137,12 @@ function environment(
   return Object.fromEntries([...entries, ...Object.entries(env ?? {})]);
 }
 
-function issuesOf(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.map(String).join('.') || '(call)'}: ${issue.message}`)
-    .join('; ');
-}
+const executorPort: GuardedPort<ExecutorOperation> = {
+  port: 'executor',
+  idPrefix: 'executor',
+  operations: executorOperations,
+  metrics: executorRunDuration,
+};
 
 /**
  * Builds the `Executor` port around a backend once for every adapter: validation before any
@@ -155,18 +154,7 @@ export function guardExecutor(
   options: GuardedExecutorOptions,
   runtime: Runtime,
 ): Executor {
-  const guard = new Guard(
-    {
-      id: options.id ?? `executor:${adapter.system}`,
-      port: 'executor',
-      system: adapter.system,
-      operations: executorOperations,
-      classifyError: (error) => adapter.classifyError(error),
-      semconv: 'process',
-      policies: options.policies,
-    },
-    runtime,
-  );
+  const guard = Guard.forAdapter(executorPort, adapter, options, runtime);
   const limit = new ConcurrencyLimit(
     options.concurrency ?? availableParallelism(),
     options.maxQueued ?? defaultMaxQueued,
@@ -181,10 +169,10 @@ export function guardExecutor(
     args: unknown,
     callOptions: unknown,
   ): PreparedCall {
-    const parsed = schema.safeParse({ command, args: args ?? [], options: callOptions ?? {} });
-    if (!parsed.success)
-      throw guard.error('validation', operation, `invalid call: ${issuesOf(parsed.error)}`);
-    const { options: opts } = parsed.data;
+    const call = parseInput(schema, { command, args: args ?? [], options: callOptions ?? {} }, (message) =>
+      guard.error('validation', operation, message),
+    );
+    const { options: opts } = call;
     const shell = opts.shell ?? false;
     const inherited = 'stdio' in opts && opts.stdio === 'inherit';
     const input = 'input' in opts ? opts.input : undefined;
@@ -193,13 +181,13 @@ export function guardExecutor(
       input,
       maxOutputBytes: 'maxOutputBytes' in opts ? opts.maxOutputBytes : undefined,
       encoding: 'encoding' in opts ? opts.encoding : undefined,
-      name: shell ? 'sh' : basename(parsed.data.command).slice(0, 64),
+      name: shell ? 'sh' : basename(call.command).slice(0, 64),
       timeoutMs: opts.timeoutMs ?? guard.policies.timeoutMs,
       signal: opts.signal,
       reject: opts.reject ?? false,
       request: {
-        command: parsed.data.command,
-        args: parsed.data.args,
+        command: call.command,
+        args: call.args,
         cwd: opts.cwd,
         env: environment(opts.inheritEnv ?? options.inheritEnv ?? [], opts.env),
         shell,
@@ -284,7 +272,7 @@ export function guardExecutor(
         return attempt;
       },
       map,
-      (value) => ({ process_executable_name: call.name, outcome: outcomeOf(value) }),
+      (value) => ({ [attributes.processExecutableName]: call.name, [attributes.outcome]: outcomeOf(value) }),
     );
     // The slot stays taken until the process tree is gone, even when guard gave up first.
     const release = (): void => {
@@ -370,7 +358,7 @@ export function guardExecutor(
               kill: (signal?: NodeJS.Signals) => {
                 if (signal === undefined) return child.terminate();
                 if (!(signal in osConstants.signals)) {
-                  throw guard.error('validation', 'spawn', 'kill: not a signal name, e.g. SIGINT');
+                  throw guard.invalid('spawn', 'signal', 'must be a signal name, e.g. SIGINT');
                 }
                 child.signal(signal);
               },

@@ -1,5 +1,3 @@
-import type { HealthResult } from '../ports/component.ts';
-import type { InfraError } from '../ports/errors.ts';
 import {
   llmClientOperations,
   type LlmAdapter,
@@ -13,13 +11,12 @@ import {
   type LlmStream,
   type LlmStreamEvent,
 } from '../ports/llm-client.ts';
-import { Guard, tokenUsageHistogram } from './guard.ts';
-import type { PolicyOverrides, Runtime } from './runtime.ts';
+import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
+import { tokenUsageHistogram } from './metrics.ts';
+import type { Runtime } from './runtime.ts';
+import { attributes, genAiClientOperationDuration } from './semconv.ts';
 
-export interface GuardedLlmClientOptions {
-  /** Component id; default `llm:<system>`. */
-  id?: string | undefined;
-  policies?: PolicyOverrides | undefined;
+export interface GuardedLlmClientOptions extends GuardedOptions {
   /** Longest wait for the next chunk once a stream has started; default 30 s. */
   stallTimeoutMs?: number | undefined;
   /** Logs prompts and completions at debug level; off by default, as they may hold personal data. */
@@ -28,6 +25,13 @@ export interface GuardedLlmClientOptions {
 
 const roles: ReadonlySet<string> = new Set(['system', 'user', 'assistant']);
 const noop = (): void => undefined;
+
+const llmPort: GuardedPort<LlmOperation> = {
+  port: 'llm',
+  idPrefix: 'llm',
+  operations: llmClientOperations,
+  metrics: genAiClientOperationDuration,
+};
 
 /**
  * Builds the `LlmClient` port around a backend once for every adapter: validation before
@@ -39,33 +43,19 @@ export function guardLlmClient(
   options: GuardedLlmClientOptions,
   runtime: Runtime,
 ): LlmClient {
-  const guard = new Guard(
-    {
-      id: options.id ?? `llm:${adapter.system}`,
-      port: 'llm',
-      system: adapter.system,
-      operations: llmClientOperations,
-      classifyError: (error) => adapter.classifyError(error),
-      semconv: 'gen_ai',
-      policies: options.policies,
-    },
-    runtime,
-  );
+  const guard = Guard.forAdapter(llmPort, adapter, options, runtime);
   const tokens = tokenUsageHistogram(runtime.registry);
   const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
   const logContent = options.logContent === true;
   const streams = new Set<AbortController>();
 
-  const invalid = (operation: LlmOperation, message: string): InfraError =>
-    guard.error('validation', operation, message);
-
   // Messages name paths and limits, never the values: a prompt is not for logs.
   const validate = (operation: LlmOperation, request: LlmRequest): LlmAdapterRequest => {
     if (typeof request !== 'object' || request === null)
-      throw invalid(operation, 'request must be an object');
+      throw guard.invalid(operation, 'request', 'must be an object');
     const { messages, temperature, maxTokens, stop, responseFormat } = request;
     if (!Array.isArray(messages) || messages.length === 0)
-      throw invalid(operation, 'messages must be a non-empty array');
+      throw guard.invalid(operation, 'messages', 'must be a non-empty array');
     (messages as readonly unknown[]).forEach((entry, index) => {
       const message = entry as { role?: unknown; content?: unknown } | null;
       if (
@@ -74,33 +64,34 @@ export function guardLlmClient(
         typeof message.role !== 'string' ||
         !roles.has(message.role)
       )
-        throw invalid(operation, `messages.${index}.role must be system, user or assistant`);
+        throw guard.invalid(operation, `messages.${index}.role`, 'must be system, user or assistant');
       if (typeof message.content !== 'string')
-        throw invalid(operation, `messages.${index}.content must be a string`);
+        throw guard.invalid(operation, `messages.${index}.content`, 'must be a string');
     });
     const model = request.model ?? adapter.defaultModel;
     if (typeof model !== 'string' || model.length === 0 || model.length > 256)
-      throw invalid(operation, 'model must be given, in the request or as the client option');
+      throw guard.invalid(operation, 'model', 'must be given, in the request or as the client option');
     if (
       temperature !== undefined &&
       !(typeof temperature === 'number' && temperature >= 0 && temperature <= 2)
     )
-      throw invalid(operation, 'temperature must be a number from 0 to 2');
+      throw guard.invalid(operation, 'temperature', 'must be a number from 0 to 2');
     if (maxTokens !== undefined && !(Number.isSafeInteger(maxTokens) && maxTokens > 0))
-      throw invalid(operation, 'maxTokens must be a positive integer');
+      throw guard.invalid(operation, 'maxTokens', 'must be a positive integer');
     if (
       stop !== undefined &&
       !(Array.isArray(stop) && stop.every((s) => typeof s === 'string' && s.length > 0))
     )
-      throw invalid(operation, 'stop must be an array of non-empty strings');
+      throw guard.invalid(operation, 'stop', 'must be an array of non-empty strings');
     if (
       stop !== undefined &&
       adapter.maxStopSequences !== undefined &&
       stop.length > adapter.maxStopSequences
     )
-      throw invalid(
+      throw guard.invalid(
         operation,
-        `${adapter.system} accepts at most ${adapter.maxStopSequences} stop sequences`,
+        'stop',
+        `${adapter.system} accepts at most ${adapter.maxStopSequences} sequences`,
       );
     if (
       responseFormat !== undefined &&
@@ -109,17 +100,17 @@ export function guardLlmClient(
         responseFormat.schema === null ||
         Array.isArray(responseFormat.schema))
     )
-      throw invalid(operation, 'responseFormat must be { type: "json_schema", schema: object }');
+      throw guard.invalid(operation, 'responseFormat', 'must be { type: "json_schema", schema: object }');
     const given: Record<LlmOption, unknown> = { temperature, maxTokens, stop, responseFormat };
     for (const option of adapter.unsupported) {
       if (given[option] !== undefined)
-        throw invalid(operation, `${adapter.system} does not support the ${option} option`);
+        throw guard.invalid(operation, option, `is not supported by ${adapter.system}`);
     }
     return { messages, model, temperature, maxTokens, stop, responseFormat };
   };
 
   const labelsOf = (request: LlmAdapterRequest) => (): Record<string, string> => ({
-    gen_ai_request_model: request.model,
+    [attributes.genAiRequestModel]: request.model,
   });
 
   const finish = (
@@ -129,13 +120,13 @@ export function guardLlmClient(
     started: number,
   ): LlmResult => {
     const labels = {
-      gen_ai_provider_name: adapter.system,
-      gen_ai_operation_name: operation,
-      gen_ai_request_model: request.model,
-      component: guard.id,
+      [attributes.genAiProviderName]: adapter.system,
+      [attributes.genAiOperationName]: operation,
+      [attributes.genAiRequestModel]: request.model,
+      [attributes.component]: guard.id,
     };
-    tokens.observe({ ...labels, gen_ai_token_type: 'input' }, completion.usage.inputTokens);
-    tokens.observe({ ...labels, gen_ai_token_type: 'output' }, completion.usage.outputTokens);
+    tokens.observe({ ...labels, [attributes.genAiTokenType]: 'input' }, completion.usage.inputTokens);
+    tokens.observe({ ...labels, [attributes.genAiTokenType]: 'output' }, completion.usage.outputTokens);
     if (logContent) guard.logger.debug({ operation, completion: completion.text }, 'completion');
     return { ...completion, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   };
@@ -263,7 +254,11 @@ export function guardLlmClient(
   };
 
   const client: LlmClient = {
-    id: guard.id,
+    ...guard.component(adapter, () => {
+      for (const controller of streams)
+        controller.abort(guard.error('closed', 'stream', 'component is closed'));
+      streams.clear();
+    }),
     generate(request: LlmRequest): Promise<LlmResult> {
       let validated: LlmAdapterRequest;
       try {
@@ -282,18 +277,6 @@ export function guardLlmClient(
       );
     },
     stream,
-    health(signal?: AbortSignal): Promise<HealthResult> {
-      return guard.health((probeSignal) => adapter.probe(probeSignal), signal);
-    },
-    close(): Promise<void> {
-      for (const controller of streams)
-        controller.abort(guard.error('closed', 'stream', 'component is closed'));
-      streams.clear();
-      return guard.close(() => adapter.close());
-    },
-    [Symbol.asyncDispose](): Promise<void> {
-      return client.close();
-    },
   };
   return client;
 }

@@ -1,4 +1,4 @@
-import type { HealthResult, OperationOptions } from '../ports/component.ts';
+import type { OperationOptions } from '../ports/component.ts';
 import { Redacted } from '../ports/redacted.ts';
 import {
   secretStoreOperations,
@@ -7,20 +7,25 @@ import {
   type SecretSetOptions,
   type SecretStore,
   type SecretStoreAdapter,
+  type SecretStoreOperation,
   type StoredSecret,
 } from '../ports/secret-store.ts';
-import { Guard } from './guard.ts';
+import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { rejecting } from './rejecting.ts';
-import type { PolicyOverrides, Runtime } from './runtime.ts';
+import type { Runtime } from './runtime.ts';
+import { secretStoreOperationDuration } from './semconv.ts';
 
-export interface GuardedSecretStoreOptions {
-  /** Component id; default `secrets:<system>`. */
-  id?: string | undefined;
-  policies?: PolicyOverrides | undefined;
-}
+export type GuardedSecretStoreOptions = GuardedOptions;
 
 // Letters, digits, `-`, `_`, `.`; never a path: no `/`, no leading dot.
 const portableName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$/;
+
+const secretsPort: GuardedPort<SecretStoreOperation> = {
+  port: 'secrets',
+  idPrefix: 'secrets',
+  operations: secretStoreOperations,
+  metrics: secretStoreOperationDuration,
+};
 
 /**
  * Builds the `SecretStore` port around a backend once for every adapter: name and value
@@ -31,29 +36,18 @@ export function guardSecretStore(
   options: GuardedSecretStoreOptions,
   runtime: Runtime,
 ): SecretStore {
-  const guard = new Guard(
-    {
-      id: options.id ?? `secrets:${adapter.system}`,
-      port: 'secrets',
-      system: adapter.system,
-      operations: secretStoreOperations,
-      classifyError: (error) => adapter.classifyError(error),
-      semconv: 'secrets',
-      policies: options.policies,
-    },
-    runtime,
-  );
+  const guard = Guard.forAdapter(secretsPort, adapter, options, runtime);
 
   const checkName = (operation: string, name: unknown): string => {
     if (typeof name !== 'string' || !portableName.test(name)) {
-      throw guard.error(
-        'validation',
+      throw guard.invalid(
         operation,
-        'a secret name is 1 to 127 letters, digits, "-", "_" or ".", starting with a letter or digit',
+        'name',
+        'must be 1 to 127 letters, digits, "-", "_" or ".", starting with a letter or digit',
       );
     }
     const refusal = adapter.checkName?.(name);
-    if (refusal !== undefined) throw guard.error('validation', operation, `${name}: ${refusal}`);
+    if (refusal !== undefined) throw guard.invalid(operation, 'name', refusal);
     return name;
   };
   const writer =
@@ -71,7 +65,7 @@ export function guardSecretStore(
     return { ...metadata, value: new Redacted(value) };
   };
   const store: SecretStore = {
-    id: guard.id,
+    ...guard.component(adapter),
     capabilities: { write: writer !== undefined },
     get(name: string, opts?: OperationOptions): Promise<Secret> {
       return rejecting(() => {
@@ -97,10 +91,10 @@ export function guardSecretStore(
         checkName('set', name);
         const { set } = checkWritable('set');
         const plain = value instanceof Redacted ? value.reveal() : value;
-        if (typeof plain !== 'string') throw guard.error('validation', 'set', 'value must be a string');
+        if (typeof plain !== 'string') throw guard.invalid('set', 'value', 'must be a string');
         const expiresAt = opts?.expiresAt;
         if (expiresAt !== undefined && (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())))
-          throw guard.error('validation', 'set', 'expiresAt must be a valid Date');
+          throw guard.invalid('set', 'expiresAt', 'must be a valid Date');
         return guard.run('set', opts, (ctx) =>
           set(name, plain, { contentType: opts?.contentType, expiresAt }, ctx),
         );
@@ -112,15 +106,6 @@ export function guardSecretStore(
         const writable = checkWritable('delete');
         return guard.run('delete', opts, (ctx) => writable.delete(name, ctx));
       });
-    },
-    health(signal?: AbortSignal): Promise<HealthResult> {
-      return guard.health((probeSignal) => adapter.probe(probeSignal), signal);
-    },
-    close(): Promise<void> {
-      return guard.close(() => adapter.close());
-    },
-    [Symbol.asyncDispose](): Promise<void> {
-      return store.close();
     },
   };
   return store;

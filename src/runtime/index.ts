@@ -1,5 +1,7 @@
 export * from './runtime.ts';
-export { Guard, tokenUsageHistogram, type CallLabels, type GuardSpec } from './guard.ts';
+export { Guard, type CallLabels, type GuardedOptions, type GuardedPort, type GuardSpec } from './guard.ts';
+export { tokenUsageHistogram } from './metrics.ts';
+export * as semconv from './semconv.ts';
 export { CircuitBreaker, type CircuitBreakerState } from './circuit-breaker.ts';
 export { guardCache, type GuardedCacheOptions } from './guarded-cache.ts';
 export { guardExecutor, type GuardedExecutorOptions } from './guarded-executor.ts';

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { OperationMetrics } from './semconv.ts';
 
 type Labels = Record<string, string>;
 
@@ -92,10 +93,10 @@ export class OperationHistogram {
   }
 
   /** One instance per registry and name, so every adapter on a registry shares it. */
-  static on(registry: Registry, name: string, help: string, bounds: readonly number[]): OperationHistogram {
-    const existing = registry.getSingleMetric(name) as unknown;
+  static on(registry: Registry, family: OperationMetrics): OperationHistogram {
+    const existing = registry.getSingleMetric(family.name) as unknown;
     if (existing instanceof OperationHistogram) return existing;
-    const histogram = new OperationHistogram(name, help, bounds);
+    const histogram = new OperationHistogram(family.name, family.help, family.buckets);
     // prom-client accepts any object with name, help, type and get(); its types ask for a full Metric.
     registry.registerMetric(histogram as unknown as Parameters<Registry['registerMetric']>[0]);
     return histogram;

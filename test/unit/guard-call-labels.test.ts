@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Guard } from '../../src/runtime/index.ts';
+import { Guard, semconv } from '../../src/runtime/index.ts';
 import { InfraError } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 
@@ -14,7 +14,7 @@ describe('guard: the process family and per-call labels', () => {
         system: 'fake',
         operations: { run: { idempotent: false } },
         classifyError: () => ({ reason: 'internal' }),
-        semconv: 'process',
+        metrics: semconv.executorRunDuration,
         policies: { retry: { maxAttempts: 1 } },
       },
       runtime,

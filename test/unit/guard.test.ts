@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Guard, type GuardSpec } from '../../src/runtime/index.ts';
+import { Guard, semconv, type GuardSpec } from '../../src/runtime/index.ts';
 import { InfraError, isInfraError, type ErrorReason } from '../../src/ports/index.ts';
 import type { OperationContext } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
@@ -16,6 +16,7 @@ function createGuard(policies: GuardSpec<Op>['policies'] = {}) {
       port: 'test',
       system: 'fake',
       operations: { read: { idempotent: true }, append: { idempotent: false } },
+      metrics: semconv.dbClientOperationDuration,
       classifyError: (error) =>
         error instanceof Error && error.message === 'down'
           ? { reason: 'unavailable' }

@@ -196,9 +196,5 @@ export function createAzureKeyVaultSecretStore(
   };
   const credential = boundedCredential(credentialOf(parsed), parsed.tokenTimeoutMs);
   const client = new SecretClient(parsed.vaultUrl, credential, clientOptions);
-  return guardSecretStore(
-    new AzureKeyVaultSecretStoreAdapter(client, parsed.purgeOnDelete),
-    { id: parsed.id, policies: parsed.policies },
-    runtime,
-  );
+  return guardSecretStore(new AzureKeyVaultSecretStoreAdapter(client, parsed.purgeOnDelete), parsed, runtime);
 }

@@ -65,7 +65,7 @@ export function createEnvSecretStore(
   const parsed = parseOptions(envSecretStoreOptionsSchema, options, 'env secret store options');
   return guardSecretStore(
     new EnvSecretStoreAdapter(parsed.prefix, parsed.env ?? process.env),
-    { id: parsed.id, policies: parsed.policies },
+    parsed,
     runtime,
   );
 }

@@ -101,7 +101,7 @@ export function createFileSecretStore(
   const parsed = parseOptions(fileSecretStoreOptionsSchema, options, 'file secret store options');
   return guardSecretStore(
     new FileSecretStoreAdapter(parsed.directory, parsed.trimTrailingNewline),
-    { id: parsed.id, policies: parsed.policies },
+    parsed,
     runtime,
   );
 }

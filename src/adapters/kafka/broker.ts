@@ -10,6 +10,7 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type {
   Broker,
   BrokerAdapter,
@@ -23,13 +24,14 @@ import { Redacted } from '../../ports/redacted.ts';
 import { parseOptions } from '../../options/validate.ts';
 import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from '../../options/schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKafkaError } from './errors.ts';
 
 // kafkajs is CommonJS; its default export is the one Node's ESM loader sees whole.
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
-type Settings = ReturnType<typeof parseSettings>;
+type Settings = z.output<typeof kafkaBrokerOptionsSchema>;
 
 interface PendingSend {
   resolve: () => void;
@@ -352,10 +354,6 @@ class KafkaRecord implements DeliveredRecord {
   }
 }
 
-function parseSettings(options: KafkaBrokerOptions) {
-  return parseOptions(kafkaBrokerOptionsSchema, options, 'kafka broker options');
-}
-
 export interface KafkaBroker extends Broker {
   /** The kafkajs client, for what the port does not cover. */
   client(): Kafka;
@@ -365,13 +363,8 @@ export function createKafkaBroker(
   options: KafkaBrokerOptions,
   runtime: Runtime = defaultRuntime(),
 ): KafkaBroker {
-  const settings = parseSettings(options);
-  const id = settings.id ?? 'broker:kafka';
-  const adapter = new KafkaAdapter(settings, runtime.logger.child({ component: id }));
-  const broker = guardBroker(
-    adapter,
-    { id, policies: settings.policies, closeTimeoutMs: settings.closeTimeoutMs },
-    runtime,
-  );
-  return { ...broker, client: () => adapter.kafka, [Symbol.asyncDispose]: () => broker.close() };
+  const settings = parseOptions(kafkaBrokerOptionsSchema, options, 'kafka broker options');
+  const logger = runtime.logger.child({ component: settings.id ?? 'broker:kafka' });
+  const adapter = new KafkaAdapter(settings, logger);
+  return extendPort(guardBroker(adapter, settings, runtime), { client: () => adapter.kafka });
 }

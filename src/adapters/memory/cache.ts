@@ -131,9 +131,5 @@ export function createMemoryCache(
   runtime: Runtime = defaultRuntime(),
 ): Cache {
   const parsed = parseOptions(memoryCacheOptionsSchema, options, 'memory cache options');
-  return guardCache(
-    new MemoryCacheAdapter(parsed.maxEntries),
-    { id: parsed.id, policies: parsed.policies },
-    runtime,
-  );
+  return guardCache(new MemoryCacheAdapter(parsed.maxEntries), parsed, runtime);
 }

@@ -184,9 +184,5 @@ export function createMemoryDocumentStore(
   runtime: Runtime = defaultRuntime(),
 ): DocumentStore {
   const parsed = parseOptions(memoryDocumentStoreOptionsSchema, options, 'memory document store options');
-  return guardDocumentStore(
-    new MemoryDocumentStoreAdapter(),
-    { id: parsed.id, policies: parsed.policies },
-    runtime,
-  );
+  return guardDocumentStore(new MemoryDocumentStoreAdapter(), parsed, runtime);
 }

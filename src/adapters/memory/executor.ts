@@ -11,6 +11,7 @@ import {
   type ScriptedResult,
 } from '../../options/executor-schemas.ts';
 import { guardExecutor } from '../../runtime/guarded-executor.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 // The script's types live with the options schema, below the adapters, where the executor suite can use them.
@@ -192,11 +193,9 @@ export function createMemoryExecutor(
   const { script, ...rest } = parseOptions(memoryExecutorOptionsSchema, options, 'memory executor options');
   const adapter = new MemoryExecutorAdapter(script as readonly ScriptedCommand[]);
   const executor = guardExecutor(adapter, rest, runtime);
-  return {
-    ...executor,
+  return extendPort(executor, {
     get calls(): readonly ExecutorCall[] {
       return adapter.calls;
     },
-    [Symbol.asyncDispose]: () => executor.close(),
-  };
+  });
 }

@@ -12,6 +12,7 @@ import type {
 } from '../../ports/llm-client.ts';
 import type { PolicyOverrides } from '../../runtime/runtime.ts';
 import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 /** One scripted answer: a reply, or a failure with a reason. */
@@ -143,5 +144,5 @@ export function createMemoryLlmClient(
     { id: options.id, policies: options.policies, stallTimeoutMs: options.stallTimeoutMs },
     runtime,
   );
-  return { ...llm, requests: adapter.requests, [Symbol.asyncDispose]: () => llm.close() };
+  return extendPort(llm, { requests: adapter.requests });
 }

@@ -72,9 +72,5 @@ export function createMemorySecretStore(
   runtime: Runtime = defaultRuntime(),
 ): SecretStore {
   const parsed = parseOptions(memorySecretStoreOptionsSchema, options, 'memory secret store options');
-  return guardSecretStore(
-    new MemorySecretStoreAdapter(parsed.secrets),
-    { id: parsed.id, policies: parsed.policies },
-    runtime,
-  );
+  return guardSecretStore(new MemorySecretStoreAdapter(parsed.secrets), parsed, runtime);
 }

@@ -8,6 +8,7 @@ import {
   type Timestamp,
 } from 'mongodb';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type {
   Broker,
   BrokerAdapter,
@@ -21,11 +22,12 @@ import { InfraError } from '../../ports/errors.ts';
 import { parseOptions } from '../../options/validate.ts';
 import { mongoBrokerOptionsSchema, type MongoBrokerOptions } from '../../options/document-store-schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
 
-type Settings = ReturnType<typeof parseSettings>;
+type Settings = z.output<typeof mongoBrokerOptionsSchema>;
 
 const batchSize = 100;
 // MongoDB's code for a resume token that fell off the oplog.
@@ -215,10 +217,6 @@ class MongoChangeStreamAdapter implements BrokerAdapter {
   }
 }
 
-function parseSettings(options: MongoBrokerOptions) {
-  return parseOptions(mongoBrokerOptionsSchema, options, 'mongodb broker options');
-}
-
 export interface MongoBroker extends Broker {
   /** The MongoDB driver's client, for what the port does not cover. */
   client(): MongoClient;
@@ -228,13 +226,8 @@ export function createMongoBroker(
   options: MongoBrokerOptions,
   runtime: Runtime = defaultRuntime(),
 ): MongoBroker {
-  const settings = parseSettings(options);
-  const id = settings.id ?? 'broker:mongodb';
-  const adapter = new MongoChangeStreamAdapter(settings, runtime.logger.child({ component: id }));
-  const broker = guardBroker(
-    adapter,
-    { id, policies: settings.policies, closeTimeoutMs: settings.closeTimeoutMs },
-    runtime,
-  );
-  return { ...broker, client: () => adapter.client, [Symbol.asyncDispose]: () => broker.close() };
+  const settings = parseOptions(mongoBrokerOptionsSchema, options, 'mongodb broker options');
+  const logger = runtime.logger.child({ component: settings.id ?? 'broker:mongodb' });
+  const adapter = new MongoChangeStreamAdapter(settings, logger);
+  return extendPort(guardBroker(adapter, settings, runtime), { client: () => adapter.client });
 }

@@ -13,6 +13,7 @@ import {
   type MongoDocumentStoreOptions,
 } from '../../options/document-store-schemas.ts';
 import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
@@ -179,10 +180,6 @@ export function createMongoDocumentStore(
 ): MongoDocumentStore {
   const parsed = parseMongoOptions(options);
   const connection = new MongoConnection(parsed, 'mongodb document store options');
-  const store = guardDocumentStore(
-    new MongoDocumentStoreAdapter(connection),
-    { id: parsed.id ?? 'documents:mongodb', policies: parsed.policies },
-    runtime,
-  );
-  return { ...store, client: () => connection.client, [Symbol.asyncDispose]: () => store.close() };
+  const store = guardDocumentStore(new MongoDocumentStoreAdapter(connection), parsed, runtime);
+  return extendPort(store, { client: () => connection.client });
 }

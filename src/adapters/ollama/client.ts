@@ -16,6 +16,7 @@ import {
   type OllamaClientOptions,
 } from '../../options/llm-schemas.ts';
 import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyOllamaError } from './errors.ts';
 
@@ -128,5 +129,5 @@ export function createOllamaClient(
     },
     runtime,
   );
-  return { ...llm, client: () => adapter.client, [Symbol.asyncDispose]: () => llm.close() };
+  return extendPort(llm, { client: () => adapter.client });
 }

@@ -24,6 +24,7 @@ import {
   type TokenCredentialLike,
 } from '../../options/llm-schemas.ts';
 import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type PolicyOverrides, type Runtime } from '../../runtime/runtime.ts';
 import { classifyOpenAiError } from './errors.ts';
 
@@ -180,7 +181,7 @@ function build(
     },
     runtime,
   );
-  return { ...llm, client: () => adapter.client, [Symbol.asyncDispose]: () => llm.close() };
+  return extendPort(llm, { client: () => adapter.client });
 }
 
 // guard owns retries and deadlines: the SDK's own would multiply them.

@@ -215,17 +215,5 @@ export function createProcessExecutor(
         : parsed.forwardSignals,
   );
   const adapter = new ProcessExecutorAdapter(forwarded, parsed.probeCommand ?? [process.execPath, '-e', '0']);
-  return guardExecutor(
-    adapter,
-    {
-      id: parsed.id,
-      policies: parsed.policies,
-      concurrency: parsed.concurrency,
-      maxQueued: parsed.maxQueued,
-      killGraceMs: parsed.killGraceMs,
-      maxOutputBytes: parsed.maxOutputBytes,
-      inheritEnv: parsed.inheritEnv,
-    },
-    runtime,
-  );
+  return guardExecutor(adapter, parsed, runtime);
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RESP_TYPES } from 'redis';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type {
   Broker,
   BrokerAdapter,
@@ -15,6 +16,7 @@ import type { HealthResult } from '../../ports/component.ts';
 import { parseOptions } from '../../options/validate.ts';
 import { redisBrokerOptionsSchema, type RedisBrokerOptions } from '../../options/schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';
 import { classifyRedisError } from './errors.ts';
@@ -27,15 +29,17 @@ interface StreamEntry {
   message: Record<string, Buffer>;
 }
 
+type Settings = z.output<typeof redisBrokerOptionsSchema>;
+
 /** Broker over Redis Streams: one stream per topic, consumer groups, XACK after the handler succeeded. */
 class RedisStreamsAdapter implements BrokerAdapter {
   readonly system = 'redis';
   readonly maxRecordBytes: number;
   readonly #connection: RedisConnection;
-  readonly #settings: ReturnType<typeof parseSettings>;
+  readonly #settings: Settings;
   readonly #logger: Logger;
 
-  constructor(connection: RedisConnection, settings: ReturnType<typeof parseSettings>, logger: Logger) {
+  constructor(connection: RedisConnection, settings: Settings, logger: Logger) {
     this.#connection = connection;
     this.#settings = settings;
     this.#logger = logger;
@@ -222,10 +226,6 @@ function parseHeaders(raw: Buffer | undefined): Record<string, string> {
   }
 }
 
-function parseSettings(options: RedisBrokerOptions) {
-  return parseOptions(redisBrokerOptionsSchema, options, 'redis broker options');
-}
-
 export interface RedisBroker extends Broker {
   /** The node-redis client used for publishing, for commands the port does not cover. */
   client(): RedisClient;
@@ -235,14 +235,9 @@ export function createRedisBroker(
   options: RedisBrokerOptions,
   runtime: Runtime = defaultRuntime(),
 ): RedisBroker {
-  const settings = parseSettings(options);
-  const id = settings.id ?? 'broker:redis';
-  const logger = runtime.logger.child({ component: id });
+  const settings = parseOptions(redisBrokerOptionsSchema, options, 'redis broker options');
+  const logger = runtime.logger.child({ component: settings.id ?? 'broker:redis' });
   const connection = new RedisConnection(settings, logger);
-  const broker = guardBroker(
-    new RedisStreamsAdapter(connection, settings, logger),
-    { id, policies: settings.policies, closeTimeoutMs: settings.closeTimeoutMs },
-    runtime,
-  );
-  return { ...broker, client: () => connection.client, [Symbol.asyncDispose]: () => broker.close() };
+  const broker = guardBroker(new RedisStreamsAdapter(connection, settings, logger), settings, runtime);
+  return extendPort(broker, { client: () => connection.client });
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../../ports/errors.ts';
 import { parseOptions } from '../../options/validate.ts';
 import { redisCacheOptionsSchema, type RedisCacheOptions } from '../../options/schemas.ts';
 import { guardCache } from '../../runtime/guarded-cache.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';
 import { classifyRedisError } from './errors.ts';
@@ -115,12 +116,8 @@ export function createRedisCache(
   runtime: Runtime = defaultRuntime(),
 ): RedisCache {
   const parsed = parseOptions(redisCacheOptionsSchema, options, 'redis cache options');
-  const id = parsed.id ?? 'cache:redis';
-  const connection = new RedisConnection(parsed, runtime.logger.child({ component: id }));
-  const cache = guardCache(
-    new RedisCacheAdapter(connection, parsed.keyPrefix),
-    { id, policies: parsed.policies },
-    runtime,
-  );
-  return { ...cache, client: () => connection.client, [Symbol.asyncDispose]: () => cache.close() };
+  const logger = runtime.logger.child({ component: parsed.id ?? 'cache:redis' });
+  const connection = new RedisConnection(parsed, logger);
+  const cache = guardCache(new RedisCacheAdapter(connection, parsed.keyPrefix), parsed, runtime);
+  return extendPort(cache, { client: () => connection.client });
 }
