@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Redacted } from '../ports/redacted.ts';
-import { policyOverridesSchema } from './schemas.ts';
+import { policyOverridesSchema, urlOf } from './schemas.ts';
 
 const positiveInt = z.number().int().positive();
 const componentId = z.string().min(1).max(200);
@@ -11,17 +11,9 @@ export const memoryDocumentStoreOptionsSchema = z.strictObject({
 });
 export type MemoryDocumentStoreOptions = z.input<typeof memoryDocumentStoreOptionsSchema>;
 
-// Checked without echoing the value: a connection string can carry a password.
-const mongoUrl = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'mongodb:' || url.protocol === 'mongodb+srv:') && url.host !== '';
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a mongodb:// or mongodb+srv:// URL with a host' },
+const mongoUrl = urlOf(
+  ['mongodb:', 'mongodb+srv:'],
+  'must be a mongodb:// or mongodb+srv:// URL with a host',
 );
 
 export const mongoDocumentStoreOptionsSchema = z.strictObject({

@@ -1,21 +1,10 @@
 import { z } from 'zod';
 import { Redacted } from '../ports/redacted.ts';
-import { policyOverridesSchema } from './schemas.ts';
+import { policyOverridesSchema, urlOf } from './schemas.ts';
 
 const positiveInt = z.number().int().positive();
 
-// Checked without echoing the value: a URL can carry credentials.
-const httpUrl = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an http:// or https:// URL' },
-);
+const httpUrl = urlOf(['http:', 'https:'], 'must be an http:// or https:// URL');
 
 const apiKey = z.union([z.string().min(1), z.custom<Redacted<string>>((value) => value instanceof Redacted)]);
 

@@ -33,18 +33,22 @@ export const memoryCacheOptionsSchema = z.strictObject({
 });
 export type MemoryCacheOptions = z.input<typeof memoryCacheOptionsSchema>;
 
-// Checked without echoing the value: a URL can carry a password.
-const redisUrl = z.string().refine(
-  (value) => {
+/**
+ * A URL of one of `protocols` (`redis:`…) with a host. The message never echoes the value: a
+ * connection string can carry a password.
+ */
+export function urlOf(protocols: readonly string[], message: string, accept?: (url: URL) => boolean) {
+  return z.string().refine((value) => {
     try {
       const url = new URL(value);
-      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+      return protocols.includes(url.protocol) && url.hostname !== '' && (accept?.(url) ?? true);
     } catch {
       return false;
     }
-  },
-  { message: 'must be a redis:// or rediss:// URL with a host' },
-);
+  }, message);
+}
+
+const redisUrl = urlOf(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL with a host');
 
 const redisConnectionShape = {
   id: componentId.optional(),

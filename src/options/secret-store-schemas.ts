@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Cache } from '../ports/cache.ts';
 import { Redacted } from '../ports/redacted.ts';
-import { policyOverridesSchema } from './schemas.ts';
+import { policyOverridesSchema, urlOf } from './schemas.ts';
 import { tokenCredentialSchema } from './llm-schemas.ts';
 
 const positiveInt = z.number().int().positive();
@@ -51,18 +51,10 @@ export const azureKeyVaultSecretStoreOptionsSchema = z
   .strictObject({
     id: componentId.optional(),
     /** e.g. `https://my-vault.vault.azure.net`. */
-    vaultUrl: z.string().refine(
-      (value) => {
-        try {
-          const url = new URL(value);
-          return (
-            url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === ''
-          );
-        } catch {
-          return false;
-        }
-      },
-      { message: 'must be an https:// URL without credentials' },
+    vaultUrl: urlOf(
+      ['https:'],
+      'must be an https:// URL without credentials',
+      (url) => url.username === '' && url.password === '',
     ),
     /** A Microsoft Entra ID credential from `@azure/identity`; default `DefaultAzureCredential`. */
     credential: tokenCredentialSchema.optional(),
