@@ -8,3 +8,4 @@ export * from './executor.ts';
 export * from './llm-client.ts';
 export * from './document-store.ts';
 export * from './secret-store.ts';
+export * from './time-series.ts';
