@@ -36,23 +36,39 @@ describe('HealthChecker: timeouts', () => {
   it('cuts a hanging check at its timeout, aborts its signal and reports the rest', async () => {
     const checker = new HealthChecker({ defaultTimeoutMs: 5_000 });
     let hungSignal: AbortSignal | undefined;
+    // Counts the checks under way at once: all twenty together means the report waits for the
+    // slowest check's deadline, not for the sum of the checks.
+    let running = 0;
+    let mostRunning = 0;
+    const counted =
+      (check: HealthCheckFunction): HealthCheckFunction =>
+      async (signal) => {
+        mostRunning = Math.max(mostRunning, ++running);
+        try {
+          return await check(signal);
+        } finally {
+          running--;
+        }
+      };
     checker.register(
       'hangs',
-      (signal) => {
+      counted((signal) => {
         hungSignal = signal;
         return new Promise<void>(() => {});
-      },
+      }),
       { timeoutMs: 200 },
     );
-    for (let i = 0; i < 19; i++) checker.register(`ok-${i}`, countedCheck());
+    for (let i = 0; i < 19; i++) checker.register(`ok-${i}`, counted(countedCheck()));
 
     const started = performance.now();
     const report = await checker.readiness();
     const elapsed = performance.now() - started;
 
     assert.ok(elapsed >= 195, `came back too early: ${elapsed} ms`);
-    // The hung check's deadline, not the sum of the checks; slack for a loaded 2-core CI machine.
-    assert.ok(elapsed < 200 + 150, `came back after ${elapsed} ms`);
+    assert.equal(mostRunning, 20, 'the checks run at once, not one after another');
+    // Cut at its own 200 ms, far from the 5 s default: the slack is for a loaded machine, where a
+    // timer can fire hundreds of ms late.
+    assert.ok(elapsed < 200 + 2_000, `came back after ${elapsed} ms`);
     assert.equal(Object.keys(report.checks).length, 20);
     assert.equal(report.status, 'down');
     assert.equal(report.checks['hangs']?.status, 'down');
@@ -95,7 +111,9 @@ describe('HealthChecker: timeouts', () => {
 
 describe('HealthChecker: sharing and caching', () => {
   it('runs each check once for 1,000 concurrent calls, and again after the cache expires', async () => {
-    const checker = new HealthChecker({ cacheTtlMs: 50 });
+    // An injected clock: "within the ttl" must not depend on how fast 1,000 calls settle.
+    let now = 0;
+    const checker = new HealthChecker({ cacheTtlMs: 50, now: () => now });
     const checks = [countedCheck(), countedCheck(), countedCheck({ status: 'degraded' })];
     checks.forEach((check, i) => checker.register(`check-${i}`, check, { critical: i !== 2 }));
 
@@ -113,12 +131,30 @@ describe('HealthChecker: sharing and caching', () => {
       'a call within the ttl reuses the report',
     );
 
-    await sleep(70);
+    now = 49;
+    await checker.readiness();
+    assert.deepEqual(
+      checks.map((c) => c.calls),
+      [1, 1, 1],
+      'a call just before the ttl reuses the report',
+    );
+
+    now = 50;
     await Promise.all(Array.from({ length: 100 }, () => checker.readiness()));
     assert.deepEqual(
       checks.map((c) => c.calls),
       [2, 2, 2],
     );
+  });
+
+  it('expires the cache by the real clock when none is injected', async () => {
+    const checker = new HealthChecker({ cacheTtlMs: 50 });
+    const check = countedCheck();
+    checker.register('c', check);
+    await checker.readiness();
+    await sleep(70); // at least 70 ms: past the ttl however slow the machine
+    await checker.readiness();
+    assert.equal(check.calls, 2);
   });
 
   it('expires the cache by the injected clock', async () => {
