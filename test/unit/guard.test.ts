@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Guard, semconv, type GuardSpec } from '../../src/runtime/index.ts';
 import { InfraError, isInfraError, type ErrorReason } from '../../src/ports/index.ts';
 import type { OperationContext } from '../../src/ports/index.ts';
@@ -9,7 +8,8 @@ import { silentRuntime } from '../support/runtime.ts';
 type Op = 'read' | 'append';
 
 function createGuard(policies: GuardSpec<Op>['policies'] = {}) {
-  const runtime = silentRuntime();
+  // Runtime defaults far from any test's own values: a bound that holds shows the test's value won.
+  const runtime = silentRuntime({ timeoutMs: 60_000, healthTimeoutMs: 60_000 });
   const guard = new Guard<Op>(
     {
       id: 'test:fake',
@@ -56,8 +56,9 @@ describe('guard', () => {
     );
     const elapsed = performance.now() - started;
     assert.equal(reason, 'timeout');
-    // Cut near its deadline, not at some later retry or never; slack for a loaded 2-core CI machine.
-    assert.ok(elapsed >= 95 && elapsed < 100 + 250, `took ${elapsed} ms`);
+    // Cut at its own deadline, not at the runtime's 60 s or never; the slack is for a loaded
+    // machine, where a timer can fire hundreds of ms late.
+    assert.ok(elapsed >= 95 && elapsed < 100 + 2_000, `took ${elapsed} ms`);
     assert.equal(signal?.aborted, true);
   });
 
@@ -111,7 +112,10 @@ describe('guard', () => {
     assert.ok(times[1]! - times[0]! >= 115, `retried after ${times[1]! - times[0]!} ms`);
   });
 
-  it('opens the circuit after consecutive failures, fails fast, and closes after a good trial', async () => {
+  it('opens the circuit after consecutive failures, fails fast, and closes after a good trial', async (t) => {
+    // The breaker reads Date.now: a mocked clock keeps the circuit open for as long as the test
+    // says, however slow the machine, and half-opens it exactly at halfOpenAfterMs.
+    t.mock.timers.enable({ apis: ['Date'] });
     const { guard, runtime } = createGuard({
       retry: { maxAttempts: 1 },
       breaker: { consecutiveFailures: 3, halfOpenAfterMs: 100 },
@@ -127,7 +131,10 @@ describe('guard', () => {
     assert.equal(health.status, 'degraded');
     assert.equal(health.details?.circuit, 'open');
     assert.match(await runtime.registry.metrics(), /berth_circuit_breaker_state\{component="test:fake"\} 2/);
-    await sleep(120);
+    t.mock.timers.tick(99);
+    assert.equal(await reasonOf(guard.run('read', undefined, failing)), 'circuit_open');
+    assert.equal(calls, 3, 'the circuit stays open until halfOpenAfterMs');
+    t.mock.timers.tick(1);
     assert.equal(await guard.run('read', undefined, () => Promise.resolve('back')), 'back');
     assert.equal(guard.circuit, 'closed');
   });
@@ -165,7 +172,8 @@ describe('guard', () => {
     const started = performance.now();
     const hung = await guard.health(() => new Promise(() => undefined));
     assert.equal(hung.status, 'down');
-    assert.ok(performance.now() - started < 80 + 250, `took ${performance.now() - started} ms`);
+    // Its own 80 ms, not the runtime's 60 s; slack for a loaded machine.
+    assert.ok(performance.now() - started < 80 + 2_000, `took ${performance.now() - started} ms`);
     const thrown = await guard.health(() => Promise.reject(new Error('down')));
     assert.equal(thrown.status, 'down');
     assert.match(thrown.error ?? '', /down/);
