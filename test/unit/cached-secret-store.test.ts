@@ -32,13 +32,17 @@ function flakyStore(secrets: Record<string, string>) {
 const key = () => randomBytes(32);
 
 describe('cachedSecretStore', () => {
-  it('serves from memory within the TTL and asks the store again after it', async () => {
+  it('serves from memory within the TTL and asks the store again after it', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'] }); // entries age by Date.now: the test moves it
     const { store, state } = flakyStore({ token: 'one' });
     const cached = cachedSecretStore(store, { ttlMs: 300, refreshAhead: 0 }, silentRuntime());
     assert.equal((await cached.get('token')).value.reveal(), 'one');
     assert.equal((await cached.get('token')).value.reveal(), 'one');
     assert.equal(state.reads, 1);
-    await sleep(350);
+    t.mock.timers.tick(299);
+    await cached.get('token');
+    assert.equal(state.reads, 1);
+    t.mock.timers.tick(1);
     await cached.get('token');
     assert.equal(state.reads, 2);
   });
@@ -51,27 +55,33 @@ describe('cachedSecretStore', () => {
     assert.ok(values.every((secret) => secret.value.reveal() === 'one'));
   });
 
-  it('refreshes ahead of expiry in the background, serving the current value meanwhile', async () => {
+  it('refreshes ahead of expiry in the background, serving the current value meanwhile', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'] });
     const { store, inner, state } = flakyStore({ token: 'one' });
     const cached = cachedSecretStore(store, { ttlMs: 1_000, refreshAhead: 0.5 }, silentRuntime());
     await cached.get('token');
     await inner.set('token', 'two');
-    await sleep(780); // past any jittered refresh point (500–750 ms), before expiry (1,000 ms)
+    t.mock.timers.tick(780); // past any jittered refresh point (500–750 ms), before expiry (1,000 ms)
     assert.equal((await cached.get('token')).value.reveal(), 'one');
-    await sleep(20);
-    assert.equal(state.reads, 2);
-    assert.equal((await cached.get('token')).value.reveal(), 'two');
+    // The refresh runs in the background: wait for its value, however slow the machine.
+    const started = performance.now();
+    while ((await cached.get('token')).value.reveal() !== 'two') {
+      assert.ok(performance.now() - started < 5_000, 'the refreshed value is served');
+      await sleep(5);
+    }
+    assert.equal(state.reads, 2, 'one refresh, and the refreshed value is served from memory');
   });
 
-  it('serves the last good value while the store fails, within maxStaleMs, and says degraded', async () => {
+  it('serves the last good value while the store fails, within maxStaleMs, and says degraded', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'] });
     const { store, state } = flakyStore({ token: 'one' });
     const cached = cachedSecretStore(store, { ttlMs: 100, maxStaleMs: 400 }, silentRuntime());
     await cached.get('token');
     state.failWith = 'unavailable';
-    await sleep(150);
+    t.mock.timers.tick(150);
     assert.equal((await cached.get('token')).value.reveal(), 'one');
     assert.equal((await cached.health()).status, 'degraded');
-    await sleep(400);
+    t.mock.timers.tick(400);
     await rejectsWith(cached.get('token'), 'unavailable');
     assert.equal((await cached.health()).status, 'down');
     state.failWith = undefined;
