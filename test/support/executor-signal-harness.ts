@@ -8,19 +8,25 @@ const executor = createProcessExecutor(
   { forwardSignals: mode === 'forward' ? ['SIGINT'] : false },
   silentRuntime(),
 );
+// Set once the command runs; the test signals this process only after `ready`.
+const started: { pid?: number } = {};
 if (mode === 'forward' || mode === 'handled') {
   // The application handles the signal itself, so this process does not die of it.
-  process.on(mode === 'forward' ? 'SIGINT' : 'SIGTERM', () => process.stdout.write('handled\n'));
+  process.on(mode === 'forward' ? 'SIGINT' : 'SIGTERM', () => {
+    process.stdout.write('handled\n');
+    if (mode !== 'handled') return;
+    // Counted from the signal, not from `ready`: a signal wrongly passed on to the command has
+    // had 500 ms to end it, however long the test took to send the signal.
+    setTimeout(() => {
+      process.stdout.write(`still running ${String(isRunning(started.pid!))}\n`);
+      void executor.close().then(() => process.stdout.write('closed\n'));
+    }, 500);
+  });
 }
 const child = await executor.spawn('sleep', ['1000'], { timeoutMs: 60_000 });
+started.pid = child.pid;
 process.stdout.write(`ready ${child.pid}\n`);
 if (mode === 'exit') setTimeout(() => process.exit(0), 100);
-if (mode === 'handled') {
-  setTimeout(() => {
-    process.stdout.write(`still running ${String(isRunning(child.pid))}\n`);
-    void executor.close().then(() => process.stdout.write('closed\n'));
-  }, 500);
-}
 try {
   const exit = await child.wait();
   process.stdout.write(`exit ${exit.signal ?? exit.exitCode}\n`);
