@@ -321,8 +321,22 @@ describe('process executor', () => {
     withExecutor(
       async (executor) => {
         const log = file('overlap');
-        const script = `echo start >> "$1"; sleep 0.1; echo end >> "$1"`;
-        await Promise.all(Array.from({ length: 8 }, () => executor.run('sh', ['-c', script, 'sh', log])));
+        // Each command waits until the log shows a second one running beside it (or all eight have
+        // started), for 2 s at most, so two commands overlap however slowly the shells start; an
+        // executor that runs them one at a time shows one. Then it stays 0.1 s more, so an executor
+        // that runs more than two at once shows more.
+        const script = [
+          'echo start >> "$1"',
+          'i=0',
+          'while [ $(($(grep -c start "$1") - $(grep -c end "$1"))) -lt 2 ] && [ "$(grep -c start "$1")" -lt 8 ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done',
+          'sleep 0.1',
+          'echo end >> "$1"',
+        ].join('\n');
+        await Promise.all(
+          Array.from({ length: 8 }, () =>
+            executor.run('sh', ['-c', script, 'sh', log], { timeoutMs: 30_000 }),
+          ),
+        );
         let running = 0;
         let most = 0;
         for (const line of readFileSync(log, 'utf8').split('\n').filter(Boolean)) {
