@@ -11,7 +11,8 @@ describe('mongodb document store without a server', () => {
   it('fails fast as unavailable, with the password redacted', async () => {
     const store = createMongoDocumentStore(
       { url: unreachable, database: 'berth', serverSelectionTimeoutMs: 200 },
-      silentRuntime({ retry: { maxAttempts: 1 } }),
+      // A deadline longer than the bound below: what ends the call must be server selection.
+      silentRuntime({ timeoutMs: 30_000, retry: { maxAttempts: 1 } }),
     );
     try {
       const started = performance.now();
@@ -21,7 +22,9 @@ describe('mongodb document store without a server', () => {
         assert.doesNotMatch(error.message, /s3cret/);
         return true;
       });
-      assert.ok(performance.now() - started < 1_500, 'should fail within the server selection timeout');
+      // 200 ms of server selection, not the driver's default 30 s; the slack is for a loaded machine.
+      const tookMs = performance.now() - started;
+      assert.ok(tookMs < 5_000, `should fail at the server selection timeout, took ${tookMs} ms`);
       const health = await store.health();
       assert.equal(health.status, 'down');
       assert.doesNotMatch(JSON.stringify(health), /s3cret/);
