@@ -10,6 +10,7 @@ import {
   memoryExecutorAdapter,
   memoryLlmClientAdapter,
   memorySecretStoreAdapter,
+  memoryTimeSeriesAdapter,
 } from '../adapters/memory/descriptors.ts';
 import { mongoBrokerAdapter, mongoDocumentStoreAdapter } from '../adapters/mongodb/descriptors.ts';
 import { ollamaClientAdapter } from '../adapters/ollama/descriptors.ts';
@@ -27,6 +28,7 @@ export const builtinAdapters: readonly AdapterDescriptor[] = [
   mongoBrokerAdapter,
   memoryDocumentStoreAdapter,
   mongoDocumentStoreAdapter,
+  memoryTimeSeriesAdapter,
   memorySecretStoreAdapter,
   envSecretStoreAdapter,
   fileSecretStoreAdapter,

@@ -18,5 +18,7 @@ export {
   type PortSpec,
   type SecretStoreConfig,
   type SecretStoreDrivers,
+  type TimeSeriesConfig,
+  type TimeSeriesDrivers,
 } from './ports.ts';
 export { handleShutdownSignals, type ShutdownSignalOptions } from './shutdown-signals.ts';

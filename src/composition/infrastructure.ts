@@ -36,6 +36,7 @@ export interface Infrastructure extends AsyncDisposable {
   readonly cache: PortTypes['cache'];
   readonly broker: PortTypes['broker'];
   readonly documents: PortTypes['documents'];
+  readonly timeSeries: PortTypes['timeSeries'];
   readonly secrets: PortTypes['secrets'];
   readonly llm: PortTypes['llm'];
   readonly executor: PortTypes['executor'];
@@ -102,7 +103,7 @@ export async function createInfrastructure(
           throw new ConfigError(`${port} "${name}"`, [
             { path: 'driver', message: `must be one of ${registry.drivers(port).join(', ')}` },
           ]);
-        const id = name === 'default' ? {} : { id: `${port}:${name}` };
+        const id = name === 'default' ? {} : { id: `${ports[port].idPrefix}:${name}` };
         add(port, name, await descriptor.create({ ...id, ...adapterOptions }, runtime));
       }
     }
@@ -144,6 +145,9 @@ export async function createInfrastructure(
     },
     get documents() {
       return get('documents');
+    },
+    get timeSeries() {
+      return get('timeSeries');
     },
     get secrets() {
       return get('secrets');

@@ -97,7 +97,7 @@ function instanceFrom(
     },
     ...descriptor.env,
   };
-  const input: Options = name === 'default' ? {} : { id: `${port}:${name}` };
+  const input: Options = name === 'default' ? {} : { id: `${ports[port].idPrefix}:${name}` };
   const optionVariables: Record<string, string> = {};
   // Variables already reported (missing, not a number…) get no second issue from the schema.
   const named = new Set<string>();

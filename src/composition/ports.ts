@@ -25,12 +25,15 @@ import type {
   FileSecretStoreOptions,
   MemorySecretStoreOptions,
 } from '../options/secret-store-schemas.ts';
+import type { MemoryTimeSeriesOptions } from '../options/time-series-schemas.ts';
 
 export interface PortSpec {
   /** `<PREFIX>_DRIVER` picks the driver; `<PREFIX>_TIMEOUT_MS` sets `policies.timeoutMs`. */
   readonly envPrefix: string;
   /** Down makes readiness down (true) or degraded (false). */
   readonly critical: boolean;
+  /** First part of component ids, as the guarded ports write it: a named instance is `<idPrefix>:<name>`. */
+  readonly idPrefix: string;
 }
 
 /**
@@ -39,13 +42,14 @@ export interface PortSpec {
  * handlers still running while it closes can use everything else.
  */
 export const ports: Readonly<Record<PortName, PortSpec>> = {
-  secrets: { envPrefix: 'SECRETS', critical: true },
-  cache: { envPrefix: 'CACHE', critical: true },
-  documents: { envPrefix: 'DOCUMENT_STORE', critical: true },
+  secrets: { idPrefix: 'secrets', envPrefix: 'SECRETS', critical: true },
+  cache: { idPrefix: 'cache', envPrefix: 'CACHE', critical: true },
+  documents: { idPrefix: 'documents', envPrefix: 'DOCUMENT_STORE', critical: true },
+  timeSeries: { idPrefix: 'time-series', envPrefix: 'TIME_SERIES', critical: true },
   // A language model that is down degrades a service; it should not take it out of rotation.
-  llm: { envPrefix: 'LLM', critical: false },
-  executor: { envPrefix: 'EXECUTOR', critical: true },
-  broker: { envPrefix: 'BROKER', critical: true },
+  llm: { idPrefix: 'llm', envPrefix: 'LLM', critical: false },
+  executor: { idPrefix: 'executor', envPrefix: 'EXECUTOR', critical: true },
+  broker: { idPrefix: 'broker', envPrefix: 'BROKER', critical: true },
 };
 export const portNames = Object.keys(ports) as PortName[];
 
@@ -64,6 +68,9 @@ export interface BrokerDrivers {
 export interface DocumentStoreDrivers {
   memory: MemoryDocumentStoreOptions;
   mongodb: MongoDocumentStoreOptions;
+}
+export interface TimeSeriesDrivers {
+  memory: MemoryTimeSeriesOptions;
 }
 export interface SecretStoreDrivers {
   memory: MemorySecretStoreOptions;
@@ -86,6 +93,7 @@ type DriverConfig<Drivers> = { [D in keyof Drivers]: { driver: D } & Drivers[D] 
 export type CacheConfig = DriverConfig<CacheDrivers>;
 export type BrokerConfig = DriverConfig<BrokerDrivers>;
 export type DocumentStoreConfig = DriverConfig<DocumentStoreDrivers>;
+export type TimeSeriesConfig = DriverConfig<TimeSeriesDrivers>;
 export type SecretStoreConfig = DriverConfig<SecretStoreDrivers>;
 export type LlmClientConfig = DriverConfig<LlmClientDrivers>;
 export type ExecutorConfig = DriverConfig<ExecutorDrivers>;
@@ -94,6 +102,7 @@ export interface PortConfigs {
   cache: CacheConfig;
   broker: BrokerConfig;
   documents: DocumentStoreConfig;
+  timeSeries: TimeSeriesConfig;
   secrets: SecretStoreConfig;
   llm: LlmClientConfig;
   executor: ExecutorConfig;

@@ -9,3 +9,4 @@ export {
 export * from './llm-schemas.ts';
 export * from './document-store-schemas.ts';
 export * from './secret-store-schemas.ts';
+export * from './time-series-schemas.ts';

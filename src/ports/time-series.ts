@@ -13,11 +13,14 @@ export type Tags = Readonly<Record<string, string>>;
 export interface Point {
   /** Series name: letters, digits, `_`, `.`, `-`, `:`; 1 to 200 characters. */
   series: string;
-  /** At most 16 tags; keys as series names, values any string of 1 to 256 characters. */
+  /**
+   * At most 16 tags; keys as series names (but not `__proto__`), values any well-formed Unicode
+   * string of 1 to 256 characters.
+   */
   tags: Tags;
-  /** Milliseconds since the epoch (a `Date` is accepted); from 1970 to the year 9999. */
+  /** Whole milliseconds since the epoch (a `Date` is accepted); from 1970 to the year 9999. */
   time: number | Date;
-  /** One or more finite numbers by field name (a name as a series name, at most 64 fields). */
+  /** One or more finite numbers by field name (a name as a tag key, at most 64 fields). */
   fields: Readonly<Record<string, number>>;
 }
 
@@ -30,7 +33,11 @@ export interface StoredPoint {
 }
 
 export interface WriteOptions extends OperationOptions {
-  /** Time to live of these points in milliseconds, overriding the series' and the store's default. */
+  /**
+   * Time to live of these points in milliseconds, counted from the write, overriding the series'
+   * and the store's default; at most 20 years (Cassandra's limit). A backend that counts seconds
+   * rounds up.
+   */
   ttlMs?: number;
 }
 
@@ -46,19 +53,22 @@ export interface RangeQuery extends OperationOptions {
   order?: 'asc' | 'desc';
   /** Points returned at most; default no limit (the iterator pages, so memory stays flat). */
   limit?: number;
-  /** Points fetched per round trip; default 1,000. */
+  /** Points fetched per round trip (each page has its own deadline); default 1,000, at most 10,000. */
   pageSize?: number;
 }
 
 export type AggregateFunction = 'avg' | 'min' | 'max' | 'sum' | 'count' | 'first' | 'last';
 
 export interface AggregateOptions {
-  /** Window width in milliseconds; windows start at multiples of `step` since the epoch. */
+  /** Window width in whole milliseconds; windows start at multiples of `step` since the epoch. */
   step: number;
   functions: readonly AggregateFunction[];
 }
 
-/** One step-aligned window that holds at least one point; `values[field][fn]`. */
+/**
+ * One step-aligned window that holds at least one point; `values[field][fn]`, for the fields that
+ * have a value in the window. `count` counts a field's values.
+ */
 export interface AggregateWindow {
   /** Start of the window, in milliseconds since the epoch. */
   start: number;
@@ -124,7 +134,10 @@ export interface TimeSeriesAdapter<Cursor = unknown> {
   readonly system: string;
   /** `ttlMs` undefined: the series' or store's default applies. */
   write(points: readonly StoredPoint[], ttlMs: number | undefined, ctx: OperationContext): Promise<void>;
-  /** One page of a range; `cursor` undefined for the first. */
+  /**
+   * One page of a range: at most `min(pageSize, limit)` points, in `order`; `cursor` undefined for
+   * the first. Reading a page again from the same cursor must be safe (a failed page is retried).
+   */
   range(request: RangeRequest, cursor: Cursor | undefined, ctx: OperationContext): Promise<RangePage<Cursor>>;
   latest(series: string, tags: Tags, ctx: OperationContext): Promise<StoredPoint | undefined>;
   /**

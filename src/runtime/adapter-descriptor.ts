@@ -6,6 +6,7 @@ import type { DocumentStore } from '../ports/document-store.ts';
 import type { Executor } from '../ports/executor.ts';
 import type { LlmClient } from '../ports/llm-client.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import type { TimeSeries } from '../ports/time-series.ts';
 import type { Runtime } from './runtime.ts';
 
 /** What each port key of the composition root holds. */
@@ -13,6 +14,7 @@ export interface PortTypes {
   cache: Cache;
   broker: Broker;
   documents: DocumentStore;
+  timeSeries: TimeSeries;
   secrets: SecretStore;
   llm: LlmClient;
   executor: Executor;

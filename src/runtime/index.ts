@@ -10,5 +10,6 @@ export { guardDocumentStore, type GuardedDocumentStoreOptions } from './guarded-
 export { guardSecretStore, type GuardedSecretStoreOptions } from './guarded-secret-store.ts';
 export { cachedSecretStore, type CachedSecretStore } from './cached-secret-store.ts';
 export { guardBroker, type GuardedBrokerOptions } from './guarded-broker.ts';
+export { guardTimeSeries, type GuardedTimeSeriesOptions } from './guarded-time-series.ts';
 export { brokerHeaders } from './broker-headers.ts';
 export * from './adapter-descriptor.ts';

@@ -57,7 +57,7 @@ const tokenBuckets: readonly number[] = [
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216,
 ];
 
-/** Cache, DocumentStore, and the next database ports (TimeSeries, SqlDatabase). */
+/** Cache, DocumentStore, TimeSeries, and the next database port (SqlDatabase). */
 export const dbClientOperationDuration: OperationMetrics = {
   name: 'db_client_operation_duration_seconds',
   help: 'Duration of database client operations.',

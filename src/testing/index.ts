@@ -18,4 +18,10 @@ export {
   type DocumentStoreConformanceOptions,
 } from './document-store-conformance.ts';
 export { secretStoreConformance, type SecretStoreConformanceOptions } from './secret-store-conformance.ts';
+export {
+  timeSeriesConformance,
+  type TimeSeriesConformanceOptions,
+  type TimeSeriesFeatures,
+  type TimeSeriesRetention,
+} from './time-series-conformance.ts';
 export { createTestInfrastructure, type TestInfrastructureOptions } from './test-infrastructure.ts';

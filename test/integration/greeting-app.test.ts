@@ -44,13 +44,14 @@ describe('the example app on createTestInfrastructure', () => {
   it('runs on every port in memory', async () => {
     await using infra = await createTestInfrastructure();
     assert.deepEqual(
-      (['secrets', 'cache', 'documents', 'llm', 'executor', 'broker'] as const).map(
+      (['secrets', 'cache', 'documents', 'timeSeries', 'llm', 'executor', 'broker'] as const).map(
         (port) => infra.get(port).id,
       ),
       [
         'secrets:memory',
         'cache:memory',
         'documents:memory',
+        'time-series:memory',
         'llm:memory',
         'executor:memory',
         'broker:memory',

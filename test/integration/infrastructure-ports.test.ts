@@ -28,7 +28,7 @@ const servers = {
   mongo: await findMongo(),
   keyVault: await findKeyVault(),
 };
-const everyPort: PortName[] = ['secrets', 'cache', 'documents', 'llm', 'executor', 'broker'];
+const everyPort: PortName[] = ['secrets', 'cache', 'documents', 'timeSeries', 'llm', 'executor', 'broker'];
 
 /** Records the order in which the given components close. */
 function recordCloses(components: StartableComponent[]): string[] {
@@ -45,7 +45,7 @@ function recordCloses(components: StartableComponent[]): string[] {
   return order;
 }
 
-/** Uses each of the six ports once, so each is shown to be the working adapter the driver names. */
+/** Uses each of the seven ports once, so each is shown to be the working adapter the driver names. */
 async function useEveryPort(infra: Infrastructure, secretName: string, secretValue: string): Promise<void> {
   assert.equal((await infra.secrets.get(secretName)).value.reveal(), secretValue);
   await infra.cache.set('infra-key', { n: 1 });
@@ -53,6 +53,14 @@ async function useEveryPort(infra: Infrastructure, secretName: string, secretVal
   const orders = infra.documents.collection<{ total: number }>(`orders_${randomUUID().slice(0, 8)}`);
   const stored = await orders.insert({ total: 42 });
   assert.equal((await orders.get(stored._id))?.total, 42);
+  const point = {
+    series: 'infra.requests',
+    tags: { route: '/orders' },
+    time: Date.now(),
+    fields: { count: 1 },
+  };
+  await infra.timeSeries.write(point);
+  assert.deepEqual(await infra.timeSeries.latest(point.series, point.tags), point);
   assert.equal(
     (await infra.llm.generate({ messages: [{ role: 'user', content: 'echo me' }] })).text,
     'echo me',
@@ -115,6 +123,7 @@ describe('createInfrastructure: every port from the environment', () => {
         SECRETS_DIR: secretsDir,
         CACHE_DRIVER: 'memory',
         DOCUMENT_STORE_DRIVER: 'memory',
+        TIME_SERIES_DRIVER: 'memory',
         LLM_DRIVER: 'memory',
         EXECUTOR_DRIVER: 'memory',
         BROKER_DRIVER: 'memory',
@@ -126,6 +135,7 @@ describe('createInfrastructure: every port from the environment', () => {
       'secrets:file',
       'cache:memory',
       'documents:memory',
+      'time-series:memory',
       'llm:memory',
       'executor:memory',
       'broker:memory',
@@ -179,6 +189,8 @@ describe('createInfrastructure: every port from the environment', () => {
         DOCUMENT_STORE_DRIVER: 'mongodb',
         MONGODB_URL: mongo.url,
         MONGODB_DATABASE: 'berth_infra',
+        // On memory until the Cassandra adapter lands.
+        TIME_SERIES_DRIVER: 'memory',
         LLM_DRIVER: 'openai',
         OPENAI_API_KEY: 'secret://infra-openai-key',
         OPENAI_BASE_URL: `${llm.url}/v1`,
@@ -193,6 +205,7 @@ describe('createInfrastructure: every port from the environment', () => {
         'secrets:azure_key_vault',
         'cache:redis',
         'documents:mongodb',
+        'time-series:memory',
         'llm:openai',
         'executor:process',
         'broker:kafka',

@@ -4,12 +4,14 @@ import { executorOptionsSchema } from '../../options/executor-schemas.ts';
 import { memoryDocumentStoreOptionsSchema } from '../../options/document-store-schemas.ts';
 import { memoryCacheOptionsSchema, policyOverridesSchema } from '../../options/schemas.ts';
 import { memorySecretStoreOptionsSchema } from '../../options/secret-store-schemas.ts';
+import { memoryTimeSeriesOptionsSchema } from '../../options/time-series-schemas.ts';
 import { createMemoryBroker, type MemoryBrokerOptions } from './broker.ts';
 import { createMemoryCache } from './cache.ts';
 import { createMemoryDocumentStore } from './document-store.ts';
 import { createMemoryExecutor, type MemoryExecutorOptions } from './executor.ts';
 import { createMemoryLlmClient, type MemoryLlmClientOptions } from './llm-client.ts';
 import { createMemorySecretStore } from './secret-store.ts';
+import { createMemoryTimeSeries } from './time-series.ts';
 
 // Memory adapters load no SDK: their factories are imported directly.
 const componentId = z.string().min(1).max(200);
@@ -38,6 +40,25 @@ export const memoryDocumentStoreAdapter = defineAdapter({
   options: memoryDocumentStoreOptionsSchema,
   env: {},
   create: (options, runtime) => Promise.resolve(createMemoryDocumentStore(options, runtime)),
+});
+
+export const memoryTimeSeriesAdapter = defineAdapter({
+  port: 'timeSeries',
+  driver: 'memory',
+  options: memoryTimeSeriesOptionsSchema,
+  env: {
+    TIME_SERIES_MAX_POINTS: {
+      option: 'maxPoints',
+      kind: 'integer',
+      description: 'points kept (default 1000000)',
+    },
+    TIME_SERIES_DEFAULT_TTL_MS: {
+      option: 'defaultTtlMs',
+      kind: 'integer',
+      description: 'time to live of points written without one (default: kept)',
+    },
+  },
+  create: (options, runtime) => Promise.resolve(createMemoryTimeSeries(options, runtime)),
 });
 
 export const memorySecretStoreAdapter = defineAdapter({

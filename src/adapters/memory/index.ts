@@ -20,3 +20,5 @@ export {
 } from './llm-client.ts';
 export { createMemorySecretStore } from './secret-store.ts';
 export type { MemorySecretStoreOptions } from '../../options/secret-store-schemas.ts';
+export { createMemoryTimeSeries } from './time-series.ts';
+export type { MemoryTimeSeriesOptions } from '../../options/time-series-schemas.ts';
