@@ -23,6 +23,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cassandra } from './services/cassandra.ts';
 import { kafka } from './services/kafka.ts';
 import { keyvault } from './services/keyvault.ts';
 import { mongodb } from './services/mongodb.ts';
@@ -50,7 +51,13 @@ export {
 // The table
 // ---------------------------------------------------------------------------------------------
 
-export const services: Readonly<Record<string, ServiceDefinition>> = { redis, keyvault, mongodb, kafka };
+export const services: Readonly<Record<string, ServiceDefinition>> = {
+  redis,
+  keyvault,
+  mongodb,
+  kafka,
+  cassandra,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Public API for tests
@@ -86,7 +93,7 @@ export async function stopService(name: string): Promise<boolean> {
       fs.rmSync(ctx.pidFile, { force: true });
       return false;
     }
-    await terminate(pid);
+    await terminate(pid, def.stopTimeoutMs);
     fs.rmSync(ctx.pidFile, { force: true });
     return true;
   } finally {
@@ -123,7 +130,7 @@ async function upLocked(def: ServiceDefinition, ctx: ServiceContext): Promise<Re
     // the lock), maybe hung. Give it the start timeout, then replace it.
     if (await waitUntilAnswers(def, ctx, pid)) return def.env(ctx);
     log(`${ctx.name}: pid ${pid} does not answer; restarting it`);
-    await terminate(pid);
+    await terminate(pid, def.stopTimeoutMs);
     fs.rmSync(ctx.pidFile, { force: true });
   } else {
     fs.rmSync(ctx.pidFile, { force: true });
@@ -185,7 +192,7 @@ async function upLocked(def: ServiceDefinition, ctx: ServiceContext): Promise<Re
     return def.env(ctx);
   }
   const alive = isAlive(child.pid);
-  if (alive) await terminate(child.pid);
+  if (alive) await terminate(child.pid, def.stopTimeoutMs);
   fs.rmSync(ctx.pidFile, { force: true });
   throw new Error(
     `${ctx.name}: ${alive ? `did not answer within ${def.startTimeoutMs} ms` : 'exited during start'}; ` +
@@ -218,13 +225,14 @@ function runningPid(def: ServiceDefinition, ctx: ServiceContext): number | undef
   return pid;
 }
 
-async function terminate(pid: number): Promise<void> {
+/** SIGTERM, then SIGKILL when it is still alive after `timeoutMs` (default 10 s). */
+async function terminate(pid: number, timeoutMs = 10_000): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
     return;
   }
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return;
     await sleep(50);

@@ -38,6 +38,8 @@ export interface ServiceDefinition {
   env(ctx: ServiceContext): Record<string, string>;
   /** How long `up` waits for `answers` after starting it. */
   readonly startTimeoutMs: number;
+  /** How long `down` waits after SIGTERM before SIGKILL; 10 s when absent. */
+  readonly stopTimeoutMs?: number;
   /** A substring of the process's command line, so a recycled pid is never signalled. */
   readonly processMatch: string;
 }

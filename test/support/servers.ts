@@ -113,6 +113,44 @@ export async function findKafka(): Promise<{ brokers: string[] } | Skip> {
   };
 }
 
+/**
+ * Apache Cassandra 5.0 (one node); `CASSANDRA_CONTACT_POINTS` is a comma-separated list of
+ * `host:port`, `CASSANDRA_LOCAL_DATACENTER` the data center to route to (datacenter1 if unset).
+ */
+export async function findCassandra(): Promise<{ contactPoints: string[]; localDataCenter: string } | Skip> {
+  const server = await findServer('cassandra', {
+    envVar: 'CASSANDRA_CONTACT_POINTS',
+    service: 'cassandra',
+    container: {
+      image: 'cassandra:5.0.9',
+      port: 9042,
+      value: (host, port) => `${host}:${port}`,
+      configure: (container) =>
+        container
+          .withEnvironment({
+            MAX_HEAP_SIZE: '1G',
+            HEAP_NEWSIZE: '256M',
+            // One node: no ring to wait for (as scripts/services/cassandra.ts starts it).
+            JVM_EXTRA_OPTS: '-Dcassandra.ring_delay_ms=100 -Dcassandra.skip_wait_for_gossip_to_settle=0',
+          })
+          .withStartupTimeout(180_000),
+      env: () => Promise.resolve({ CASSANDRA_LOCAL_DATACENTER: 'datacenter1' }),
+    },
+  });
+  if ('skip' in server) return server;
+  const localDataCenter =
+    (server.source === 'env'
+      ? process.env['CASSANDRA_LOCAL_DATACENTER']
+      : server.env?.['CASSANDRA_LOCAL_DATACENTER']) || 'datacenter1';
+  return {
+    contactPoints: server.value
+      .split(',')
+      .map((point) => point.trim())
+      .filter(Boolean),
+    localDataCenter,
+  };
+}
+
 /** A TCP port free on 127.0.0.1 right now. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
