@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { isInfraError, type Infrastructure } from '../src/index.ts';
 
 export interface GreetingApp {
-  /** Answers /greet/:name and /greeted/:name; false for any other request. */
+  /** Answers /greet/:name, /greeted/:name and /stats/:name; false for any other request. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
@@ -21,6 +21,30 @@ export function createGreetingApp(infra: Infrastructure, log: Logger): GreetingA
     { group: 'example-greeting-counter', fromBeginning: true },
   );
 
+  // A point per greeting; a time already used is moved on by 1 ms, since a point written again
+  // with the same series, tags and time replaces the first.
+  let lastTime = 0;
+  const recordGreeting = (name: string): Promise<void> => {
+    lastTime = Math.max(Date.now(), lastTime + 1);
+    return infra.timeSeries.write({
+      series: 'greetings',
+      tags: { name },
+      time: lastTime,
+      fields: { count: 1 },
+    });
+  };
+  const perMinute = async (name: string): Promise<{ start: string; count: number }[]> => {
+    const to = Date.now() + 1;
+    const windows = await infra.timeSeries.aggregate(
+      { series: 'greetings', tags: { name }, from: to - 3_600_000, to },
+      { step: 60_000, functions: ['count'] },
+    );
+    return windows.map((window) => ({
+      start: new Date(window.start).toISOString(),
+      count: window.values.count?.count ?? 0,
+    }));
+  };
+
   const json = (res: ServerResponse, status: number, body: string): void => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(body);
   };
@@ -33,6 +57,17 @@ export function createGreetingApp(infra: Infrastructure, log: Logger): GreetingA
         json(res, 200, JSON.stringify({ name: counted[1], count: greeted.get(counted[1]!) ?? 0 }));
         return true;
       }
+      const stats = /^\/stats\/([\w-]{1,64})$/.exec(url.pathname);
+      if (req.method === 'GET' && stats) {
+        perMinute(stats[1]!).then(
+          (minutes) => json(res, 200, JSON.stringify({ name: stats[1], perMinute: minutes })),
+          (error: unknown) => {
+            log.warn({ err: error }, 'stats failed');
+            json(res, 503, '{"error":"unavailable"}');
+          },
+        );
+        return true;
+      }
       const match = /^\/greet\/([\w-]{1,64})$/.exec(url.pathname);
       if (req.method !== 'GET' || !match) return false;
       const name = match[1]!;
@@ -43,6 +78,7 @@ export function createGreetingApp(infra: Infrastructure, log: Logger): GreetingA
         .then(async (body) => {
           // Keyed by name: one person's greetings are counted in order.
           await infra.broker.publish('greeted', { key: name, value: { name } });
+          await recordGreeting(name);
           json(res, 200, JSON.stringify(body));
         })
         .catch((error: unknown) => {

@@ -19,7 +19,7 @@ collectDefaultMetrics({ register: runtime.registry });
 let config;
 try {
   // The ports this service uses run on memory unless their variables choose a backend.
-  config = await loadConfig(process.env, { memoryDefaults: ['cache', 'broker', 'documents'] });
+  config = await loadConfig(process.env, { memoryDefaults: ['cache', 'broker', 'documents', 'timeSeries'] });
 } catch (error) {
   log.fatal({ err: error }, 'invalid configuration');
   process.exit(1);
@@ -50,7 +50,7 @@ const port = Number(process.env.PORT ?? 3000);
 server.listen(port, '127.0.0.1', () => {
   log.info(
     { address: `http://127.0.0.1:${port}`, cache: config.cache?.driver, broker: config.broker?.driver },
-    'listening: /greet/:name /greeted/:name /livez /readyz /healthz /metrics',
+    'listening: /greet/:name /greeted/:name /stats/:name /livez /readyz /healthz /metrics',
   );
 });
 await infra.start();

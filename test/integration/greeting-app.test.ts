@@ -35,6 +35,18 @@ async function greetTwice(infra: Infrastructure, name: string): Promise<void> {
       assert.ok(waited < 10_000, `two greeted events counted, saw ${counted.count}`);
       await sleep(50);
     }
+    const stats = (await (await fetch(`${base}/stats/${name}`)).json()) as {
+      perMinute: { start: string; count: number }[];
+    };
+    assert.equal(
+      stats.perMinute.reduce((sum, minute) => sum + minute.count, 0),
+      2,
+      'both greetings are points in the last hour',
+    );
+    assert.ok(
+      stats.perMinute.every((minute) => Date.parse(minute.start) % 60_000 === 0),
+      'windows start on minutes',
+    );
   } finally {
     server.close();
   }
