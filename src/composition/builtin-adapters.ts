@@ -1,5 +1,6 @@
 import type { AdapterDescriptor } from '../runtime/adapter-descriptor.ts';
 import { azureKeyVaultSecretStoreAdapter } from '../adapters/azure-keyvault/descriptors.ts';
+import { cassandraTimeSeriesAdapter } from '../adapters/cassandra/descriptors.ts';
 import { envSecretStoreAdapter } from '../adapters/env/descriptors.ts';
 import { fileSecretStoreAdapter } from '../adapters/file/descriptors.ts';
 import { kafkaBrokerAdapter } from '../adapters/kafka/descriptors.ts';
@@ -29,6 +30,7 @@ export const builtinAdapters: readonly AdapterDescriptor[] = [
   memoryDocumentStoreAdapter,
   mongoDocumentStoreAdapter,
   memoryTimeSeriesAdapter,
+  cassandraTimeSeriesAdapter,
   memorySecretStoreAdapter,
   envSecretStoreAdapter,
   fileSecretStoreAdapter,

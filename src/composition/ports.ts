@@ -25,7 +25,7 @@ import type {
   FileSecretStoreOptions,
   MemorySecretStoreOptions,
 } from '../options/secret-store-schemas.ts';
-import type { MemoryTimeSeriesOptions } from '../options/time-series-schemas.ts';
+import type { CassandraTimeSeriesOptions, MemoryTimeSeriesOptions } from '../options/time-series-schemas.ts';
 
 export interface PortSpec {
   /** `<PREFIX>_DRIVER` picks the driver; `<PREFIX>_TIMEOUT_MS` sets `policies.timeoutMs`. */
@@ -71,6 +71,7 @@ export interface DocumentStoreDrivers {
 }
 export interface TimeSeriesDrivers {
   memory: MemoryTimeSeriesOptions;
+  cassandra: CassandraTimeSeriesOptions;
 }
 export interface SecretStoreDrivers {
   memory: MemorySecretStoreOptions;

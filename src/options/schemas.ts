@@ -85,7 +85,8 @@ export const redisBrokerOptionsSchema = z.strictObject({
 });
 export type RedisBrokerOptions = z.input<typeof redisBrokerOptionsSchema>;
 
-const secretValue = z.union([
+/** A secret option: a non-empty string, or a `Redacted` one that stays out of logs. */
+export const secretValue = z.union([
   z.string().min(1),
   z.custom<Redacted<string>>((value) => value instanceof Redacted),
 ]);

@@ -1,7 +1,7 @@
 // Every port built from the environment by loadConfig + createInfrastructure: on memory, and on
-// each real backend this machine runs (Redis, Kafka, the MongoDB wire server, a secrets folder,
-// the repo's OpenAI-wire server, local processes); a second named cache; an app component in the
-// same lifecycle; everything closed in reverse order of creation.
+// each real backend this machine runs (Redis, Kafka, the MongoDB wire server, Cassandra, a secrets
+// folder, the repo's OpenAI-wire server, local processes); a second named cache; an app component
+// in the same lifecycle; everything closed in reverse order of creation.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,13 +20,14 @@ import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvault/index.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';
-import { findKafka, findKeyVault, findMongo, findRedis } from '../support/servers.ts';
+import { findCassandra, findKafka, findKeyVault, findMongo, findRedis } from '../support/servers.ts';
 
 const servers = {
   redis: await findRedis(),
   kafka: await findKafka(),
   mongo: await findMongo(),
   keyVault: await findKeyVault(),
+  cassandra: await findCassandra(),
 };
 const everyPort: PortName[] = ['secrets', 'cache', 'documents', 'timeSeries', 'llm', 'executor', 'broker'];
 
@@ -159,11 +160,12 @@ describe('createInfrastructure: every port from the environment', () => {
 
   const missing = Object.values(servers).find((server) => 'skip' in server);
   it(
-    'on Key Vault (emulator), Redis, Kafka, MongoDB wire, the OpenAI wire and processes, with a second named cache',
+    'on Key Vault (emulator), Redis, Kafka, MongoDB wire, Cassandra, the OpenAI wire and processes, with a second named cache',
     { skip: missing && 'skip' in missing ? missing.skip : false },
     async () => {
-      const { redis, kafka, mongo, keyVault } = servers;
-      if ('skip' in redis || 'skip' in kafka || 'skip' in mongo || 'skip' in keyVault) return;
+      const { redis, kafka, mongo, keyVault, cassandra } = servers;
+      if ('skip' in redis || 'skip' in kafka || 'skip' in mongo || 'skip' in keyVault || 'skip' in cassandra)
+        return;
       if (!keyVault.tenantId || !keyVault.clientId || !keyVault.clientSecret || !keyVault.authorityHost)
         assert.fail('the Key Vault emulator issues no tokens: this test needs its client credentials');
       // The key the LLM port reads by reference, put in the vault first.
@@ -189,8 +191,13 @@ describe('createInfrastructure: every port from the environment', () => {
         DOCUMENT_STORE_DRIVER: 'mongodb',
         MONGODB_URL: mongo.url,
         MONGODB_DATABASE: 'berth_infra',
-        // On memory until the Cassandra adapter lands.
-        TIME_SERIES_DRIVER: 'memory',
+        TIME_SERIES_DRIVER: 'cassandra',
+        CASSANDRA_CONTACT_POINTS: cassandra.contactPoints.join(','),
+        CASSANDRA_LOCAL_DATACENTER: cassandra.localDataCenter,
+        CASSANDRA_KEYSPACE: 'berth_infra',
+        CASSANDRA_REPLICATION_FACTOR: '1',
+        // The first write of a new server creates the keyspace and its tables.
+        TIME_SERIES_TIMEOUT_MS: '15000',
         LLM_DRIVER: 'openai',
         OPENAI_API_KEY: 'secret://infra-openai-key',
         OPENAI_BASE_URL: `${llm.url}/v1`,
@@ -205,7 +212,7 @@ describe('createInfrastructure: every port from the environment', () => {
         'secrets:azure_key_vault',
         'cache:redis',
         'documents:mongodb',
-        'time-series:memory',
+        'time-series:cassandra',
         'llm:openai',
         'executor:process',
         'broker:kafka',
