@@ -81,7 +81,9 @@ export function guardTimeSeries<Cursor>(
     opts: OperationOptions,
   ): AsyncGenerator<StoredPoint, void, undefined> {
     if (request === undefined) throw refused;
-    for await (const page of pages('range', request, opts)) yield* page;
+    // Not `yield* page`: delegating to an array goes through an async-from-sync iterator, an
+    // extra promise per point (about a third of the iteration's cost on 100,000 points).
+    for await (const page of pages('range', request, opts)) for (const point of page) yield point;
   }
 
   async function foldRange(

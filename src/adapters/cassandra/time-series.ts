@@ -172,11 +172,20 @@ class CassandraTimeSeriesAdapter implements TimeSeriesAdapter<CassandraCursor> {
     await this.#connection.ready();
     const tagKey = tagKeyOf(request.tags);
     const wanted = Math.min(request.pageSize, request.limit);
-    const buckets = this.#buckets(request.series, tagKey, asc, asc ? start : first, asc ? last : start);
+    // Resuming within a bucket (listed by an earlier page): it is read at once, and the index is
+    // asked only from the next bucket on, when the page needs more. A dense stream's pages then
+    // cost one round trip each, as the driver's own paging does.
+    const resumeState = cursor?.pageState;
+    const listFrom = resumeState === undefined ? start : start + (asc ? 1 : -1) * this.#settings.bucketMs;
+    const buckets = this.#buckets(request.series, tagKey, asc, asc ? listFrom : first, asc ? last : listFrom);
     const points: StoredPoint[] = [];
     const reads: BucketRead[] = [];
     let inFlight = 1;
-    let listed = false;
+    let listed = asc ? listFrom > last : listFrom < first;
+    if (resumeState !== undefined) {
+      const result = this.#readBucket(request, tagKey, start, wanted, resumeState);
+      reads.push({ bucket: start, whole: false, result });
+    }
     const readAhead = async (): Promise<void> => {
       // A listed bucket holds a point unless they all expired: no more than the page has room for.
       while (reads.length < Math.min(inFlight, wanted - points.length) && !listed) {
