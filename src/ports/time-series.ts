@@ -57,7 +57,8 @@ export interface RangeQuery extends OperationOptions {
   pageSize?: number;
 }
 
-export type AggregateFunction = 'avg' | 'min' | 'max' | 'sum' | 'count' | 'first' | 'last';
+export const aggregateFunctions = ['avg', 'min', 'max', 'sum', 'count', 'first', 'last'] as const;
+export type AggregateFunction = (typeof aggregateFunctions)[number];
 
 export interface AggregateOptions {
   /** Window width in whole milliseconds; windows start at multiples of `step` since the epoch. */

@@ -1,11 +1,11 @@
-import type {
-  AggregateFunction,
-  AggregateOptions,
-  Point,
-  RangeQuery,
-  RangeRequest,
-  StoredPoint,
-  Tags,
+import {
+  aggregateFunctions,
+  type AggregateOptions,
+  type Point,
+  type RangeQuery,
+  type RangeRequest,
+  type StoredPoint,
+  type Tags,
 } from '../ports/time-series.ts';
 import { isPlainObject, type Fail } from './document-validation.ts';
 
@@ -24,15 +24,7 @@ export const maxTtlMs = 630_720_000_000;
 export const maxWindows = 100_000;
 export const defaultPageSize = 1_000;
 export const maxPageSize = 10_000;
-const aggregateFunctions: ReadonlySet<string> = new Set<AggregateFunction>([
-  'avg',
-  'min',
-  'max',
-  'sum',
-  'count',
-  'first',
-  'last',
-]);
+const aggregateFunctionSet: ReadonlySet<string> = new Set(aggregateFunctions);
 
 const isPositiveInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
@@ -151,9 +143,9 @@ export function checkAggregateOptions(options: unknown, request: RangeRequest, f
   if (windows > maxWindows)
     throw fail('step', `gives ${windows} windows over [from, to); at most ${maxWindows} are allowed`);
   if (!Array.isArray(functions) || functions.length === 0)
-    throw fail('functions', `must be a non-empty array of ${[...aggregateFunctions].join(', ')}`);
+    throw fail('functions', `must be a non-empty array of ${aggregateFunctions.join(', ')}`);
   for (const fn of functions as unknown[])
-    if (typeof fn !== 'string' || !aggregateFunctions.has(fn))
-      throw fail('functions', `must hold only ${[...aggregateFunctions].join(', ')}`);
+    if (typeof fn !== 'string' || !aggregateFunctionSet.has(fn))
+      throw fail('functions', `must hold only ${aggregateFunctions.join(', ')}`);
   return { step, functions: [...new Set(functions)] };
 }

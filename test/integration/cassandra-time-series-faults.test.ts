@@ -1,13 +1,8 @@
 // The Cassandra time series against a node of this test's own, frozen (SIGSTOP), then stopped and
 // started again mid-write, then cross-checked against the memory adapter with the same points.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canProvide } from '../../scripts/services.ts';
@@ -22,46 +17,12 @@ import {
   type Tags,
   type TimeSeries,
 } from '../../src/ports/index.ts';
+import { ownService } from '../support/own-service.ts';
 import { silentRuntime } from '../support/runtime.ts';
-
-const root = join(import.meta.dirname, '..', '..');
-
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const server = createServer().listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    server.close();
-    const next = createServer().listen(port + 1, '127.0.0.1');
-    const ok = await new Promise<boolean>((resolve) => {
-      next.once('listening', () => resolve(true));
-      next.once('error', () => resolve(false));
-    });
-    next.close();
-    if (ok && port < 65_000) return port;
-  }
-  throw new Error('no two free neighbouring ports');
-}
 
 // A Cassandra of this test's own (CQL on `port`, storage on `port + 1`), so freezing and stopping
 // it disturbs no other test; its data survives a restart (KEEP_DATA).
-const stateDir = mkdtempSync(join(tmpdir(), 'berth-cassandra-fault-'));
-const port = await freePortPair();
-const env = {
-  ...process.env,
-  BERTH_SERVICES_DIR: stateDir,
-  BERTH_CASSANDRA_PORT: String(port),
-  BERTH_CASSANDRA_KEEP_DATA: 'true',
-};
-// Asynchronous, so calls keep running while the node stops and starts.
-async function services(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['scripts/services.ts', ...args], {
-    cwd: root,
-    env,
-    timeout: 300_000,
-  });
-  return stdout;
-}
+const { stateDir, port, services } = await ownService('cassandra');
 
 /** The node's JVM: the services script execs java in place of its shell, so the pidfile holds it. */
 function jvmPid(): number {

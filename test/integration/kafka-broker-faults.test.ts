@@ -1,55 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canProvide } from '../../scripts/services.ts';
 import { createKafkaBroker, type KafkaBroker } from '../../src/adapters/kafka/index.ts';
 import { HealthChecker } from '../../src/health/index.ts';
+import { ownService } from '../support/own-service.ts';
 import { silentRuntime } from '../support/runtime.ts';
 
-const root = join(import.meta.dirname, '..', '..');
-
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const server = createServer().listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    server.close();
-    const next = createServer().listen(port + 1, '127.0.0.1');
-    const ok = await new Promise<boolean>((resolve) => {
-      next.once('listening', () => resolve(true));
-      next.once('error', () => resolve(false));
-    });
-    next.close();
-    if (ok && port < 65_000) return port;
-  }
-  throw new Error('no two free neighbouring ports');
-}
-
 // A Kafka of this test's own, so stopping it disturbs no other test.
-const stateDir = mkdtempSync(join(tmpdir(), 'berth-kafka-fault-'));
-const port = await freePortPair();
-const env = {
-  ...process.env,
-  BERTH_SERVICES_DIR: stateDir,
-  BERTH_KAFKA_PORT: String(port),
-  BERTH_KAFKA_KEEP_DATA: 'true',
-};
-// Asynchronous, so publishers and consumers keep running while the server stops and starts.
-async function services(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['scripts/services.ts', ...args], {
-    cwd: root,
-    env,
-    timeout: 300_000,
-  });
-  return stdout;
-}
+const { port, services } = await ownService('kafka');
 
 const skip =
   canProvide('kafka') || process.env.CI === 'true'

@@ -1,0 +1,57 @@
+// A test server of one test file's own (its own state folder and ports, data kept across a
+// restart), for fault tests that stop, freeze and restart it without disturbing other tests.
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** A free port whose next one is free too (Kafka's controller, Cassandra's storage port). */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    server.close();
+    const next = createServer().listen(port + 1, '127.0.0.1');
+    const ok = await new Promise<boolean>((resolve) => {
+      next.once('listening', () => resolve(true));
+      next.once('error', () => resolve(false));
+    });
+    next.close();
+    if (ok && port < 65_000) return port;
+  }
+  throw new Error('no two free neighbouring ports');
+}
+
+export interface OwnService {
+  stateDir: string;
+  port: number;
+  /** Runs `scripts/services.ts <args>` for this server, asynchronously so calls go on meanwhile. */
+  services: (...args: string[]) => Promise<string>;
+}
+
+export async function ownService(name: 'kafka' | 'cassandra'): Promise<OwnService> {
+  const stateDir = mkdtempSync(join(tmpdir(), `berth-${name}-fault-`));
+  const port = await freePortPair();
+  const variable = `BERTH_${name.toUpperCase()}`;
+  const env = {
+    ...process.env,
+    BERTH_SERVICES_DIR: stateDir,
+    [`${variable}_PORT`]: String(port),
+    [`${variable}_KEEP_DATA`]: 'true',
+  };
+  const services = async (...args: string[]): Promise<string> => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['scripts/services.ts', ...args], {
+      cwd: root,
+      env,
+      timeout: 300_000,
+    });
+    return stdout;
+  };
+  return { stateDir, port, services };
+}
