@@ -59,8 +59,4 @@ export class AdapterRegistry {
   drivers(port: string): string[] {
     return [...this.#byKey.values()].filter((d) => d.port === port).map((d) => d.driver);
   }
-
-  all(): AdapterDescriptor[] {
-    return [...this.#byKey.values()];
-  }
 }

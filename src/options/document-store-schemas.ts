@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { Redacted } from '../ports/redacted.ts';
-import { policyOverridesSchema, urlOf } from './schemas.ts';
+import { policyOverridesSchema, secretValue, urlOf } from './schemas.ts';
 
 const positiveInt = z.number().int().positive();
 const componentId = z.string().min(1).max(200);
@@ -27,10 +26,7 @@ export const mongoDocumentStoreOptionsSchema = z.strictObject({
   auth: z
     .strictObject({
       username: z.string().min(1),
-      password: z.union([
-        z.string().min(1),
-        z.custom<Redacted<string>>((value) => value instanceof Redacted),
-      ]),
+      password: secretValue,
     })
     .optional(),
   /** How long an operation waits for a reachable server before failing as `unavailable`. Default 2 s. */

@@ -1,12 +1,9 @@
 import { z } from 'zod';
-import { Redacted } from '../ports/redacted.ts';
-import { policyOverridesSchema, urlOf } from './schemas.ts';
+import { policyOverridesSchema, secretValue, urlOf } from './schemas.ts';
 
 const positiveInt = z.number().int().positive();
 
 const httpUrl = urlOf(['http:', 'https:'], 'must be an http:// or https:// URL');
-
-const apiKey = z.union([z.string().min(1), z.custom<Redacted<string>>((value) => value instanceof Redacted)]);
 
 /** What `@azure/identity`'s credentials offer (`DefaultAzureCredential`, …). */
 export interface TokenCredentialLike {
@@ -40,7 +37,7 @@ const llmShape = {
 export const openAiClientOptionsSchema = z
   .strictObject({
     ...llmShape,
-    apiKey,
+    apiKey: secretValue,
     /** Default `https://api.openai.com/v1`. */
     baseUrl: httpUrl.optional(),
     /** The OpenAI SDK's spelling of `baseUrl`, taken as the same option. */
@@ -61,7 +58,7 @@ export const azureOpenAiClientOptionsSchema = z
     endpoint: httpUrl,
     deployment: z.string().min(1).max(256),
     apiVersion: z.string().min(1).default('2024-10-21'),
-    apiKey: apiKey.optional(),
+    apiKey: secretValue.optional(),
     /** A Microsoft Entra ID credential from `@azure/identity`, e.g. `new DefaultAzureCredential()`. */
     credential: tokenCredentialSchema.optional(),
   })

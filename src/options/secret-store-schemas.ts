@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Cache } from '../ports/cache.ts';
 import { Redacted } from '../ports/redacted.ts';
-import { policyOverridesSchema, urlOf } from './schemas.ts';
+import { policyOverridesSchema, secretValue, urlOf } from './schemas.ts';
 import { tokenCredentialSchema } from './llm-schemas.ts';
 
 const positiveInt = z.number().int().positive();
@@ -42,10 +42,6 @@ export const fileSecretStoreOptionsSchema = z.strictObject({
 export type FileSecretStoreOptions = z.input<typeof fileSecretStoreOptionsSchema>;
 
 const tlsCa = z.union([z.string().min(1), z.instanceof(Buffer)]);
-const secretText = z.union([
-  z.string().min(1),
-  z.custom<Redacted<string>>((value) => value instanceof Redacted),
-]);
 
 export const azureKeyVaultSecretStoreOptionsSchema = z
   .strictObject({
@@ -66,7 +62,7 @@ export const azureKeyVaultSecretStoreOptionsSchema = z
       .strictObject({
         tenantId: z.string().min(1),
         clientId: z.string().min(1),
-        clientSecret: secretText,
+        clientSecret: secretValue,
         /** The identity endpoint, e.g. a sovereign cloud's or an emulator's. */
         authorityHost: z.url({ protocol: /^https$/ }).optional(),
       })
