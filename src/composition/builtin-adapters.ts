@@ -16,6 +16,7 @@ import {
 import { mongoBrokerAdapter, mongoDocumentStoreAdapter } from '../adapters/mongodb/descriptors.ts';
 import { ollamaClientAdapter } from '../adapters/ollama/descriptors.ts';
 import { azureOpenAiClientAdapter, openAiClientAdapter } from '../adapters/openai/descriptors.ts';
+import { embeddedSqlAdapter, postgresSqlAdapter } from '../adapters/postgres/descriptors.ts';
 import { processExecutorAdapter } from '../adapters/process/descriptors.ts';
 import { redisBrokerAdapter, redisCacheAdapter } from '../adapters/redis/descriptors.ts';
 
@@ -31,6 +32,8 @@ export const builtinAdapters: readonly AdapterDescriptor[] = [
   mongoDocumentStoreAdapter,
   memoryTimeSeriesAdapter,
   cassandraTimeSeriesAdapter,
+  embeddedSqlAdapter,
+  postgresSqlAdapter,
   memorySecretStoreAdapter,
   envSecretStoreAdapter,
   fileSecretStoreAdapter,

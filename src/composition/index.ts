@@ -17,6 +17,8 @@ export {
   type PortConfigs,
   type PortSpec,
   type SecretStoreConfig,
+  type SqlConfig,
+  type SqlDrivers,
   type SecretStoreDrivers,
   type TimeSeriesConfig,
   type TimeSeriesDrivers,

@@ -37,6 +37,7 @@ export interface Infrastructure extends AsyncDisposable {
   readonly broker: PortTypes['broker'];
   readonly documents: PortTypes['documents'];
   readonly timeSeries: PortTypes['timeSeries'];
+  readonly sql: PortTypes['sql'];
   readonly secrets: PortTypes['secrets'];
   readonly llm: PortTypes['llm'];
   readonly executor: PortTypes['executor'];
@@ -148,6 +149,9 @@ export async function createInfrastructure(
     },
     get timeSeries() {
       return get('timeSeries');
+    },
+    get sql() {
+      return get('sql');
     },
     get secrets() {
       return get('secrets');

@@ -5,7 +5,7 @@ import type { SecretStore } from '../ports/secret-store.ts';
 import type { AdapterDescriptor, EnvVariable, PortName } from '../runtime/adapter-descriptor.ts';
 import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
 import { AdapterRegistry } from './builtin-adapters.ts';
-import { portNames, ports, type InfrastructureConfig } from './ports.ts';
+import { portNames, ports, portVariables, type InfrastructureConfig } from './ports.ts';
 
 export type { InfrastructureConfig };
 
@@ -21,7 +21,10 @@ export interface LoadConfigOptions {
   runtime?: Runtime;
   /** Adapters of the application's own or another package's, beside (or replacing) berth's. */
   adapters?: readonly AdapterDescriptor[];
-  /** Ports built on their memory adapter when their `<PREFIX>_DRIVER` is unset. Default none. */
+  /**
+   * Ports built on the driver that needs no server (`memory`; `embedded` for sql) when their
+   * `<PREFIX>_DRIVER` is unset. Default none.
+   */
   memoryDefaults?: readonly PortName[];
 }
 
@@ -82,7 +85,9 @@ function instanceFrom(
 ): Options | undefined {
   const prefix = variablePrefix(name);
   const driverVariable = `${prefix}${ports[port].envPrefix}_DRIVER`;
-  const driver = env[driverVariable] || (name === 'default' && memoryDefaults.includes(port) ? 'memory' : '');
+  const driver =
+    env[driverVariable] ||
+    (name === 'default' && memoryDefaults.includes(port) ? ports[port].inMemoryDriver : '');
   if (driver === '') return undefined;
   const descriptor = registry.find(port, driver);
   if (descriptor === undefined) {
@@ -90,11 +95,7 @@ function instanceFrom(
     return undefined;
   }
   const variables: Record<string, EnvVariable> = {
-    [`${ports[port].envPrefix}_TIMEOUT_MS`]: {
-      option: 'policies.timeoutMs',
-      kind: 'integer',
-      description: 'deadline of one attempt',
-    },
+    ...portVariables(port),
     ...descriptor.env,
   };
   const input: Options = name === 'default' ? {} : { id: `${ports[port].idPrefix}:${name}` };

@@ -1,4 +1,4 @@
-import type { PortName } from '../runtime/adapter-descriptor.ts';
+import type { EnvVariable, PortName } from '../runtime/adapter-descriptor.ts';
 import type { MemoryBrokerOptions } from '../adapters/memory/broker.ts';
 import type { MemoryExecutorOptions } from '../adapters/memory/executor.ts';
 import type { MemoryLlmClientOptions } from '../adapters/memory/llm-client.ts';
@@ -25,6 +25,11 @@ import type {
   FileSecretStoreOptions,
   MemorySecretStoreOptions,
 } from '../options/secret-store-schemas.ts';
+import type {
+  EmbeddedDatabaseOptions,
+  MssqlDatabaseOptions,
+  PostgresDatabaseOptions,
+} from '../options/sql-schemas.ts';
 import type { CassandraTimeSeriesOptions, MemoryTimeSeriesOptions } from '../options/time-series-schemas.ts';
 
 export interface PortSpec {
@@ -34,7 +39,29 @@ export interface PortSpec {
   readonly critical: boolean;
   /** First part of component ids, as the guarded ports write it: a named instance is `<idPrefix>:<name>`. */
   readonly idPrefix: string;
+  /** The driver that needs no server, for `memoryDefaults` and test infrastructure. */
+  readonly inMemoryDriver: string;
+  /** Variables every driver of the port reads (options of what berth does around the driver). */
+  readonly env?: Readonly<Record<string, EnvVariable>>;
 }
+
+/** What the SqlDatabase port does around any driver: migrations and the connection queue. */
+const sqlPortVariables: Readonly<Record<string, EnvVariable>> = {
+  SQL_MIGRATIONS_DIR: {
+    option: 'migrationsDirectory',
+    description: 'folder of *.sql migrations applied by start(), in file-name order',
+  },
+  SQL_ACQUIRE_TIMEOUT_MS: {
+    option: 'acquireTimeoutMs',
+    kind: 'integer',
+    description: 'wait for a free connection before timeout (default 1000)',
+  },
+  SQL_MAX_WAITING: {
+    option: 'maxWaiting',
+    kind: 'integer',
+    description: 'calls waiting for a connection at most, then rate_limited (default 1000)',
+  },
+};
 
 /**
  * Every port of the composition root, in the order they are built (and closed in reverse):
@@ -42,16 +69,36 @@ export interface PortSpec {
  * handlers still running while it closes can use everything else.
  */
 export const ports: Readonly<Record<PortName, PortSpec>> = {
-  secrets: { idPrefix: 'secrets', envPrefix: 'SECRETS', critical: true },
-  cache: { idPrefix: 'cache', envPrefix: 'CACHE', critical: true },
-  documents: { idPrefix: 'documents', envPrefix: 'DOCUMENT_STORE', critical: true },
-  timeSeries: { idPrefix: 'time-series', envPrefix: 'TIME_SERIES', critical: true },
+  secrets: { idPrefix: 'secrets', envPrefix: 'SECRETS', critical: true, inMemoryDriver: 'memory' },
+  cache: { idPrefix: 'cache', envPrefix: 'CACHE', critical: true, inMemoryDriver: 'memory' },
+  documents: { idPrefix: 'documents', envPrefix: 'DOCUMENT_STORE', critical: true, inMemoryDriver: 'memory' },
+  // PostgreSQL in the process (PGlite) stands in for a database server.
+  sql: {
+    idPrefix: 'sql',
+    envPrefix: 'SQL',
+    critical: true,
+    inMemoryDriver: 'embedded',
+    env: sqlPortVariables,
+  },
+  timeSeries: { idPrefix: 'time-series', envPrefix: 'TIME_SERIES', critical: true, inMemoryDriver: 'memory' },
   // A language model that is down degrades a service; it should not take it out of rotation.
-  llm: { idPrefix: 'llm', envPrefix: 'LLM', critical: false },
-  executor: { idPrefix: 'executor', envPrefix: 'EXECUTOR', critical: true },
-  broker: { idPrefix: 'broker', envPrefix: 'BROKER', critical: true },
+  llm: { idPrefix: 'llm', envPrefix: 'LLM', critical: false, inMemoryDriver: 'memory' },
+  executor: { idPrefix: 'executor', envPrefix: 'EXECUTOR', critical: true, inMemoryDriver: 'memory' },
+  broker: { idPrefix: 'broker', envPrefix: 'BROKER', critical: true, inMemoryDriver: 'memory' },
 };
 export const portNames = Object.keys(ports) as PortName[];
+
+/** The variables of a port that every driver reads: its deadline, and the port's own. */
+export function portVariables(port: PortName): Record<string, EnvVariable> {
+  return {
+    [`${ports[port].envPrefix}_TIMEOUT_MS`]: {
+      option: 'policies.timeoutMs',
+      kind: 'integer',
+      description: 'deadline of one attempt',
+    },
+    ...ports[port].env,
+  };
+}
 
 // Options of each driver, by driver name. Interfaces, so that a package adding a driver can
 // declare its options by module augmentation.
@@ -72,6 +119,11 @@ export interface DocumentStoreDrivers {
 export interface TimeSeriesDrivers {
   memory: MemoryTimeSeriesOptions;
   cassandra: CassandraTimeSeriesOptions;
+}
+export interface SqlDrivers {
+  embedded: EmbeddedDatabaseOptions;
+  postgres: PostgresDatabaseOptions;
+  mssql: MssqlDatabaseOptions;
 }
 export interface SecretStoreDrivers {
   memory: MemorySecretStoreOptions;
@@ -95,6 +147,7 @@ export type CacheConfig = DriverConfig<CacheDrivers>;
 export type BrokerConfig = DriverConfig<BrokerDrivers>;
 export type DocumentStoreConfig = DriverConfig<DocumentStoreDrivers>;
 export type TimeSeriesConfig = DriverConfig<TimeSeriesDrivers>;
+export type SqlConfig = DriverConfig<SqlDrivers>;
 export type SecretStoreConfig = DriverConfig<SecretStoreDrivers>;
 export type LlmClientConfig = DriverConfig<LlmClientDrivers>;
 export type ExecutorConfig = DriverConfig<ExecutorDrivers>;
@@ -104,6 +157,7 @@ export interface PortConfigs {
   broker: BrokerConfig;
   documents: DocumentStoreConfig;
   timeSeries: TimeSeriesConfig;
+  sql: SqlConfig;
   secrets: SecretStoreConfig;
   llm: LlmClientConfig;
   executor: ExecutorConfig;

@@ -10,3 +10,4 @@ export * from './llm-schemas.ts';
 export * from './document-store-schemas.ts';
 export * from './secret-store-schemas.ts';
 export * from './time-series-schemas.ts';
+export * from './sql-schemas.ts';

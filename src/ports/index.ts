@@ -9,3 +9,5 @@ export * from './llm-client.ts';
 export * from './document-store.ts';
 export * from './secret-store.ts';
 export * from './time-series.ts';
+export * from './sql.ts';
+export * from './sql-database.ts';

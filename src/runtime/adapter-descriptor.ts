@@ -6,6 +6,7 @@ import type { DocumentStore } from '../ports/document-store.ts';
 import type { Executor } from '../ports/executor.ts';
 import type { LlmClient } from '../ports/llm-client.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import type { SqlDatabase } from '../ports/sql-database.ts';
 import type { TimeSeries } from '../ports/time-series.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -15,6 +16,7 @@ export interface PortTypes {
   broker: Broker;
   documents: DocumentStore;
   timeSeries: TimeSeries;
+  sql: SqlDatabase;
   secrets: SecretStore;
   llm: LlmClient;
   executor: Executor;

@@ -189,6 +189,11 @@ export class Guard<Op extends string> {
     return this.error('validation', operation, describeIssues([{ path, message }]), options);
   }
 
+  /** Counts a retry made outside `run`: a whole transaction run again after a conflict. */
+  countRetry(operation: string): void {
+    this.#retries.inc({ [attributes.component]: this.id, [attributes.operation]: operation });
+  }
+
   /** A driver error classified by the adapter's table, for failures that happen outside `run`. */
   toInfraError(operation: string, cause: unknown): InfraError {
     return this.#toInfraError(operation, cause);

@@ -11,5 +11,10 @@ export { guardSecretStore, type GuardedSecretStoreOptions } from './guarded-secr
 export { cachedSecretStore, type CachedSecretStore } from './cached-secret-store.ts';
 export { guardBroker, type GuardedBrokerOptions } from './guarded-broker.ts';
 export { guardTimeSeries, type GuardedTimeSeriesOptions } from './guarded-time-series.ts';
+export {
+  guardSqlDatabase,
+  type GuardedSqlDatabase,
+  type GuardedSqlDatabaseOptions,
+} from './guarded-sql-database.ts';
 export { brokerHeaders } from './broker-headers.ts';
 export * from './adapter-descriptor.ts';

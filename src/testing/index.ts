@@ -25,3 +25,4 @@ export {
   type TimeSeriesRetention,
 } from './time-series-conformance.ts';
 export { createTestInfrastructure, type TestInfrastructureOptions } from './test-infrastructure.ts';
+export { sqlConformance, type SqlConformanceOptions, type SqlFeatures } from './sql-conformance.ts';

@@ -6,7 +6,7 @@ import {
   type Infrastructure,
   type InfrastructureOptions,
 } from '../composition/infrastructure.ts';
-import { portNames, type InfrastructureConfig } from '../composition/ports.ts';
+import { portNames, ports, type InfrastructureConfig } from '../composition/ports.ts';
 
 export interface TestInfrastructureOptions extends Omit<InfrastructureOptions, 'provided'> {
   /** Real (or other) adapters used instead of the memory ones; closed with the rest. */
@@ -23,7 +23,9 @@ export interface TestInfrastructureOptions extends Omit<InfrastructureOptions, '
  */
 export function createTestInfrastructure(options: TestInfrastructureOptions = {}): Promise<Infrastructure> {
   const { replace, runtime, config, ...rest } = options;
-  const memory = Object.fromEntries(portNames.map((port: PortName) => [port, { driver: 'memory' }]));
+  const memory = Object.fromEntries(
+    portNames.map((port: PortName) => [port, { driver: ports[port].inMemoryDriver }]),
+  );
   return createInfrastructure(
     { ...memory, ...config },
     runtime ?? createRuntime({ logger: createLogger({ level: 'silent' }), registry: new Registry() }),

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
 import { canProvide, ensureService } from '../../scripts/services.ts';
 import { LOWKEY_VAULT_VERSION } from '../../scripts/services/keyvault.ts';
+import { tdsLogin } from '../../scripts/services/tds/probe.ts';
 
 export interface ContainerRecipe {
   /** e.g. `redis:7-alpine`. */
@@ -149,6 +150,31 @@ export async function findCassandra(): Promise<{ contactPoints: string[]; localD
       .filter(Boolean),
     localDataCenter,
   };
+}
+
+/** PostgreSQL; `POSTGRES_URL` is `postgres://user:password@host:port/db`. */
+export async function findPostgres(): Promise<{ url: string } | Skip> {
+  const server = await findServer('postgres', {
+    envVar: 'POSTGRES_URL',
+    service: 'postgres',
+    container: {
+      image: 'postgres:16-alpine',
+      port: 5432,
+      value: (host, port) => `postgres://berth:berth@${host}:${port}/berth`,
+      configure: (container) =>
+        container
+          .withEnvironment({ POSTGRES_USER: 'berth', POSTGRES_PASSWORD: 'berth', POSTGRES_DB: 'berth' })
+          .withCommand('postgres -c fsync=off -c synchronous_commit=off -c max_connections=200'.split(' ')),
+      // Its port opens a moment before it accepts connections ("starting up"): wait for pg_isready.
+      env: async (container) => {
+        const wait = 'for i in $(seq 300); do pg_isready -q -h 127.0.0.1 && exit 0; sleep 0.2; done; exit 1';
+        if ((await container.exec(['sh', '-c', wait])).exitCode !== 0)
+          throw new Error('postgres: not ready in 60 s');
+        return {};
+      },
+    },
+  });
+  return 'skip' in server ? server : { url: server.value };
 }
 
 /** A TCP port free on 127.0.0.1 right now. */

@@ -1,0 +1,63 @@
+import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
+
+// SQLSTATE codes by their own value, then by class (the first two characters).
+const byCode: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }> = new Map([
+  ['23505', { reason: 'conflict', retryable: false }], // unique_violation
+  // Serialization failure and deadlock: the transaction did not commit and may run again.
+  ['40001', { reason: 'conflict', retryable: true }],
+  ['40P01', { reason: 'conflict', retryable: true }],
+  ['57014', { reason: 'timeout', retryable: false }], // query_canceled: by a deadline, not worth repeating
+  ['55P03', { reason: 'timeout', retryable: false }], // lock_not_available (lock_timeout)
+  ['57P01', { reason: 'unavailable' }], // admin_shutdown
+  ['57P02', { reason: 'unavailable' }], // crash_shutdown
+  ['57P03', { reason: 'unavailable' }], // cannot_connect_now (starting up)
+  ['53300', { reason: 'rate_limited' }], // too_many_connections
+  ['28P01', { reason: 'unauthorized', retryable: false }],
+  ['28000', { reason: 'unauthorized', retryable: false }],
+  ['42501', { reason: 'unauthorized', retryable: false }], // insufficient_privilege
+  ['3D000', { reason: 'config', retryable: false }], // the database does not exist
+  ['25P02', { reason: 'validation', retryable: false }], // a statement after a failed one in a transaction
+]);
+const byClass: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }> = new Map([
+  ['08', { reason: 'unavailable' }], // connection exception
+  ['53', { reason: 'unavailable' }], // insufficient resources (disk full, out of memory)
+  ['42', { reason: 'validation', retryable: false }], // syntax error or access rule violation
+  ['22', { reason: 'validation', retryable: false }], // data exception (a value out of range)
+  ['23', { reason: 'validation', retryable: false }], // integrity constraint (not null, foreign key, check)
+  ['40', { reason: 'conflict', retryable: true }], // transaction rollback
+]);
+
+// Errors of the client's own, before or without a server answer.
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+]);
+const connectionLost =
+  /Connection terminated|connection is closed|Client has encountered a connection error|Client was closed/i;
+
+/** Maps an error of `pg` or PGlite (both carry PostgreSQL's SQLSTATE in `code`) to berth's reasons. */
+export function classifyPostgresError(error: unknown): ErrorClassification {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    const known = byCode.get(code) ?? (code.length === 5 ? byClass.get(code.slice(0, 2)) : undefined);
+    if (known) {
+      // The server's text names the user on a failed login: say what happened without it.
+      if (known.reason === 'unauthorized' && code.startsWith('28')) {
+        return { ...known, message: `authentication failed (SQLSTATE ${code}): check the credentials` };
+      }
+      return known;
+    }
+    if (networkCodes.has(code) || code === 'ETIMEDOUT') {
+      return { reason: code === 'ETIMEDOUT' ? 'timeout' : 'unavailable' };
+    }
+    if (/^[0-9A-Z]{5}$/.test(code)) return { reason: 'internal', retryable: false };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timeout exceeded when trying to connect/i.test(message)) return { reason: 'timeout' };
+  if (connectionLost.test(message)) return { reason: 'unavailable' };
+  return { reason: 'internal', retryable: false };
+}

@@ -1,0 +1,25 @@
+import type { SqlValue } from '../../ports/sql.ts';
+import { SqlJson } from '../../ports/sql.ts';
+
+/** A parameter as `pg` and PGlite take it: JSON as text, bigint as its digits, bytes as a Buffer. */
+export function toPostgresValue(value: SqlValue): unknown {
+  if (value instanceof SqlJson) return JSON.stringify(value.value);
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  return value;
+}
+
+const utcTimestamp = (text: string): Date => new Date(`${text.replace(' ', 'T')}Z`);
+
+/**
+ * Text parsers by type OID where berth's rule differs from the drivers' defaults: bigint as
+ * `bigint` (exact), a timestamp without time zone read as UTC (not the process's zone), a date as
+ * its `YYYY-MM-DD` text. numeric stays a string (exact) as both drivers give it.
+ */
+export const postgresParsers: Readonly<Record<number, (text: string) => unknown>> = {
+  20: (text) => BigInt(text),
+  1114: utcTimestamp,
+  1082: (text) => text,
+};
