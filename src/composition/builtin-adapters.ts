@@ -17,6 +17,7 @@ import { mongoBrokerAdapter, mongoDocumentStoreAdapter } from '../adapters/mongo
 import { ollamaClientAdapter } from '../adapters/ollama/descriptors.ts';
 import { azureOpenAiClientAdapter, openAiClientAdapter } from '../adapters/openai/descriptors.ts';
 import { embeddedSqlAdapter, postgresSqlAdapter } from '../adapters/postgres/descriptors.ts';
+import { mssqlSqlAdapter } from '../adapters/mssql/descriptors.ts';
 import { processExecutorAdapter } from '../adapters/process/descriptors.ts';
 import { redisBrokerAdapter, redisCacheAdapter } from '../adapters/redis/descriptors.ts';
 
@@ -34,6 +35,7 @@ export const builtinAdapters: readonly AdapterDescriptor[] = [
   cassandraTimeSeriesAdapter,
   embeddedSqlAdapter,
   postgresSqlAdapter,
+  mssqlSqlAdapter,
   memorySecretStoreAdapter,
   envSecretStoreAdapter,
   fileSecretStoreAdapter,
