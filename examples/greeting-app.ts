@@ -2,24 +2,57 @@
 // its tests can hand it createTestInfrastructure() and production hands it createInfrastructure().
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { isInfraError, type Infrastructure } from '../src/index.ts';
+import { isInfraError, sql, type Infrastructure, type Migration } from '../src/index.ts';
 
 export interface GreetingApp {
   /** Answers /greet/:name, /greeted/:name and /stats/:name; false for any other request. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
+/** The app's tables: one text per dialect, so SQL_DRIVER may be embedded, postgres or mssql. */
+export const greetingMigrations: readonly Migration[] = [
+  {
+    id: '001_greeting_counts',
+    sql: {
+      postgres: 'CREATE TABLE greeting_counts (name text PRIMARY KEY, count bigint NOT NULL)',
+      mssql: 'CREATE TABLE greeting_counts (name nvarchar(64) PRIMARY KEY, count bigint NOT NULL)',
+    },
+  },
+];
+
 export function createGreetingApp(infra: Infrastructure, log: Logger): GreetingApp {
+  // Applied once before the first count, whatever runs first; a failed attempt is tried again.
+  let migrated: Promise<unknown> | undefined;
+  const schema = (): Promise<unknown> =>
+    (migrated ??= infra.sql.migrate(greetingMigrations).catch((error: unknown) => {
+      migrated = undefined;
+      throw error;
+    }));
+
   // Counted from the events, not the requests: what a downstream service of the broker would see.
-  const greeted = new Map<string, number>();
+  // Events of one name arrive in order (keyed by name), so update-else-insert cannot race itself.
   infra.broker.subscribe<{ name: string }>(
     'greeted',
-    (message) => {
-      greeted.set(message.value.name, (greeted.get(message.value.name) ?? 0) + 1);
-      return Promise.resolve();
+    async (message) => {
+      await schema();
+      const { name } = message.value;
+      await infra.sql.transaction(async (tx) => {
+        const updated = await tx.execute(
+          sql`UPDATE greeting_counts SET count = count + 1 WHERE name = ${name}`,
+        );
+        if (updated === 0)
+          await tx.execute(sql`INSERT INTO greeting_counts (name, count) VALUES (${name}, ${1})`);
+      });
     },
     { group: 'example-greeting-counter', fromBeginning: true },
   );
+  const greetedCount = async (name: string): Promise<number> => {
+    await schema();
+    const [row] = await infra.sql.query<{ count: bigint }>(
+      sql`SELECT count FROM greeting_counts WHERE name = ${name}`,
+    );
+    return Number(row?.count ?? 0);
+  };
 
   // A point per greeting; a time already used is moved on by 1 ms, since a point written again
   // with the same series, tags and time replaces the first.
@@ -54,7 +87,13 @@ export function createGreetingApp(infra: Infrastructure, log: Logger): GreetingA
       const url = new URL(req.url ?? '/', 'http://localhost');
       const counted = /^\/greeted\/([\w-]{1,64})$/.exec(url.pathname);
       if (req.method === 'GET' && counted) {
-        json(res, 200, JSON.stringify({ name: counted[1], count: greeted.get(counted[1]!) ?? 0 }));
+        greetedCount(counted[1]!).then(
+          (count) => json(res, 200, JSON.stringify({ name: counted[1], count })),
+          (error: unknown) => {
+            log.warn({ err: error }, 'count failed');
+            json(res, 503, '{"error":"unavailable"}');
+          },
+        );
         return true;
       }
       const stats = /^\/stats\/([\w-]{1,64})$/.exec(url.pathname);

@@ -1,5 +1,6 @@
 // A small service on berth: a cached greeting endpoint that publishes a `greeted` event, a
-// subscription counting those events, health probes and /metrics. Memory adapters by default;
+// subscription counting those events in SQL, health probes and /metrics. Memory adapters (and
+// PostgreSQL in process for SQL) by default; SQL_DRIVER=postgres POSTGRES_URL=postgres://… and
 // CACHE_DRIVER=redis REDIS_URL=redis://… and BROKER_DRIVER=kafka KAFKA_BROKERS=host:port switch.
 import { createServer } from 'node:http';
 import { collectDefaultMetrics } from 'prom-client';
@@ -19,7 +20,9 @@ collectDefaultMetrics({ register: runtime.registry });
 let config;
 try {
   // The ports this service uses run on memory unless their variables choose a backend.
-  config = await loadConfig(process.env, { memoryDefaults: ['cache', 'broker', 'documents', 'timeSeries'] });
+  config = await loadConfig(process.env, {
+    memoryDefaults: ['cache', 'broker', 'documents', 'timeSeries', 'sql'],
+  });
 } catch (error) {
   log.fatal({ err: error }, 'invalid configuration');
   process.exit(1);

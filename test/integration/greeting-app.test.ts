@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGreetingApp } from '../../examples/greeting-app.ts';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
-import { createLogger, type Infrastructure } from '../../src/index.ts';
+import { createLogger, sql, type Infrastructure } from '../../src/index.ts';
 import { createTestInfrastructure } from '../../src/testing/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findRedis } from '../support/servers.ts';
@@ -35,6 +35,10 @@ async function greetTwice(infra: Infrastructure, name: string): Promise<void> {
       assert.ok(waited < 10_000, `two greeted events counted, saw ${counted.count}`);
       await sleep(50);
     }
+    const [row] = await infra.sql.query<{ count: bigint }>(
+      sql`SELECT count FROM greeting_counts WHERE name = ${name}`,
+    );
+    assert.equal(row?.count, 2n, 'the count is a row of the SQL database');
     const stats = (await (await fetch(`${base}/stats/${name}`)).json()) as {
       perMinute: { start: string; count: number }[];
     };
@@ -56,13 +60,14 @@ describe('the example app on createTestInfrastructure', () => {
   it('runs on every port in memory', async () => {
     await using infra = await createTestInfrastructure();
     assert.deepEqual(
-      (['secrets', 'cache', 'documents', 'timeSeries', 'llm', 'executor', 'broker'] as const).map(
+      (['secrets', 'cache', 'documents', 'sql', 'timeSeries', 'llm', 'executor', 'broker'] as const).map(
         (port) => infra.get(port).id,
       ),
       [
         'secrets:memory',
         'cache:memory',
         'documents:memory',
+        'sql:embedded',
         'time-series:memory',
         'llm:memory',
         'executor:memory',

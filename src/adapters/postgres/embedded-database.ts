@@ -156,5 +156,7 @@ export function createEmbeddedDatabase(
     ]);
   }
   const adapter = new EmbeddedAdapter(parsed.dataDir, parsed.pglite as PGlite | undefined);
-  return extendPort(guardSqlDatabase(adapter, parsed, runtime), { pglite: () => adapter.database() });
+  // Its own id: `sql:postgresql` would read as a server.
+  const port = guardSqlDatabase(adapter, { ...parsed, id: parsed.id ?? 'sql:embedded' }, runtime);
+  return extendPort(port, { pglite: () => adapter.database() });
 }
