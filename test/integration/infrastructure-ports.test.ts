@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   ConfigError,
   createInfrastructure,
+  sql,
   loadConfig,
   type StartableComponent,
   type Infrastructure,
@@ -20,7 +21,14 @@ import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvault/index.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';
-import { findCassandra, findKafka, findKeyVault, findMongo, findRedis } from '../support/servers.ts';
+import {
+  findCassandra,
+  findKafka,
+  findKeyVault,
+  findMongo,
+  findPostgres,
+  findRedis,
+} from '../support/servers.ts';
 
 const servers = {
   redis: await findRedis(),
@@ -28,8 +36,25 @@ const servers = {
   mongo: await findMongo(),
   keyVault: await findKeyVault(),
   cassandra: await findCassandra(),
+  postgres: await findPostgres(),
 };
-const everyPort: PortName[] = ['secrets', 'cache', 'documents', 'timeSeries', 'llm', 'executor', 'broker'];
+const everyPort: PortName[] = [
+  'secrets',
+  'cache',
+  'documents',
+  'sql',
+  'timeSeries',
+  'llm',
+  'executor',
+  'broker',
+];
+
+// Applied by infra.start() from SQL_MIGRATIONS_DIR.
+const migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-infra-migrations-'));
+fs.writeFileSync(
+  path.join(migrationsDir, '001_infra_orders.sql'),
+  'CREATE TABLE IF NOT EXISTS infra_orders (id text PRIMARY KEY, total integer NOT NULL)',
+);
 
 /** Records the order in which the given components close. */
 function recordCloses(components: StartableComponent[]): string[] {
@@ -46,7 +71,7 @@ function recordCloses(components: StartableComponent[]): string[] {
   return order;
 }
 
-/** Uses each of the seven ports once, so each is shown to be the working adapter the driver names. */
+/** Uses each of the eight ports once, so each is shown to be the working adapter the driver names. */
 async function useEveryPort(infra: Infrastructure, secretName: string, secretValue: string): Promise<void> {
   assert.equal((await infra.secrets.get(secretName)).value.reveal(), secretValue);
   await infra.cache.set('infra-key', { n: 1 });
@@ -60,6 +85,11 @@ async function useEveryPort(infra: Infrastructure, secretName: string, secretVal
     time: Date.now(),
     fields: { count: 1 },
   };
+  const orderId = randomUUID();
+  await infra.sql.execute(sql`INSERT INTO infra_orders (id, total) VALUES (${orderId}, ${42})`);
+  assert.deepEqual(await infra.sql.query(sql`SELECT total FROM infra_orders WHERE id = ${orderId}`), [
+    { total: 42 },
+  ]);
   await infra.timeSeries.write(point);
   assert.deepEqual(await infra.timeSeries.latest(point.series, point.tags), point);
   assert.equal(
@@ -124,6 +154,8 @@ describe('createInfrastructure: every port from the environment', () => {
         SECRETS_DIR: secretsDir,
         CACHE_DRIVER: 'memory',
         DOCUMENT_STORE_DRIVER: 'memory',
+        SQL_DRIVER: 'embedded',
+        SQL_MIGRATIONS_DIR: migrationsDir,
         TIME_SERIES_DRIVER: 'memory',
         LLM_DRIVER: 'memory',
         EXECUTOR_DRIVER: 'memory',
@@ -136,6 +168,7 @@ describe('createInfrastructure: every port from the environment', () => {
       'secrets:file',
       'cache:memory',
       'documents:memory',
+      'sql:embedded',
       'time-series:memory',
       'llm:memory',
       'executor:memory',
@@ -160,11 +193,18 @@ describe('createInfrastructure: every port from the environment', () => {
 
   const missing = Object.values(servers).find((server) => 'skip' in server);
   it(
-    'on Key Vault (emulator), Redis, Kafka, MongoDB wire, Cassandra, the OpenAI wire and processes, with a second named cache',
+    'on Key Vault (emulator), Redis, Kafka, MongoDB wire, PostgreSQL, Cassandra, the OpenAI wire and processes, with a second named cache',
     { skip: missing && 'skip' in missing ? missing.skip : false },
     async () => {
-      const { redis, kafka, mongo, keyVault, cassandra } = servers;
-      if ('skip' in redis || 'skip' in kafka || 'skip' in mongo || 'skip' in keyVault || 'skip' in cassandra)
+      const { redis, kafka, mongo, keyVault, cassandra, postgres } = servers;
+      if (
+        'skip' in redis ||
+        'skip' in kafka ||
+        'skip' in mongo ||
+        'skip' in keyVault ||
+        'skip' in cassandra ||
+        'skip' in postgres
+      )
         return;
       if (!keyVault.tenantId || !keyVault.clientId || !keyVault.clientSecret || !keyVault.authorityHost)
         assert.fail('the Key Vault emulator issues no tokens: this test needs its client credentials');
@@ -191,6 +231,9 @@ describe('createInfrastructure: every port from the environment', () => {
         DOCUMENT_STORE_DRIVER: 'mongodb',
         MONGODB_URL: mongo.url,
         MONGODB_DATABASE: 'berth_infra',
+        SQL_DRIVER: 'postgres',
+        POSTGRES_URL: postgres.url,
+        SQL_MIGRATIONS_DIR: migrationsDir,
         TIME_SERIES_DRIVER: 'cassandra',
         CASSANDRA_CONTACT_POINTS: cassandra.contactPoints.join(','),
         CASSANDRA_LOCAL_DATACENTER: cassandra.localDataCenter,
@@ -212,6 +255,7 @@ describe('createInfrastructure: every port from the environment', () => {
         'secrets:azure_key_vault',
         'cache:redis',
         'documents:mongodb',
+        'sql:postgresql',
         'time-series:cassandra',
         'llm:openai',
         'executor:process',
