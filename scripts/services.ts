@@ -27,6 +27,7 @@ import { cassandra } from './services/cassandra.ts';
 import { kafka } from './services/kafka.ts';
 import { keyvault } from './services/keyvault.ts';
 import { mongodb } from './services/mongodb.ts';
+import { mssql } from './services/mssql.ts';
 import { postgres } from './services/postgres.ts';
 import { redis } from './services/redis.ts';
 import {
@@ -58,6 +59,7 @@ export const services: Readonly<Record<string, ServiceDefinition>> = {
   mongodb,
   kafka,
   cassandra,
+  mssql,
   postgres,
 };
 

@@ -289,6 +289,50 @@ export async function findMongo(): Promise<{ url: string } | Skip> {
   return 'skip' in server ? server : { url: server.value };
 }
 
+/** The sa password of the SQL Server container (and of docker-compose.test.yml's `mssql`). */
+const MSSQL_CONTAINER_PASSWORD = 'Berth-Test-Passw0rd';
+
+/**
+ * Microsoft SQL Server; `MSSQL_URL` is `mssql://user:password@host:port/database`. Locally it is
+ * berth's own TDS server on SQLite (scripts/services/tds/: the protocol in full, a T-SQL subset),
+ * which says so with `MSSQL_EMULATED=true`; in a container SQL Server 2022 itself.
+ */
+export async function findMssql(): Promise<{ url: string; emulated: boolean } | Skip> {
+  const server = await findServer('mssql', {
+    envVar: 'MSSQL_URL',
+    service: 'mssql',
+    container: {
+      image: 'mcr.microsoft.com/mssql/server:2022-latest',
+      port: 1433,
+      value: (host, port) => `mssql://sa:${MSSQL_CONTAINER_PASSWORD}@${host}:${port}/master`,
+      configure: (container) =>
+        container
+          .withEnvironment({
+            ACCEPT_EULA: 'Y',
+            MSSQL_SA_PASSWORD: MSSQL_CONTAINER_PASSWORD,
+            MSSQL_PID: 'Developer',
+          })
+          .withStartupTimeout(180_000),
+      // The port opens well before logins work: wait for one.
+      env: async (container) => {
+        const deadline = Date.now() + 120_000;
+        const login = { host: container.getHost(), port: container.getMappedPort(1433), user: 'sa' };
+        for (;;) {
+          const result = await tdsLogin({ ...login, password: MSSQL_CONTAINER_PASSWORD }).catch(
+            () => undefined,
+          );
+          if (result?.ok) return { MSSQL_EMULATED: 'false' };
+          if (Date.now() > deadline) throw new Error('SQL Server in the container accepts no login');
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      },
+    },
+  });
+  if ('skip' in server) return server;
+  const emulated = server.source === 'env' ? process.env['MSSQL_EMULATED'] : server.env?.['MSSQL_EMULATED'];
+  return { url: server.value, emulated: emulated === 'true' };
+}
+
 function skip(reason: string): Skip {
   process.stderr.write(`[servers] skip: ${reason}\n`);
   return { skip: reason };
