@@ -1,5 +1,7 @@
 // The TimeSeries port on Cassandra vs raw cassandra-driver with prepared statements, interleaved in
 // one process; the memory adapter's throughput alongside. Prints `ratio <name> <port/raw>` lines.
+// `BENCH_ONLY=write|range|memory` runs one part; `BENCH_CASES=<substring>` only the write cases
+// whose name holds it.
 import { randomUUID } from 'node:crypto';
 import { Client, policies, types } from 'cassandra-driver';
 import { Registry } from 'prom-client';
@@ -13,6 +15,7 @@ import { ensureService } from '../scripts/services.ts';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 // `write`, `range` or `memory` runs that part alone.
 const only = process.env.BENCH_ONLY;
+const onlyCases = process.env.BENCH_CASES;
 // Writes per side per round, in slices that take turns (a fraction of a second each).
 const writesPerRound = Number(process.env.BENCH_WRITES ?? 6_000);
 const slices = 6;
@@ -21,6 +24,8 @@ const rangePoints = Number(process.env.BENCH_RANGE_POINTS ?? 100_000);
 // The port's default page; the raw side fetches as many rows per round trip.
 const pageSize = Number(process.env.BENCH_PAGE_SIZE ?? 1_000);
 const concurrency = 64;
+const batchPoints = 100;
+const batchConcurrency = 8;
 const streams = 100;
 const dayMs = 86_400_000;
 const ttlMs = dayMs;
@@ -80,8 +85,9 @@ async function benchCassandra(): Promise<void> {
     { ...common, createSchema: { replication: { replicationFactor: 1 } } },
     silent,
   );
-  // Same keyspace and tables; every point it writes gets the store's TTL, so each write call
-  // upserts the stream's bucket and tag-set rows (with that TTL) before the point.
+  // Same keyspace and tables; every point it writes gets the store's TTL, so its stream's bucket
+  // and tag-set rows are written (with that TTL plus a slack) before the first point, then again
+  // once per half slack (half an hour for a day's TTL: never within a run of the bench).
   const portTtl = createCassandraTimeSeries({ ...common, defaultTtlMs: ttlMs }, silent);
   // As the adapter configures its client: protocol v4, token-aware in the local data center.
   const raw = new Client({
@@ -132,6 +138,21 @@ async function benchWrite(
     const params = [series, tagKeyOf(tagsOf(i)), time - (time % dayMs), time, fields, ttl];
     return raw.execute(cql.insertPoint, params, options);
   };
+  // Call i of a batch case: `batchPoints` points of one stream (one partition), in time order.
+  const batchOf = (series: string, i: number): Point[] =>
+    Array.from({ length: batchPoints }, (_, k) => ({
+      ...point(series, i),
+      time: base + Math.floor(i / streams) * batchPoints + k,
+    }));
+  // The same rows as one unlogged batch, as a caller of the raw driver would send them.
+  const rawBatch = (series: string, ttl: number) => (i: number) => {
+    const tagKey = tagKeyOf(tagsOf(i));
+    const queries = Array.from({ length: batchPoints }, (_, k) => {
+      const time = base + Math.floor(i / streams) * batchPoints + k;
+      return { query: cql.insertPoint, params: [series, tagKey, time - (time % dayMs), time, fields, ttl] };
+    });
+    return raw.batch(queries, { ...options, logged: false });
+  };
   const cases = [
     {
       name: 'timeseries.cassandra.write.c64',
@@ -143,18 +164,28 @@ async function benchWrite(
       port: (i: number) => portTtl.write(point('bench.port-ttl', i)),
       raw: rawInsert('bench.raw-ttl', ttlSeconds(ttlMs)),
     },
-  ];
-  const slice = Math.max(concurrency, Math.round(writesPerRound / slices));
-  for (const { name, port: portOp, raw: rawOp } of cases) {
+    {
+      // Calls of 100 points of one stream, 8 in flight: the port's unlogged batch per partition
+      // against the raw driver's.
+      name: `timeseries.cassandra.write.points${batchPoints}.c${batchConcurrency}.default-ttl`,
+      port: (i: number) => portTtl.write(batchOf('bench.port-batch', i)),
+      raw: rawBatch('bench.raw-batch', ttlSeconds(ttlMs)),
+      points: batchPoints,
+      workers: batchConcurrency,
+    },
+  ].filter(({ name }) => onlyCases === undefined || name.includes(onlyCases));
+  for (const { name, port: portOp, raw: rawOp, points = 1, workers = concurrency } of cases) {
+    // A slice writes about ten times as many points when a call writes many.
+    const slice = Math.max(workers, Math.round((writesPerRound / slices) * (points > 1 ? 10 / points : 1)));
     let portNext = 0;
     let rawNext = 0;
     const portSlice = async (count: number): Promise<number> => {
-      const ms = await timed(portNext, count, concurrency, portOp);
+      const ms = await timed(portNext, count, workers, portOp);
       portNext += count;
       return ms;
     };
     const rawSlice = async (count: number): Promise<number> => {
-      const ms = await timed(rawNext, count, concurrency, rawOp);
+      const ms = await timed(rawNext, count, workers, rawOp);
       rawNext += count;
       return ms;
     };
@@ -178,15 +209,15 @@ async function benchWrite(
           portMs += await portSlice(slice);
         }
       }
-      const portRate = (slices * slice) / (portMs / 1000);
-      const rawRate = (slices * slice) / (rawMs / 1000);
+      const portRate = (slices * slice * points) / (portMs / 1000);
+      const rawRate = (slices * slice * points) / (rawMs / 1000);
       console.error(`${name} round ${round}: port ${Math.round(portRate)}/s, raw ${Math.round(rawRate)}/s`);
       portRates.push(portRate);
       rawRates.push(rawRate);
       ratios.push(portRate / rawRate);
     }
     console.error(
-      `${name}: port ${Math.round(median(portRates))} points/s, raw prepared INSERT ${Math.round(median(rawRates))} points/s (medians of ${rounds} rounds)`,
+      `${name}: port ${Math.round(median(portRates))} points/s, raw prepared ${points > 1 ? 'unlogged BATCH' : 'INSERT'} ${Math.round(median(rawRates))} points/s (medians of ${rounds} rounds)`,
     );
     console.log(`ratio ${name} ${median(ratios).toFixed(3)}`);
   }

@@ -168,7 +168,12 @@ describe('cassandra time series through node faults', { skip, concurrency: false
     );
     // Some more of the load against the frozen node: a queue would show as calls growing older.
     await sleep(2 * timeoutMs);
-    const firstTimeout = Math.min(...settled(frozenAt, 'timeout').map((call) => call.ended!));
+    // Calls already in flight at SIGSTOP time out too, and may be the ones that open the circuit.
+    const firstTimeout = Math.min(
+      ...calls
+        .filter((call) => call.outcome === 'timeout' && call.ended !== undefined && call.ended >= frozenAt)
+        .map((call) => call.ended!),
+    );
     const firstOpen = Math.min(...settled(frozenAt, 'circuit_open').map((call) => call.ended!));
     const failedWhileFrozen = calls.filter((call) => call.started >= frozenAt && call.ended !== undefined);
     const reasons = new Set(failedWhileFrozen.map((call) => call.outcome));
@@ -307,10 +312,9 @@ describe('cassandra time series through node faults', { skip, concurrency: false
   });
 
   // The issue asks for 1,000,000 points over 100 series. CI runs 100 series × 200 points (20,000):
-  // one node syncing its commit log on every write (commitlog_sync: batch) took 57 s for 100,000
-  // points on a 2-core VM while a CI run and a bench shared it (~1,700 points/s, so the million
-  // would take about 10 minutes), and this file, which also starts and restarts the node, must
-  // stay well under 3 minutes. BERTH_TS_CROSSCHECK_POINTS=1000000 runs the full size.
+  // this file also starts and restarts the node and must stay well under 3 minutes.
+  // BERTH_TS_CROSSCHECK_POINTS=1000000 runs the full size: 226 s on 2026-11-29 (1,000,000 points
+  // written in 84 s in batches per partition, 2,000,000 compared in 117 s).
   it('gives the same range, latest and aggregate answers as memory for the same points', async () => {
     const total = Number(process.env['BERTH_TS_CROSSCHECK_POINTS'] ?? 20_000);
     const seriesCount = 100;

@@ -1,4 +1,5 @@
 // The Cassandra time series against the real node: the schema it creates, TTLs in whole seconds,
+// index rows written once per half slack and points in batches per partition,
 // hostile strings kept as data, credentials kept out of logs, errors and health, and health as
 // the node comes and goes.
 import assert from 'node:assert/strict';
@@ -21,6 +22,11 @@ import { rejectsWith } from '../../src/testing/infra-assertions.ts';
 import { capturingRuntime, silentRuntime } from '../support/runtime.ts';
 import { findCassandra } from '../support/servers.ts';
 import { createTcpProxy } from '../support/tcp-proxy.ts';
+import {
+  indexSlackSeconds,
+  indexTtlSeconds,
+  WrittenIndexRows,
+} from '../../src/adapters/cassandra/index-rows.ts';
 
 const cassandra = await findCassandra();
 const run = randomBytes(4).toString('hex');
@@ -208,6 +214,82 @@ describe('cassandra time series', { skip: 'skip' in cassandra ? cassandra.skip :
     }
   });
 
+  it("writes a TTL'd index row once per half slack, living its TTL plus the slack, and a partition's points in unlogged batches", async () => {
+    const keyspace = newKeyspace();
+    const store = createCassandraTimeSeries(optionsFor(keyspace), silentRuntime());
+    try {
+      await store.latest('warm', {}); // the schema, before statements are counted
+      const client = store.client();
+      const execute = client.execute.bind(client) as (...args: unknown[]) => Promise<types.ResultSet>;
+      const batch = client.batch.bind(client) as (...args: unknown[]) => Promise<types.ResultSet>;
+      const sent = { tagSets: 0, buckets: 0, points: 0 };
+      const batches: { params: unknown[] }[][] = [];
+      Object.assign(client, {
+        execute: (...args: unknown[]) => {
+          const query = String(args[0]);
+          if (query.startsWith(`INSERT INTO ${keyspace}.tag_sets`)) sent.tagSets++;
+          if (query.startsWith(`INSERT INTO ${keyspace}.stream_buckets`)) sent.buckets++;
+          if (query.startsWith(`INSERT INTO ${keyspace}.points`)) sent.points++;
+          return execute(...args);
+        },
+        batch: (...args: unknown[]) => {
+          batches.push(args[0] as { params: unknown[] }[]);
+          return batch(...args);
+        },
+      });
+      const tags = { host: 'index' };
+      const point = (i: number) => ({ series: 'index', tags, time: t0 + i, fields: { v: i } });
+      for (let i = 0; i < 20; i++) await store.write(point(i), { ttlMs: hour });
+      assert.deepEqual(sent, { tagSets: 1, buckets: 1, points: 20 }, 'an hour: the index rows once');
+      for (let i = 20; i < 23; i++) await store.write(point(i), { ttlMs: 1_000 });
+      assert.deepEqual(sent, { tagSets: 4, buckets: 4, points: 23 }, 'a second: the index rows every time');
+      for (let i = 23; i < 26; i++) await store.write(point(i));
+      assert.deepEqual(sent, { tagSets: 5, buckets: 5, points: 26 }, 'no TTL: the index rows once');
+
+      // 150 points on the day of t0 and 100 on the next: batches of 100, 50 and 100, one day each.
+      const day = 86_400_000;
+      const many = Array.from({ length: 250 }, (_, i) => point(i < 150 ? 1_000 + i : day + i));
+      await store.write(many, { ttlMs: hour });
+      assert.deepEqual(
+        sent,
+        { tagSets: 6, buckets: 6, points: 26 },
+        "the new day's bucket row, with its tag set",
+      );
+      assert.deepEqual(
+        batches.map((queries) => queries.length),
+        [100, 50, 100],
+      );
+      for (const queries of batches) {
+        const partitions = new Set(queries.map(({ params }) => JSON.stringify(params.slice(0, 3))));
+        assert.equal(partitions.size, 1, 'a batch holds the points of one partition');
+      }
+      const read: StoredPoint[] = [];
+      for await (const stored of store.range({ series: 'index', tags, from: t0, to: t0 + 2 * day }))
+        read.push(stored);
+      assert.deepEqual(
+        read.filter((stored) => stored.time >= t0 + 1_000),
+        many,
+      );
+
+      // Index rows live their points' TTL plus a slack of a tenth of it (an hour at most); exact
+      // below ten minutes; without a TTL, none.
+      const rows = await cql(
+        `SELECT ttl_seconds, ttl(tags) AS ttl FROM ${keyspace}.tag_sets WHERE series = ?`,
+        ['index'],
+      );
+      const ttls = new Map(
+        rows.map((row) => [row.get('ttl_seconds') as number, row.get('ttl') as number | null]),
+      );
+      assert.equal(ttls.get(0), null);
+      // An hour: 3,601 s (see above), and 361 s of slack.
+      const hourRow = ttls.get(3_601) ?? 0;
+      assert.ok(hourRow > 3_601 + 300 && hourRow <= 3_601 + 361, `an hour's tag set row: ${hourRow} s`);
+      assert.ok((ttls.get(2) ?? 0) <= 2, `a second's tag set row: ${ttls.get(2)} s`);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('stores hostile tag values as bound data, refuses hostile names, and a canary table survives', async () => {
     const keyspace = newKeyspace();
     const store = createCassandraTimeSeries(optionsFor(keyspace), silentRuntime());
@@ -373,6 +455,51 @@ describe('cassandra time series', { skip: 'skip' in cassandra ? cassandra.skip :
     } finally {
       await store.close();
     }
+  });
+});
+
+// The refresh rule alone, on a clock of the test's own (no node needed).
+describe('cassandra index rows: when one is written again', () => {
+  it('gives TTLs of ten minutes and more a slack of a tenth, at most an hour, and none past the largest TTL', () => {
+    assert.deepEqual(
+      [0, 2, 599, 600, 3_602, 36_000, 86_402, 630_720_000 - 3_600, 630_720_000 - 3_599].map(
+        indexSlackSeconds,
+      ),
+      [0, 0, 0, 60, 361, 3_600, 3_600, 3_600, 0],
+    );
+    assert.deepEqual([0, 2, 3_602].map(indexTtlSeconds), [0, 2, 3_963]);
+  });
+
+  it("writes a TTL'd row again after half its slack, a permanent one never, a short-lived one always", () => {
+    const rows = new WrittenIndexRows(10);
+    const at = (monotonic: number, wall = 1e12 + monotonic) => ({ monotonic, wall });
+    assert.equal(rows.isDue('hour', at(1_000)), true, 'never written');
+    rows.written('hour', 3_602, at(1_000));
+    rows.written('forever', 0, at(1_000));
+    rows.written('second', 2, at(1_000));
+    // Half of 361 s after it was sent.
+    assert.equal(rows.isDue('hour', at(1_000 + 180_499)), false);
+    assert.equal(rows.isDue('hour', at(1_000 + 180_500)), true);
+    // Either clock: the monotonic one stood still while the machine slept, or the wall clock was set back.
+    assert.equal(rows.isDue('hour', at(1_000, 1e12 + 1_000 + 180_500)), true);
+    assert.equal(rows.isDue('hour', at(1_000 + 180_500, 0)), true);
+    assert.equal(rows.isDue('forever', at(1e12)), false);
+    assert.equal(rows.isDue('second', at(1_000)), true);
+    assert.equal(rows.size, 2);
+  });
+
+  it('forgets the least recently used row past its capacity', () => {
+    const rows = new WrittenIndexRows(2);
+    const now = { monotonic: 0, wall: 0 };
+    rows.written('a', 0, now);
+    rows.written('b', 0, now);
+    assert.equal(rows.isDue('a', now), false); // used: b is now the oldest
+    rows.written('c', 0, now);
+    assert.equal(rows.size, 2);
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((id) => rows.isDue(id, now)),
+      [false, true, false],
+    );
   });
 });
 

@@ -11,7 +11,7 @@ const day = 24 * hour;
 export type CassandraReplication = z.output<typeof cassandraReplicationSchema>;
 
 // Cassandra's largest TTL: 20 years.
-const maxTtlSeconds = 630_720_000;
+export const maxTtlSeconds = 630_720_000;
 
 /**
  * A TTL in Cassandra's whole seconds. A cell expires at the start of a second (the second it was
@@ -45,8 +45,8 @@ function replicationMap(replication: CassandraReplication): string {
  *   collection tombstone); compacted by time window, one window per bucket.
  * - `stream_buckets`: the buckets a stream has, newest first, so a range reads only buckets that
  *   hold points and `latest` starts at the newest. One row per TTL a bucket was written with,
- *   itself living as long as that TTL: it outlives every point written with it, and is gone with
- *   the last of them.
+ *   living that TTL plus a slack (`index-rows.ts`): it outlives every point written with it, and
+ *   is gone at most the slack after the last of them.
  * - `tag_sets`: the tag sets of a series, one row per TTL in the same way, for `tagSets()`.
  */
 export function schemaStatements(

@@ -19,6 +19,7 @@ import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { maxTime } from '../../runtime/time-series-validation.ts';
 import { CassandraConnection, consistencyLevel } from './connection.ts';
 import { classifyCassandraError } from './errors.ts';
+import { indexTtlSeconds, instantNow, WrittenIndexRows } from './index-rows.ts';
 import { schemaStatements, timeSeriesStatements, ttlSeconds, type TimeSeriesStatements } from './schema.ts';
 
 /**
@@ -40,6 +41,8 @@ interface Settings {
 }
 
 type Statement = readonly [query: string, params: readonly unknown[]];
+const isStatement = (write: Statement | readonly Statement[]): write is Statement =>
+  typeof write[0] === 'string';
 
 interface BucketRead {
   readonly bucket: number;
@@ -54,10 +57,14 @@ const tagKeyOf = (tags: Tags): string =>
   JSON.stringify(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1)));
 const tagsOf = (tagKey: string): Tags => Object.fromEntries(JSON.parse(tagKey) as [string, string][]);
 
-// Index rows without a TTL never expire, so each is written once per process (up to this many).
+// Index rows remembered as written (an LRU): a permanent row is written once per process, a TTL'd
+// one once per half slack, unless more rows than this are in use.
 const maxRememberedRows = 100_000;
 // Bucket rows asked per round trip of a range; `latest` usually needs only the first.
 const bucketsPerPage = 64;
+// Rows of one partition per unlogged batch: one mutation, a request frame well under 16 MB even
+// at the port's largest points (16 tags of 256 characters, 64 fields).
+const maxPointsPerBatch = 100;
 const ignore = (): undefined => undefined;
 // Typed as a string, the paging state is null after the last page.
 const pageStateOf = (result: types.ResultSet): string | undefined => {
@@ -73,7 +80,8 @@ class CassandraTimeSeriesAdapter implements TimeSeriesAdapter<CassandraCursor> {
   readonly #settings: Settings;
   readonly #options: QueryOptions;
   readonly #newestBucket: number;
-  readonly #permanentRows = new Set<string>();
+  readonly #batchOptions: QueryOptions;
+  readonly #indexRows = new WrittenIndexRows(maxRememberedRows);
 
   constructor(connection: CassandraConnection, cql: TimeSeriesStatements, settings: Settings) {
     this.#connection = connection;
@@ -82,6 +90,7 @@ class CassandraTimeSeriesAdapter implements TimeSeriesAdapter<CassandraCursor> {
     this.#settings = settings;
     // Every statement is prepared, and idempotent: the driver may retry it and speculate.
     this.#options = { prepare: true, isIdempotent: true, consistency: settings.consistency };
+    this.#batchOptions = { ...this.#options, logged: false };
     this.#newestBucket = this.#bucketOf(maxTime);
   }
 
@@ -100,56 +109,83 @@ class CassandraTimeSeriesAdapter implements TimeSeriesAdapter<CassandraCursor> {
     ctx: OperationContext,
   ): Promise<void> {
     const { insertPoint, insertBucket, insertTagSet } = this.#cql;
+    // Before any statement is sent: a row's life is counted from no later than its statement.
+    const sentAt = instantNow();
     const index: Statement[] = [];
-    const rows: Statement[] = [];
-    const seen = new Set<string>();
-    const permanent: string[] = [];
+    const due: (readonly [id: string, ttl: number])[] = [];
+    const tagSetRows = new Set<string>();
+    // Points by partition (stream and bucket) and TTL: each partition's go in unlogged batches.
+    const partitions = new Map<string, Statement[]>();
     for (const point of points) {
-      const ttl = this.#ttlSecondsFor(point.series, ttlMs);
-      const tagKey = tagKeyOf(point.tags);
-      const bucket = this.#bucketOf(point.time);
-      // A series name and JSON hold no NUL, so the parts of a row's id cannot run together.
-      const tagSetRow = `${point.series}\0${tagKey}\0${ttl}`;
-      const bucketRow = `${tagSetRow}\0${bucket}`;
-      for (const [id, query, params] of [
-        [tagSetRow, insertTagSet, [point.series, tagKey, ttl, point.tags, ttl]],
-        [bucketRow, insertBucket, [point.series, tagKey, bucket, ttl, ttl]],
-      ] as const) {
-        if (seen.has(id) || (ttl === 0 && this.#permanentRows.has(id))) continue;
-        seen.add(id);
-        index.push([query, params]);
-        if (ttl === 0) permanent.push(id);
+      const { series, tags, time } = point;
+      const ttl = this.#ttlSecondsFor(series, ttlMs);
+      const tagKey = tagKeyOf(tags);
+      const bucket = this.#bucketOf(time);
+      const row: Statement = [insertPoint, [series, tagKey, bucket, time, point.fields, ttl]];
+      // A series name and JSON hold no NUL, so the parts of an id cannot run together.
+      const id = `${series}\0${tagKey}\0${bucket}\0${ttl}`;
+      const rows = partitions.get(id);
+      if (rows !== undefined) {
+        rows.push(row);
+        continue;
       }
-      rows.push([insertPoint, [point.series, tagKey, bucket, point.time, point.fields, ttl]]);
+      partitions.set(id, [row]);
+      if (!this.#indexRows.isDue(id, sentAt)) continue;
+      // The bucket row, and its stream's tag-set row with it.
+      due.push([id, ttl]);
+      index.push([insertBucket, [series, tagKey, bucket, ttl, indexTtlSeconds(ttl)]]);
+      const tagSetRow = `${series}\0${tagKey}\0${ttl}`;
+      if (tagSetRows.has(tagSetRow)) continue;
+      tagSetRows.add(tagSetRow);
+      index.push([insertTagSet, [series, tagKey, ttl, tags, indexTtlSeconds(ttl)]]);
     }
     await this.#connection.ready();
     // The index first: a point is never stored where a range or `latest` cannot find it.
-    await this.#executeAll(index, ctx);
-    if (this.#permanentRows.size + permanent.length > maxRememberedRows) this.#permanentRows.clear();
-    for (const id of permanent) this.#permanentRows.add(id);
-    await this.#executeAll(rows, ctx);
+    if (index.length > 0) {
+      await this.#executeAll(index, ctx);
+      for (const [id, ttl] of due) this.#indexRows.written(id, ttl, sentAt);
+    }
+    const writes: (Statement | readonly Statement[])[] = [];
+    for (const rows of partitions.values()) {
+      if (rows.length === 1) writes.push(rows[0]!);
+      else
+        for (let i = 0; i < rows.length; i += maxPointsPerBatch)
+          writes.push(rows.slice(i, i + maxPointsPerBatch));
+    }
+    await this.#executeAll(writes, ctx);
   }
 
-  // At most maxWritesInFlight statements at once; after a failure, or past the deadline, no more start.
-  async #executeAll(statements: readonly Statement[], ctx: OperationContext): Promise<void> {
+  // At most maxWritesInFlight statements or batches at once; after a failure or the deadline, none start.
+  async #executeAll(
+    writes: readonly (Statement | readonly Statement[])[],
+    ctx: OperationContext,
+  ): Promise<void> {
     let next = 0;
     let failed = false;
     const limit = this.#settings.maxWritesInFlight;
     const lane = async (): Promise<void> => {
-      while (!failed && next < statements.length) {
+      while (!failed && next < writes.length) {
         // Read only past the first round: a small write allocates no signal.
         if (next >= limit && ctx.signal.aborted) throw ctx.signal.reason;
-        const [query, params] = statements[next++]!;
+        const write = writes[next++]!;
         try {
-          await this.#client.execute(query, params as unknown[], this.#options);
+          await this.#send(write);
         } catch (error) {
           failed = true;
           throw error;
         }
       }
     };
-    if (statements.length === 1) return lane();
-    await Promise.all(Array.from({ length: Math.min(limit, statements.length) }, lane));
+    if (writes.length === 1) return lane();
+    await Promise.all(Array.from({ length: Math.min(limit, writes.length) }, lane));
+  }
+
+  // A batch holds the rows of one partition: one mutation, applied whole on each replica, with no
+  // batch log (nothing to make atomic across partitions) and no size warning (single partition).
+  #send(write: Statement | readonly Statement[]): Promise<unknown> {
+    if (isStatement(write)) return this.#client.execute(write[0], write[1] as unknown[], this.#options);
+    const queries = write.map(([query, params]) => ({ query, params: params as unknown[] }));
+    return this.#client.batch(queries, this.#batchOptions);
   }
 
   /**
