@@ -138,6 +138,8 @@ export interface SqlAdapter {
   /** Starts a statement whose rows are read with `next`. */
   open(statement: RenderedSql, ctx: OperationContext): Promise<SqlCursor>;
   poolStatus(): SqlPoolStatus;
+  /** Work to do before the first call rather than in it (PGlite loads its WebAssembly), run by `start()`. */
+  start?(): Promise<void>;
   probe(signal: AbortSignal): Promise<HealthResult>;
   classifyError(error: unknown): ErrorClassification;
   close(): Promise<void>;

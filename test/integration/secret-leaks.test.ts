@@ -1,9 +1,12 @@
 // Every SecretStore adapter and the caching layer, used with known secret values and made to
 // fail: no value may show in logs, errors, metrics or health reports. And the Redis cache-aside
-// entries hold ciphertext only, read straight from Redis.
+// entries hold ciphertext only, read straight from Redis. And the PostgreSQL password of the SQL
+// adapter, given in the URL, as an option or as a secret:// reference, right, wrong or for a
+// server that is not there. (The embedded SQL adapter takes no password.)
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,16 +17,19 @@ import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvaul
 import { createEnvSecretStore } from '../../src/adapters/env/index.ts';
 import { createFileSecretStore } from '../../src/adapters/file/index.ts';
 import { createMemorySecretStore } from '../../src/adapters/memory/index.ts';
+import { createPostgresDatabase } from '../../src/adapters/postgres/index.ts';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
 import { HealthChecker } from '../../src/health/index.ts';
-import type { SecretStore } from '../../src/ports/index.ts';
+import { createInfrastructure, loadConfig } from '../../src/index.ts';
+import { isInfraError, Redacted, sql, type SecretStore, type SqlDatabase } from '../../src/ports/index.ts';
 import { cachedSecretStore } from '../../src/runtime/index.ts';
 import { startKeyVaultEmulator, type KeyVaultEmulator } from '../../scripts/services/keyvault-emulator.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';
 import { capturingRuntime } from '../support/runtime.ts';
-import { findRedis } from '../support/servers.ts';
+import { findPostgres, findRedis } from '../support/servers.ts';
 
 const redis = await findRedis();
+const postgres = await findPostgres();
 
 const secretValue = (label: string): string => `${label}-${randomBytes(16).toString('hex')}`;
 
@@ -163,6 +169,112 @@ describe('secret values leak nowhere', { skip: 'skip' in redis ? redis.skip : fa
       await raw.quit();
       await store.close();
       await sharedCache.close();
+    }
+  });
+});
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('SQL passwords leak nowhere', { skip: 'skip' in postgres ? postgres.skip : false }, () => {
+  it('pg: in the URL, as an option, as a secret:// reference; wrong; the server unreachable', async () => {
+    const runtime = capturingRuntime({ timeoutMs: 3_000, retry: { maxAttempts: 2, initialDelayMs: 10 } });
+    const url = new URL('skip' in postgres ? 'postgres://x@127.0.0.1' : postgres.url);
+    const values = { real: decodeURIComponent(url.password), wrong: secretValue('wrong-pg') };
+    assert.ok(values.real.length >= 8, 'the test server has a password');
+    const withPassword = (password: string, port = url.port): string => {
+      const other = new URL(url);
+      other.password = password;
+      other.port = port;
+      return other.toString();
+    };
+    const bare = withPassword('');
+    const options = { poolSize: 2, connectTimeoutMs: 2_000, applicationName: 'berth-leaks' };
+    const secrets = createMemorySecretStore(
+      { secrets: { 'pg-password': values.real, 'pg-wrong': values.wrong } },
+      runtime,
+    );
+    const fromConfig = async (reference: string) => {
+      const config = await loadConfig(
+        { SQL_DRIVER: 'postgres', POSTGRES_URL: bare, POSTGRES_PASSWORD: reference },
+        { secrets },
+      );
+      const infra = await createInfrastructure(config, runtime);
+      return { infra, config };
+    };
+    const [good, wrong] = [await fromConfig('secret://pg-password'), await fromConfig('secret://pg-wrong')];
+    const databases: [string, SqlDatabase][] = [
+      ['url', createPostgresDatabase({ ...options, url: url.toString() }, runtime)],
+      ['option', createPostgresDatabase({ ...options, url: bare, password: values.real }, runtime)],
+      [
+        'redacted',
+        createPostgresDatabase({ ...options, url: bare, password: new Redacted(values.real) }, runtime),
+      ],
+      ['secret://', good.infra.sql],
+      ['wrong url', createPostgresDatabase({ ...options, url: withPassword(values.wrong) }, runtime)],
+      [
+        'wrong option',
+        createPostgresDatabase({ ...options, url: url.toString(), password: values.wrong }, runtime),
+      ],
+      ['wrong secret://', wrong.infra.sql],
+      [
+        'unreachable',
+        createPostgresDatabase(
+          { ...options, url: withPassword(values.real, String(await closedPort())) },
+          runtime,
+        ),
+      ],
+    ];
+    const checker = new HealthChecker({ cacheTtlMs: 0 });
+    databases.forEach(([name, db]) => checker.register(name, db));
+    const captured: string[] = [inspect(good.config, { depth: 8 }), JSON.stringify(good.config)];
+    const outcomes: Record<string, string> = {};
+    for (const [name, db] of databases) {
+      try {
+        captured.push(inspect(await db.query(sql`SELECT ${1}::int AS one`)));
+        outcomes[name] = 'ok';
+      } catch (error) {
+        captured.push(shown(error));
+        outcomes[name] = isInfraError(error) ? error.reason : String(error);
+      }
+      await capture(captured, () => db.query({ text: 'SELEC nonsense' }));
+      await capture(captured, () => db.transaction((tx) => tx.execute(sql`SELECT ${2}::int`)));
+      await capture(captured, async () => {
+        for await (const row of db.stream(sql`SELECT generate_series(1, ${3}) AS n`)) void row;
+      });
+      captured.push(JSON.stringify(await db.health()), inspect(db, { depth: 4 }));
+    }
+    const readiness = await checker.readiness();
+    captured.push(JSON.stringify(readiness), inspect(readiness, { depth: 8 }));
+    for (const [, db] of databases) await db.close();
+    await good.infra.close();
+    await wrong.infra.close();
+    await secrets.close();
+    captured.push(await runtime.registry.metrics(), runtime.logs());
+
+    const everything = captured.join('\n');
+    // The working ones answered and the others failed as they should: else nothing was tested.
+    assert.deepEqual(outcomes, {
+      url: 'ok',
+      option: 'ok',
+      redacted: 'ok',
+      'secret://': 'ok',
+      'wrong url': 'unauthorized',
+      'wrong option': 'unauthorized',
+      'wrong secret://': 'unauthorized',
+      unreachable: 'unavailable',
+    });
+    assert.equal(readiness.status, 'down');
+    assert.match(everything, /<redacted>/, 'a password was printed, as <redacted>');
+    for (const [label, value] of Object.entries(values)) {
+      assert.equal(everything.includes(value), false, `the ${label} password leaked`);
+      assert.equal(everything.includes(encodeURIComponent(value)), false, `the ${label} password leaked`);
     }
   });
 });

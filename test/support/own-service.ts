@@ -35,7 +35,11 @@ export interface OwnService {
   services: (...args: string[]) => Promise<string>;
 }
 
-export async function ownService(name: 'kafka' | 'cassandra'): Promise<OwnService> {
+/**
+ * Kafka and Cassandra wipe their data at each start unless `_KEEP_DATA`; PostgreSQL keeps its
+ * cluster in the state folder anyway (its first `up` runs initdb there).
+ */
+export async function ownService(name: 'kafka' | 'cassandra' | 'postgres'): Promise<OwnService> {
   const stateDir = mkdtempSync(join(tmpdir(), `berth-${name}-fault-`));
   const port = await freePortPair();
   const variable = `BERTH_${name.toUpperCase()}`;

@@ -46,4 +46,23 @@ describe('ConcurrencyLimit', () => {
     for (const waiter of waiting) await assert.rejects(waiter, /closed/);
     assert.equal(limit.queued, 0);
   });
+
+  it('rejects a waiter past maxWaitMs with the given reason, the oldest first, and an aborted signal at once', async () => {
+    const limit = new ConcurrencyLimit(1, 5, { maxWaitMs: 100, expired: () => new Error('waited too long') });
+    await limit.acquire();
+    const started = performance.now();
+    const first = limit.acquire()!;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = limit.acquire()!;
+    await assert.rejects(first, /waited too long/);
+    assert.ok(performance.now() - started >= 95, 'not before its wait was over');
+    assert.equal(limit.queued, 1, 'the younger waiter still waits');
+    limit.release();
+    await second;
+    assert.equal(limit.running, 1);
+    const controller = new AbortController();
+    controller.abort(new Error('already gone'));
+    await assert.rejects(limit.acquire(controller.signal)!, /already gone/);
+    assert.equal(limit.queued, 0);
+  });
 });

@@ -57,6 +57,11 @@ class EmbeddedAdapter implements SqlAdapter {
     return this.#db;
   }
 
+  // Loading the module blocks the event loop for seconds on a busy machine: better at start than mid-request.
+  async start(): Promise<void> {
+    await this.database();
+  }
+
   async query(statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
     this.#busy = true;
     try {

@@ -34,11 +34,22 @@ interface ActiveClient extends pg.PoolClient {
   cancelled?: boolean;
 }
 
+/**
+ * pg lets every part of `connectionString` override the config beside it (a URL without a password
+ * overrides `password` with ''), so an explicit password goes into the URL instead.
+ */
+function connectionString(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const withPassword = new URL(url);
+  // pg decodes it with decodeURIComponent; the setter alone would leave `%` as it is.
+  withPassword.password = encodeURIComponent(password);
+  return withPassword.toString();
+}
+
 function poolConfig(options: ParsedPostgresDatabaseOptions): pg.PoolConfig {
   const password = options.password instanceof Redacted ? options.password.reveal() : options.password;
   return {
-    connectionString: options.url,
-    ...(password === undefined ? {} : { password }),
+    connectionString: connectionString(options.url, password),
     // One connection more than berth lends out: a health probe never waits behind a full pool.
     max: options.poolSize + 1,
     connectionTimeoutMillis: options.connectTimeoutMs,
@@ -78,18 +89,28 @@ class PostgresAdapter implements SqlAdapter {
     this.pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
   }
 
-  async query(statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
-    const client = await this.#connect(ctx);
-    let broken = false;
-    try {
-      return await this.#run(client, statement, ctx);
-    } catch (error) {
-      broken = classifyPostgresError(error).reason === 'unavailable';
-      throw error;
-    } finally {
-      // A cancel request may land after the statement ended: the connection is not lent again.
-      client.release(broken || client.cancelled === true);
-    }
+  // pg's callbacks, not its promises: a statement is one promise here instead of six, which
+  // shows in the client's CPU per statement once the database answers in a fraction of a ms.
+  query(statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((connectError, pooled) => {
+        if (connectError !== undefined || pooled === undefined)
+          return reject(connectError ?? new Error('pg gave no client'));
+        const client = pooled as ActiveClient;
+        // Connected after the deadline went by: back to the pool unused.
+        if (ctx.signal.aborted) {
+          client.release();
+          return reject(ctx.signal.reason as Error);
+        }
+        this.#send(client, statement, ctx, (error, result) => {
+          const broken = error !== undefined && classifyPostgresError(error).reason === 'unavailable';
+          // A cancel request may land after the statement ended: the connection is not lent again.
+          client.release(broken || client.cancelled === true);
+          if (error !== undefined) reject(error);
+          else resolve(result!);
+        });
+      });
+    });
   }
 
   async begin(isolation: IsolationLevel, ctx: OperationContext): Promise<SqlSession> {
@@ -157,22 +178,48 @@ class PostgresAdapter implements SqlAdapter {
     return client;
   }
 
-  // pg sends a statement without parameters as a simple query: several statements may run at once.
-  async #run(client: ActiveClient, statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
-    const values = statement.values.length === 0 ? undefined : statement.values.map(toPostgresValue);
-    let done = false;
-    const running = client.query({ text: statement.text, ...(values === undefined ? {} : { values }) });
+  #run(client: ActiveClient, statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
+    return new Promise((resolve, reject) => {
+      this.#send(client, statement, ctx, (error, result) =>
+        error !== undefined ? reject(error) : resolve(result!),
+      );
+    });
+  }
+
+  /**
+   * One statement on `client`, cancelled on the server when `ctx` aborts first. pg sends a
+   * statement without parameters as a simple query: several statements may run at once.
+   */
+  #send(
+    client: ActiveClient,
+    statement: RenderedSql,
+    ctx: OperationContext,
+    done: (error: Error | undefined, result?: SqlResult) => void,
+  ): void {
+    const { signal } = ctx;
+    let finished = false;
     const cancel = (): void => {
-      if (!done) this.#cancel(client);
+      if (!finished) this.#cancel(client);
     };
-    ctx.signal.addEventListener('abort', cancel, { once: true });
+    signal.addEventListener('abort', cancel, { once: true });
+    const settle = (error: Error | undefined, result?: SqlResult): void => {
+      finished = true;
+      signal.removeEventListener('abort', cancel);
+      done(error, result);
+    };
     try {
-      const result = (await running) as pg.QueryResult<SqlRow> | pg.QueryResult<SqlRow>[];
-      const last = Array.isArray(result) ? result.at(-1) : result;
-      return { rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 };
-    } finally {
-      done = true;
-      ctx.signal.removeEventListener('abort', cancel);
+      // Text and values apart: given a config object, pg copies it property by property per call.
+      client.query<SqlRow, unknown[]>(
+        statement.text,
+        statement.values.map(toPostgresValue),
+        (error: Error | undefined, result) => {
+          if (error) return settle(error);
+          const last = (Array.isArray(result) ? result.at(-1) : result) as pg.QueryResult<SqlRow> | undefined;
+          settle(undefined, { rows: last?.rows ?? [], rowCount: last?.rowCount ?? 0 });
+        },
+      );
+    } catch (error) {
+      settle(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
