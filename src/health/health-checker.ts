@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Component, HealthResult, HealthStatus } from '../ports/component.ts';
-import { InfraError } from '../ports/errors.ts';
 import { parseOptions } from '../options/validate.ts';
+import { errorMessage, isRecord, reasonReport, runChecks, type RegisteredCheck } from './check-run.ts';
 
 export type HealthProbe = 'liveness' | 'readiness' | 'startup';
 
@@ -24,12 +24,24 @@ export interface HealthCheckOptions {
 }
 
 export interface HealthCheckerOptions {
-  /** How long a probe's report is reused. Default 1000; 0 disables caching (runs are still shared). */
+  /**
+   * How often a probe's checks run in the background once it has been asked for; probes answer
+   * from the last report at once. Default 2000. 0 turns it off: every call runs the checks and
+   * waits for them (concurrent calls share a run).
+   */
+  refreshIntervalMs?: number;
+  /** @deprecated The former name of `refreshIntervalMs`, which wins when both are given. */
   cacheTtlMs?: number;
   /** Timeout of a check registered without one. Default 2000. */
   defaultTimeoutMs?: number;
-  /** Clock for cache expiry, in milliseconds. Default `performance.now`. */
+  /** Clock telling a report's age, in milliseconds. Default `performance.now`. */
   now?: () => number;
+}
+
+/** How a probe method answers. */
+export interface HealthProbeOptions {
+  /** Run the checks now and wait for them, rather than answer from the last report. */
+  fresh?: boolean;
 }
 
 export interface HealthCheckReport {
@@ -49,30 +61,30 @@ export interface HealthReport {
   durationMs: number;
 }
 
-interface RegisteredCheck {
-  name: string;
-  target: HealthCheckTarget;
-  critical: boolean;
-  tags: readonly string[];
-  timeoutMs: number;
-  probes: ReadonlySet<HealthProbe>;
-}
-
 /** `all` is every registered check, whatever its probes. */
 type ProbeScope = HealthProbe | 'all';
 
+// No state: never asked for, or its checks changed since. `madeAt` is undefined when the clock failed.
 type ProbeState =
-  | { kind: 'idle' }
-  | { kind: 'running'; run: Promise<HealthReport> }
-  | { kind: 'fresh'; report: HealthReport; expiresAt: number };
+  | { kind: 'first-run'; run: Promise<HealthReport> }
+  | {
+      kind: 'known';
+      report: HealthReport;
+      madeAt: number | undefined;
+      refresh: Promise<HealthReport> | undefined;
+    };
 
-const idle: ProbeState = { kind: 'idle' };
+const defaultRefreshIntervalMs = 2_000;
 
 // setTimeout fires at once for larger delays.
 const maxTimeoutMs = 2 ** 31 - 1;
 
 // Strict, so a Runtime or a misspelt option passed here is refused instead of ignored.
 const healthCheckerOptionsSchema = z.strictObject({
+  refreshIntervalMs: z
+    .number()
+    .refine((value) => value === 0 || isTimeout(value), `must be 0 or a number > 0 and <= ${maxTimeoutMs}`)
+    .optional(),
   cacheTtlMs: z.number().min(0, 'must be a finite number >= 0').optional(),
   defaultTimeoutMs: z
     .number()
@@ -83,17 +95,21 @@ const healthCheckerOptionsSchema = z.strictObject({
 
 /**
  * Aggregates components and check functions into liveness, readiness and startup reports.
- * Checks run in parallel, each cut at its timeout; each probe's report is cached for
- * `cacheTtlMs` and concurrent callers share one run. The probe methods never throw.
+ * Checks run in parallel, each cut at its timeout. A probe answers from its last report at once
+ * while its checks run again every `refreshIntervalMs` in the background (from its first call,
+ * which waits for the first run), so a hung dependency never holds a probe request: it turns
+ * down when its check times out. Concurrent callers share one run. The probe methods never throw.
  */
 export class HealthChecker {
-  readonly #cacheTtlMs: number;
+  readonly #refreshIntervalMs: number;
   readonly #defaultTimeoutMs: number;
   readonly #now: () => number;
   readonly #checks = new Map<string, RegisteredCheck>();
   readonly #states = new Map<ProbeScope, ProbeState>();
+  readonly #timers = new Map<ProbeScope, NodeJS.Timeout>();
   #started = false;
   #shuttingDown = false;
+  #closed = false;
   readonly #registration = {
     name: registrationSchema('name', (name) => this.#checks.has(name)),
     id: registrationSchema('id', (name) => this.#checks.has(name)),
@@ -101,7 +117,8 @@ export class HealthChecker {
 
   constructor(options: HealthCheckerOptions = {}) {
     const parsed = parseOptions(healthCheckerOptionsSchema, options, 'health checker options');
-    this.#cacheTtlMs = parsed.cacheTtlMs ?? 1000;
+    const interval = parsed.refreshIntervalMs ?? parsed.cacheTtlMs ?? defaultRefreshIntervalMs;
+    this.#refreshIntervalMs = Math.min(interval, maxTimeoutMs);
     this.#defaultTimeoutMs = parsed.defaultTimeoutMs ?? 2000;
     this.#now = parsed.now ?? (() => performance.now());
   }
@@ -157,39 +174,54 @@ export class HealthChecker {
   }
 
   /** Runs only checks registered for liveness: it must not depend on external systems. */
-  async liveness(): Promise<HealthReport> {
-    return this.#answer('liveness');
+  async liveness(options?: HealthProbeOptions): Promise<HealthReport> {
+    return this.#answer('liveness', options);
   }
 
   /** Down at once, without running checks, after `beginShutdown()`. */
-  async readiness(): Promise<HealthReport> {
-    return this.#answer('readiness');
+  async readiness(options?: HealthProbeOptions): Promise<HealthReport> {
+    return this.#answer('readiness', options);
   }
 
   /** Down until `markStarted()`, then runs the checks registered for startup. */
-  async startup(): Promise<HealthReport> {
-    return this.#answer('startup');
+  async startup(options?: HealthProbeOptions): Promise<HealthReport> {
+    return this.#answer('startup', options);
   }
 
   /** Every registered check, whatever its probes, under readiness rules: what `/healthz` shows. */
-  async report(): Promise<HealthReport> {
-    return this.#answer('all');
+  async report(options?: HealthProbeOptions): Promise<HealthReport> {
+    return this.#answer('all', options);
   }
 
   markStarted(): void {
     this.#started = true;
   }
 
-  /** Readiness (and the full report) answer down from now on, so traffic drains before close. */
+  /**
+   * Readiness (and the full report) answer down from now on, so traffic drains before close.
+   * Background refresh stops; a probe asked for later refreshes its report when it is older
+   * than the interval.
+   */
   beginShutdown(): void {
     this.#shuttingDown = true;
+    this.#stopTimers();
   }
 
-  async #answer(scope: ProbeScope): Promise<HealthReport> {
+  /** Stops background refresh for good; probes still answer, as after `beginShutdown()`. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#stopTimers();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  async #answer(scope: ProbeScope, options: HealthProbeOptions | undefined): Promise<HealthReport> {
     try {
       const early = this.#answerWithoutChecks(scope);
       if (early !== undefined) return early;
-      const report = await this.#shared(scope);
+      const report = await (options?.fresh === true ? this.#fresh(scope) : this.#latest(scope));
       // A run that began before beginShutdown() must not report ready after it.
       return this.#answerWithoutChecks(scope) ?? report;
     } catch (error) {
@@ -204,101 +236,80 @@ export class HealthChecker {
     return undefined;
   }
 
-  #shared(scope: ProbeScope): Promise<HealthReport> {
-    const state = this.#states.get(scope) ?? idle;
-    if (state.kind === 'running') return state.run;
-    if (state.kind === 'fresh' && this.#now() < state.expiresAt) return Promise.resolve(state.report);
-    const run = this.#runChecks(scope).then((report) => {
-      // A registration change during the run replaced the state: do not cache a stale set of checks.
-      if (this.#states.get(scope) === running) this.#states.set(scope, this.#freshState(report));
-      return report;
-    });
-    const running: ProbeState = { kind: 'running', run };
-    this.#states.set(scope, running);
+  /** The last report, at once; before there is one, the first run's. */
+  #latest(scope: ProbeScope): HealthReport | Promise<HealthReport> {
+    const state = this.#states.get(scope);
+    if (state === undefined) return this.#refresh(scope);
+    if (state.kind === 'first-run') return state.run;
+    if (this.#refreshIntervalMs === 0 || state.madeAt === undefined)
+      return state.refresh ?? this.#refresh(scope);
+    // Covers a timer that is late or stopped (after beginShutdown): an old report starts a refresh.
+    if (state.refresh === undefined && this.#isOld(state.madeAt)) void this.#refresh(scope);
+    return state.report;
+  }
+
+  /** A report from a run that started after this call. */
+  async #fresh(scope: ProbeScope): Promise<HealthReport> {
+    const state = this.#states.get(scope);
+    const running = state?.kind === 'first-run' ? state.run : state?.refresh;
+    if (running !== undefined) await running;
+    return this.#refresh(scope);
+  }
+
+  /** Runs the scope's checks, or joins the run under way; never rejects. */
+  #refresh(scope: ProbeScope): Promise<HealthReport> {
+    const state = this.#states.get(scope);
+    if (state?.kind === 'first-run') return state.run;
+    if (state?.refresh !== undefined) return state.refresh;
+    clearTimeout(this.#timers.get(scope));
+    this.#timers.delete(scope);
+    const checks = [...this.#checks.values()].filter((c) => scope === 'all' || c.probes.has(scope));
+    const run = runChecks(checks).catch((error: unknown) =>
+      reasonReport(`health checker failed: ${errorMessage(error)}`),
+    );
+    this.#states.set(scope, state === undefined ? { kind: 'first-run', run } : { ...state, refresh: run });
+    // Registered before the callers' continuations: they find the state already updated.
+    void run.then((report) => this.#settle(scope, run, report));
     return run;
   }
 
-  #freshState(report: HealthReport): ProbeState {
-    if (this.#cacheTtlMs === 0) return idle;
+  #settle(scope: ProbeScope, run: Promise<HealthReport>, report: HealthReport): void {
+    const state = this.#states.get(scope);
+    // A registration change during the run dropped the state: a report of the old checks is not kept.
+    if (run !== (state?.kind === 'first-run' ? state.run : state?.refresh)) return;
+    this.#states.set(scope, { kind: 'known', report, madeAt: this.#clock(), refresh: undefined });
+    if (this.#refreshIntervalMs === 0 || this.#closed || this.#shuttingDown) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(scope);
+      void this.#refresh(scope);
+    }, this.#refreshIntervalMs);
+    // A health checker never keeps a process alive that has nothing else to do.
+    timer.unref();
+    this.#timers.set(scope, timer);
+  }
+
+  #isOld(madeAt: number): boolean {
+    const now = this.#clock();
+    return now === undefined || now - madeAt >= this.#refreshIntervalMs;
+  }
+
+  #clock(): number | undefined {
     try {
-      return { kind: 'fresh', report, expiresAt: this.#now() + this.#cacheTtlMs };
+      return this.#now();
     } catch {
-      return idle;
+      return undefined;
     }
+  }
+
+  #stopTimers(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
   }
 
   #invalidate(probes: ReadonlySet<HealthProbe>): void {
     for (const probe of probes) this.#states.delete(probe);
     this.#states.delete('all');
   }
-
-  async #runChecks(scope: ProbeScope): Promise<HealthReport> {
-    const started = performance.now();
-    const checks = [...this.#checks.values()].filter((c) => scope === 'all' || c.probes.has(scope));
-    const reports = await Promise.all(checks.map((check) => runCheck(check)));
-    return Object.freeze({
-      status: aggregateStatus(reports),
-      checks: Object.freeze(Object.fromEntries(checks.map((check, i) => [check.name, reports[i]]))),
-      durationMs: roundMs(performance.now() - started),
-    }) as HealthReport;
-  }
-}
-
-function runCheck(check: RegisteredCheck): Promise<HealthCheckReport> {
-  const controller = new AbortController();
-  const started = performance.now();
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: HealthResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(checkReport(check, result, performance.now() - started));
-    };
-    const timer = setTimeout(() => {
-      const message = `timed out after ${check.timeoutMs} ms`;
-      // Settle first: abort listeners run synchronously and must not win the race.
-      finish({ status: 'down', error: message });
-      controller.abort(
-        new InfraError('timeout', `health check "${check.name}" ${message}`, { operation: 'health' }),
-      );
-    }, check.timeoutMs);
-    invokeCheck(check.target, controller.signal).then(finish, (error: unknown) =>
-      finish({ status: 'down', error: errorMessage(error) }),
-    );
-  });
-}
-
-async function invokeCheck(target: HealthCheckTarget, signal: AbortSignal): Promise<HealthResult> {
-  const result: unknown = typeof target === 'function' ? await target(signal) : await target.health(signal);
-  if (result === undefined) return { status: 'up' };
-  if (!isHealthResult(result)) return { status: 'down', error: 'returned an invalid health result' };
-  return result;
-}
-
-function checkReport(check: RegisteredCheck, result: HealthResult, latencyMs: number): HealthCheckReport {
-  const report: HealthCheckReport = {
-    status: result.status,
-    latencyMs: roundMs(latencyMs),
-    critical: check.critical,
-    tags: check.tags,
-  };
-  if (typeof result.error === 'string') report.error = result.error;
-  if (isRecord(result.details)) report.details = result.details;
-  return Object.freeze(report);
-}
-
-function aggregateStatus(reports: readonly HealthCheckReport[]): HealthStatus {
-  let status: HealthStatus = 'up';
-  for (const report of reports) {
-    if (report.status === 'down' && report.critical) return 'down';
-    if (report.status !== 'up') status = 'degraded';
-  }
-  return status;
-}
-
-function reasonReport(reason: string): HealthReport {
-  return { status: 'down', reason, checks: {}, durationMs: 0 };
 }
 
 const nonEmpty = 'must be a non-empty string';
@@ -340,32 +351,10 @@ function registrationSchema(namePath: 'name' | 'id', taken: (name: string) => bo
   });
 }
 
-const healthStatuses: ReadonlySet<unknown> = new Set<HealthStatus>(['up', 'degraded', 'down']);
-
-function isHealthResult(value: unknown): value is HealthResult {
-  return isRecord(value) && healthStatuses.has(value['status']);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isDuration(value: number, min: number): boolean {
   return typeof value === 'number' && Number.isFinite(value) && value >= min;
 }
 
 function isTimeout(value: number): boolean {
   return isDuration(value, 0) && value > 0 && value <= maxTimeoutMs;
-}
-
-function errorMessage(error: unknown): string {
-  if (typeof error === 'string' && error.length > 0) return error;
-  if (isRecord(error) && typeof error['message'] === 'string' && error['message'].length > 0) {
-    return error['message'];
-  }
-  return 'check failed';
-}
-
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }

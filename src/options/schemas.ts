@@ -6,6 +6,7 @@ const positiveInt = z.number().int().positive();
 
 export const policyOverridesSchema = z.strictObject({
   timeoutMs: positiveInt.optional(),
+  totalTimeoutMs: positiveInt.optional(),
   healthTimeoutMs: positiveInt.optional(),
   retry: z
     .strictObject({

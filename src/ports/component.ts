@@ -20,8 +20,10 @@ export interface Component extends AsyncDisposable {
 /** Options every port operation accepts. */
 export interface OperationOptions {
   signal?: AbortSignal;
-  /** Overrides the operation's default deadline. */
+  /** Overrides the deadline of each attempt; the call's budget is then at least this long. */
   timeoutMs?: number;
+  /** Overrides the budget of the whole call, retries included (`policies.totalTimeoutMs`). */
+  totalTimeoutMs?: number;
 }
 
 /** Whether an operation may be repeated safely; `guard()` retries only idempotent ones. */

@@ -28,8 +28,12 @@ export class PublishGathering {
   }
 
   publish(topic: string, records: readonly BrokerRecord[], options?: PublishOptions): Promise<void> {
-    // A call with a deadline or a signal of its own goes alone; the rest share a guarded call.
-    if (options?.signal !== undefined || options?.timeoutMs !== undefined)
+    // A call with a deadline, a budget or a signal of its own goes alone; the rest share a guarded call.
+    if (
+      options?.signal !== undefined ||
+      options?.timeoutMs !== undefined ||
+      options?.totalTimeoutMs !== undefined
+    )
       return this.#guard.run('publish', options, (ctx) => this.#adapter.publish(topic, records, ctx));
     return this.#gather(topic, records);
   }

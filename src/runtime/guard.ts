@@ -2,13 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff } from 'cockatiel';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
-import type {
-  Component,
-  HealthResult,
-  OperationContext,
-  OperationOptions,
-  OperationSpecs,
-} from '../ports/component.ts';
+import type { Component, HealthResult, OperationContext, OperationOptions } from '../ports/component.ts';
 import {
   describeIssues,
   InfraError,
@@ -18,15 +12,24 @@ import {
   type InfraErrorOptions,
 } from '../ports/errors.ts';
 import { redactCredentials } from '../ports/redacted.ts';
+import {
+  budgetOf,
+  budgetUsedUp,
+  clearDeadline,
+  nextAttempt,
+  TimedAttempt,
+  type CallBudget,
+  type RetryAttempt,
+} from './call-budget.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
-import { deadlineScheduler, type PendingOperation } from './deadline-scheduler.ts';
+import { deadlineScheduler } from './deadline-scheduler.ts';
 import { counterOn, gaugeOn } from './metrics.ts';
 import { HistogramSeries, OperationHistogram } from './operation-histogram.ts';
-import { mergePolicies, type Policies, type PolicyOverrides, type Runtime } from './runtime.ts';
-import { attributes, circuitBreakerState, operationRetries, type OperationMetrics } from './semconv.ts';
+import type { CallLabels, GuardedOptions, GuardedPort, GuardSpec } from './guard-spec.ts';
+import { mergePolicies, type Policies, type Runtime } from './runtime.ts';
+import { attributes, circuitBreakerState, operationRetries } from './semconv.ts';
 
-/** Labels of one call from its result, undefined when it failed: e.g. the command and its outcome. */
-export type CallLabels<R> = (result: R | undefined) => Record<string, string>;
+export type { CallLabels, GuardedOptions, GuardedPort, GuardSpec } from './guard-spec.ts';
 
 // Failures that say the dependency is unwell; the others (not_found, validation, …) are answers.
 const breakerFailures: ReadonlySet<ErrorReason> = new Set([
@@ -38,37 +41,10 @@ const breakerFailures: ReadonlySet<ErrorReason> = new Set([
 
 const breakerStateValue = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-/** What a port brings to guard its adapters; a new port defines one and edits nothing here. */
-export interface GuardedPort<Op extends string> {
-  /** The port, e.g. `document-store`. */
-  port: string;
-  /** Component ids default to `<idPrefix>:<system>`, e.g. `documents:mongodb`. */
-  idPrefix: string;
-  operations: OperationSpecs<Op>;
-  /** The port's family, from semconv.ts. */
-  metrics: OperationMetrics;
-}
-
-/** The options every `guard<Port>()` takes. */
-export interface GuardedOptions {
-  /** Component id; default `<port>:<system>`, e.g. `cache:redis`. */
-  id?: string | undefined;
-  policies?: PolicyOverrides | undefined;
-}
-
-export interface GuardSpec<Op extends string> extends Omit<GuardedPort<Op>, 'idPrefix'> {
-  /** The component id, e.g. `cache:redis`. */
-  id: string;
-  /** The backend, e.g. `redis`: OpenTelemetry's system name. */
-  system: string;
-  classifyError: (error: unknown) => ErrorClassification;
-  policies?: PolicyOverrides | undefined;
-}
-
 /**
- * Resilience and telemetry around one adapter instance: a deadline per attempt, one
- * circuit breaker, retries of idempotent operations on retryable errors, duration metrics
- * and logs. Order: retry outermost, then breaker, then deadline.
+ * Resilience and telemetry around one adapter instance: a deadline per attempt within a budget
+ * per call, one circuit breaker, retries of idempotent operations on retryable errors, duration
+ * metrics and logs. Order: retry outermost, then breaker, then deadline.
  */
 export class Guard<Op extends string> {
   readonly id: string;
@@ -77,6 +53,7 @@ export class Guard<Op extends string> {
   readonly #spec: GuardSpec<Op>;
   readonly #breaker: CircuitBreaker;
   readonly #backoff: ExponentialBackoff<unknown>;
+  readonly #budgetMs: number;
   readonly #okSeries: Record<string, HistogramSeries>;
   readonly #histogram: OperationHistogram;
   readonly #baseLabels: Record<string, string>;
@@ -115,6 +92,7 @@ export class Guard<Op extends string> {
         log.call(this.logger, { circuit: state }, `circuit ${state}`);
       },
     });
+    this.#budgetMs = this.policies.totalTimeoutMs ?? this.policies.timeoutMs;
     const retry = this.policies.retry;
     this.#backoff = new ExponentialBackoff({
       initialDelay: retry.initialDelayMs,
@@ -165,7 +143,7 @@ export class Guard<Op extends string> {
   ): Promise<T> {
     const retries = this.policies.retry.maxAttempts > 1 && this.#spec.operations[operation].idempotent;
     return new Promise<T>((resolve, reject) =>
-      this.#attempt(operation, options, fn, map, labels, resolve, reject, retries),
+      this.#attempt(operation, options, fn, map, labels, resolve, reject, retries, undefined),
     );
   }
 
@@ -261,6 +239,7 @@ export class Guard<Op extends string> {
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
     retries: boolean,
+    retry: RetryAttempt | undefined,
   ): void {
     if (this.#closed) return reject(this.error('closed', operation, 'component is closed'));
     const callerSignal = options?.signal;
@@ -273,18 +252,32 @@ export class Guard<Op extends string> {
     }
     const timeoutMs = options?.timeoutMs ?? this.policies.timeoutMs;
     const started = performance.now();
-    const pending: PendingOperation = deadlineScheduler.add(timeoutMs, () => {
+    const budgetMs = retry?.budgetMs ?? budgetOf(options, this.#budgetMs);
+    const onExpire = (): void => {
       if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
-      const error = this.error('timeout', operation, `timed out after ${timeoutMs} ms`);
+      const budgetCut = retry?.budgetCut ?? budgetMs <= timeoutMs;
+      const message = budgetCut
+        ? budgetUsedUp(budgetMs, retry?.attempt ?? 1)
+        : `timed out after ${timeoutMs} ms`;
+      const error = this.error('timeout', operation, message);
       this.#settleFailure(operation, started, error, labels?.(undefined));
       pending.abort(error);
-      if (retries) this.#retry(operation, options, fn, map, labels, error).then(resolve, reject);
+      if (retries && !budgetCut)
+        this.#retry(operation, options, fn, map, labels, error, { budgetMs, startedAt: started }).then(
+          resolve,
+          reject,
+        );
       else reject(error);
-    });
+    };
+    // The first attempt shares the scheduler's timers (no timer per call); a retry has its own.
+    const pending =
+      retry === undefined
+        ? deadlineScheduler.add(Math.min(timeoutMs, budgetMs), onExpire)
+        : new TimedAttempt(retry.deadlineMs, onExpire);
     const onCallerAbort =
       callerSignal &&
       ((): void => {
-        if (!deadlineScheduler.remove(pending)) return;
+        if (!clearDeadline(pending)) return;
         this.#breaker.release();
         pending.abort(callerSignal.reason);
         reject(callerSignal.reason);
@@ -298,7 +291,7 @@ export class Guard<Op extends string> {
     }
     result.then(
       (value) => {
-        if (!deadlineScheduler.remove(pending)) return;
+        if (!clearDeadline(pending)) return;
         if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
         const series =
           labels === undefined
@@ -318,12 +311,15 @@ export class Guard<Op extends string> {
         }
       },
       (cause: unknown) => {
-        if (!deadlineScheduler.remove(pending)) return;
+        if (!clearDeadline(pending)) return;
         if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
         const error = this.#toInfraError(operation, cause);
         this.#settleFailure(operation, started, error, labels?.(undefined));
         if (retries && error.retryable)
-          this.#retry(operation, options, fn, map, labels, error).then(resolve, reject);
+          this.#retry(operation, options, fn, map, labels, error, { budgetMs, startedAt: started }).then(
+            resolve,
+            reject,
+          );
         else reject(error);
       },
     );
@@ -336,18 +332,24 @@ export class Guard<Op extends string> {
     map: ((value: R) => T) | undefined,
     labels: CallLabels<R> | undefined,
     firstError: unknown,
+    call: CallBudget,
   ): Promise<T> {
+    const timeoutMs = options?.timeoutMs ?? this.policies.timeoutMs;
     let error = firstError;
     let backoff: IBackoff<unknown> = this.#backoff.next();
     for (let attempt = 2; attempt <= this.policies.retry.maxAttempts; attempt++) {
       if (!isInfraError(error) || !error.retryable || this.#closed) break;
       const delayMs = Math.max(backoff.duration, error.retryAfterMs ?? 0);
+      // A retry that could not begin within the budget is not made: the caller hears the failure now.
+      if (nextAttempt(call, attempt, timeoutMs, delayMs) === undefined) break;
       this.#retries.inc({ [attributes.component]: this.id, [attributes.operation]: operation });
       this.logger.debug({ operation, attempt, delayMs, reason: error.reason }, 'retrying');
       await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
+      const retry = nextAttempt(call, attempt, timeoutMs);
+      if (retry === undefined) break;
       try {
         return await new Promise<T>((resolve, reject) =>
-          this.#attempt(operation, options, fn, map, labels, resolve, reject, false),
+          this.#attempt(operation, options, fn, map, labels, resolve, reject, false, retry),
         );
       } catch (next) {
         // A retry refused by the open circuit says less than the failure that opened it.

@@ -153,7 +153,9 @@ export function guardCache<Cursor>(
         if (typeof loader !== 'function') throw guard.invalid('getOrSet', 'loader', 'must be a function');
         const inFlight = loading.get(key);
         if (inFlight) return inFlight as Promise<T>;
-        const flight = loadThrough(key, loader, opts).finally(() => loading.delete(key));
+        const flight: Promise<T> = loadThrough(key, loader, opts, () => {
+          if (loading.get(key) === flight) loading.delete(key);
+        });
         loading.set(key, flight);
         return flight;
       });
@@ -172,26 +174,44 @@ export function guardCache<Cursor>(
     } while (cursor !== undefined);
   }
 
+  /**
+   * The read is bounded by the call's budget (a hung cache times out into the loader); the
+   * write-back runs after the caller has its value, and callers that come meanwhile share it.
+   */
   async function loadThrough<T>(
     key: string,
     loader: (signal: AbortSignal) => Promise<T>,
     opts: CacheSetOptions | undefined,
+    release: () => void,
   ): Promise<T> {
+    let storing: Promise<void> | undefined;
     try {
-      const cached = await cache.get<T>(key, opts);
-      if (cached !== undefined) return cached;
-    } catch (error) {
-      if (!isInfraError(error) || !cacheDownReasons.has(error.reason)) throw error;
-      guard.logger.warn({ err: error, operation: 'getOrSet' }, 'cache unavailable, loading without it');
+      try {
+        const cached = await cache.get<T>(key, opts);
+        if (cached !== undefined) return cached;
+      } catch (error) {
+        if (!isInfraError(error) || !cacheDownReasons.has(error.reason)) throw error;
+        guard.logger.warn({ err: error, operation: 'getOrSet' }, 'cache unavailable, loading without it');
+      }
+      const value = await loader(closing.signal);
+      storing = store(key, encode('getOrSet', value), opts);
+      return value;
+    } finally {
+      if (storing === undefined) release();
+      else void storing.finally(release);
     }
-    const value = await loader(closing.signal);
+  }
+
+  /** getOrSet's write-back: the caller has its value already, so a failure is only logged. */
+  async function store(key: string, text: string, opts: CacheSetOptions | undefined): Promise<void> {
+    // Shared work: one caller's signal must not cancel what the next callers need; the budget bounds it.
+    const { signal, ttlMs, ...budget } = opts ?? {};
     try {
-      await cache.set(key, value, opts);
+      await guard.run('set', budget, (ctx) => adapter.set(key, text, ttlMs, ctx), ignoreResult);
     } catch (error) {
-      if (!isInfraError(error) || !cacheDownReasons.has(error.reason)) throw error;
-      guard.logger.warn({ err: error, operation: 'getOrSet' }, 'cache unavailable, value not stored');
+      const level = isInfraError(error) && error.reason !== 'internal' ? 'warn' : 'error';
+      guard.logger[level]({ err: error, operation: 'getOrSet' }, 'value loaded but not stored');
     }
-    return value;
   }
 
   return cache;

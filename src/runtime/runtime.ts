@@ -22,6 +22,11 @@ export interface BreakerPolicy {
 export interface Policies {
   /** Deadline of one attempt of one operation. */
   timeoutMs: number;
+  /**
+   * Budget of one call, its retries and their backoff included; an attempt is cut to what is
+   * left of it. Default `timeoutMs`: a hang is not retried, quick failures are.
+   */
+  totalTimeoutMs?: number | undefined;
   /** Deadline of a health probe. */
   healthTimeoutMs: number;
   retry: RetryPolicy;
@@ -32,6 +37,7 @@ type Overrides<T> = { [K in keyof T]?: T[K] | undefined };
 
 export interface PolicyOverrides {
   timeoutMs?: number | undefined;
+  totalTimeoutMs?: number | undefined;
   healthTimeoutMs?: number | undefined;
   retry?: Overrides<RetryPolicy> | undefined;
   breaker?: Overrides<BreakerPolicy> | undefined;
@@ -61,6 +67,7 @@ export function mergePolicies(base: Policies, overrides: PolicyOverrides | undef
   if (overrides === undefined) return base;
   return {
     timeoutMs: overrides.timeoutMs ?? base.timeoutMs,
+    totalTimeoutMs: overrides.totalTimeoutMs ?? base.totalTimeoutMs,
     healthTimeoutMs: overrides.healthTimeoutMs ?? base.healthTimeoutMs,
     retry: { ...base.retry, ...definedOnly<RetryPolicy>(overrides.retry) },
     breaker: { ...base.breaker, ...definedOnly<BreakerPolicy>(overrides.breaker) },

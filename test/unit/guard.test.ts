@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Guard, semconv, type GuardSpec } from '../../src/runtime/index.ts';
+import { policyOverridesSchema } from '../../src/options/schemas.ts';
 import { InfraError, isInfraError, type ErrorReason } from '../../src/ports/index.ts';
 import type { OperationContext } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
@@ -28,14 +29,18 @@ function createGuard(policies: GuardSpec<Op>['policies'] = {}) {
   return { guard, runtime };
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<ErrorReason> {
+async function errorOf(promise: Promise<unknown>): Promise<InfraError> {
   try {
     await promise;
   } catch (error) {
     assert.ok(isInfraError(error), `not an InfraError: ${String(error)}`);
-    return error.reason;
+    return error;
   }
   assert.fail('expected a rejection');
+}
+
+async function reasonOf(promise: Promise<unknown>): Promise<ErrorReason> {
+  return (await errorOf(promise)).reason;
 }
 
 const hang = (ctx: OperationContext): Promise<never> =>
@@ -189,5 +194,96 @@ describe('guard', () => {
     await Promise.all([guard.close(closeAdapter), guard.close(closeAdapter)]);
     assert.equal(closes, 1);
     assert.equal(await reasonOf(guard.run('read', undefined, () => Promise.resolve(1))), 'closed');
+  });
+});
+
+describe('guard: a budget per call across its retries', () => {
+  // Backoff of a few ms, so that what a test measures is deadlines and budgets.
+  const quickRetries = (maxAttempts: number) => ({ maxAttempts, initialDelayMs: 1, maxDelayMs: 5 });
+
+  /** Runs `read` on an adapter that hangs until aborted; returns the error, the attempts and the time. */
+  async function hungCall(guard: Guard<Op>, options?: Parameters<Guard<Op>['run']>[1]) {
+    const signals: AbortSignal[] = [];
+    const started = performance.now();
+    const error = await errorOf(
+      guard.run('read', options, (ctx) => {
+        signals.push(ctx.signal);
+        return hang(ctx);
+      }),
+    );
+    return { error, signals, elapsedMs: performance.now() - started };
+  }
+
+  it('stops retrying a hung adapter when the budget runs out, cutting the last attempt to what is left', async () => {
+    const { guard } = createGuard({ timeoutMs: 300, totalTimeoutMs: 500, retry: quickRetries(5) });
+    const { error, signals, elapsedMs } = await hungCall(guard);
+    assert.equal(error.reason, 'timeout');
+    assert.match(error.message, /budget of 500 ms/);
+    // A first attempt cut at its own 300 ms, a second at the 200 ms left: not five of 300 ms.
+    assert.equal(signals.length, 2, `${signals.length} attempts`);
+    assert.ok(
+      signals.every((signal) => signal.aborted),
+      'every attempt was aborted',
+    );
+    // Slack for a loaded machine; five attempts of 300 ms would take 1.5 s.
+    assert.ok(elapsedMs >= 495 && elapsedMs < 500 + 250, `took ${elapsedMs} ms`);
+  });
+
+  it('takes a budget per call, shorter than one attempt’s deadline', async () => {
+    const { guard } = createGuard({ timeoutMs: 10_000, retry: quickRetries(3) });
+    const { error, signals, elapsedMs } = await hungCall(guard, { totalTimeoutMs: 200 });
+    assert.equal(error.reason, 'timeout');
+    assert.match(error.message, /budget of 200 ms/);
+    assert.equal(signals.length, 1);
+    assert.ok(elapsedMs >= 195 && elapsedMs < 200 + 250, `took ${elapsedMs} ms`);
+  });
+
+  it('defaults the budget to one attempt’s deadline: a hang is not retried, quick failures are', async () => {
+    const { guard } = createGuard({ timeoutMs: 200, retry: quickRetries(3) });
+    const { error, signals, elapsedMs } = await hungCall(guard);
+    assert.equal(error.reason, 'timeout');
+    assert.equal(signals.length, 1, `${signals.length} attempts`);
+    assert.ok(elapsedMs >= 195 && elapsedMs < 200 + 250, `took ${elapsedMs} ms`);
+
+    let calls = 0;
+    const value = await guard.run('read', undefined, () =>
+      ++calls < 3 ? Promise.reject(new Error('down')) : Promise.resolve('ok'),
+    );
+    assert.deepEqual([value, calls], ['ok', 3]);
+  });
+
+  it('does not start a retry whose backoff would pass the budget', async () => {
+    const { guard, runtime } = createGuard({ totalTimeoutMs: 300, retry: quickRetries(3) });
+    let calls = 0;
+    const started = performance.now();
+    const error = await errorOf(
+      guard.run('read', undefined, () => {
+        calls++;
+        return Promise.reject(new InfraError('rate_limited', 'slow down', { retryAfterMs: 1_000 }));
+      }),
+    );
+    const elapsedMs = performance.now() - started;
+    // The failure itself, at once: waiting 1 s to retry would break the 300 ms budget.
+    assert.equal(error.reason, 'rate_limited');
+    assert.equal(calls, 1);
+    assert.ok(elapsedMs < 250, `took ${elapsedMs} ms`);
+    assert.doesNotMatch(await runtime.registry.metrics(), /berth_operation_retries_total\{/);
+  });
+
+  it('gives a per-call timeoutMs longer than the budget one whole attempt, as before budgets', async () => {
+    const { guard } = createGuard({ timeoutMs: 100, retry: quickRetries(3) });
+    const value = await guard.run('read', { timeoutMs: 2_000 }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      return 'slow but within its own deadline';
+    });
+    assert.equal(value, 'slow but within its own deadline');
+  });
+
+  it('rejects a bad totalTimeoutMs policy with a config error', () => {
+    assert.throws(
+      () => policyOverridesSchema.parse({ totalTimeoutMs: 0 }),
+      (error: unknown) => error instanceof Error && /totalTimeoutMs/.test(JSON.stringify(error)),
+    );
+    assert.deepEqual(policyOverridesSchema.parse({ totalTimeoutMs: 1_500 }), { totalTimeoutMs: 1_500 });
   });
 });

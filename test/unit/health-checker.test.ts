@@ -4,19 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Component, HealthResult } from '../../src/ports/component.ts';
 import { isInfraError } from '../../src/ports/errors.ts';
 import { HealthChecker, type HealthCheckFunction } from '../../src/health/index.ts';
-
-/** A check that counts its runs and answers `result`. */
-function countedCheck(result?: HealthResult): HealthCheckFunction & { calls: number } {
-  const check = Object.assign(
-    async () => {
-      check.calls += 1;
-      await sleep(5);
-      return result;
-    },
-    { calls: 0 },
-  );
-  return check;
-}
+import { countedCheck } from '../support/health-checks.ts';
 
 function component(id: string, result: HealthResult): Component & { signals: (AbortSignal | undefined)[] } {
   const signals: (AbortSignal | undefined)[] = [];
@@ -109,11 +97,12 @@ describe('HealthChecker: timeouts', () => {
   });
 });
 
-describe('HealthChecker: sharing and caching', () => {
-  it('runs each check once for 1,000 concurrent calls, and again after the cache expires', async () => {
-    // An injected clock: "within the ttl" must not depend on how fast 1,000 calls settle.
+describe('HealthChecker: sharing and refreshing', () => {
+  it('runs each check once for 1,000 concurrent calls, and again once the report is older than the interval', async () => {
+    // An injected clock and a long real interval: "older than the interval" must not depend on
+    // how fast 1,000 calls settle, nor on a timer.
     let now = 0;
-    const checker = new HealthChecker({ cacheTtlMs: 50, now: () => now });
+    const checker = new HealthChecker({ refreshIntervalMs: 60_000, now: () => now });
     const checks = [countedCheck(), countedCheck(), countedCheck({ status: 'degraded' })];
     checks.forEach((check, i) => checker.register(`check-${i}`, check, { critical: i !== 2 }));
 
@@ -122,53 +111,26 @@ describe('HealthChecker: sharing and caching', () => {
       checks.map((c) => c.calls),
       [1, 1, 1],
     );
-    assert.ok(reports.every((r) => r.status === 'degraded'));
+    assert.ok(reports.every((r) => r === reports[0] && r.status === 'degraded'));
 
-    await checker.readiness();
+    now = 59_999;
+    assert.equal(await checker.readiness(), reports[0], 'a call within the interval answers the last report');
     assert.deepEqual(
       checks.map((c) => c.calls),
       [1, 1, 1],
-      'a call within the ttl reuses the report',
     );
 
-    now = 49;
-    await checker.readiness();
-    assert.deepEqual(
-      checks.map((c) => c.calls),
-      [1, 1, 1],
-      'a call just before the ttl reuses the report',
+    now = 60_000;
+    const later = await Promise.all(Array.from({ length: 100 }, () => checker.readiness()));
+    assert.ok(
+      later.every((r) => r === reports[0]),
+      'an old report is still answered at once, while one refresh runs',
     );
-
-    now = 50;
-    await Promise.all(Array.from({ length: 100 }, () => checker.readiness()));
     assert.deepEqual(
       checks.map((c) => c.calls),
       [2, 2, 2],
     );
-  });
-
-  it('expires the cache by the real clock when none is injected', async () => {
-    const checker = new HealthChecker({ cacheTtlMs: 50 });
-    const check = countedCheck();
-    checker.register('c', check);
-    await checker.readiness();
-    await sleep(70); // at least 70 ms: past the ttl however slow the machine
-    await checker.readiness();
-    assert.equal(check.calls, 2);
-  });
-
-  it('expires the cache by the injected clock', async () => {
-    let now = 0;
-    const checker = new HealthChecker({ cacheTtlMs: 1000, now: () => now });
-    const check = countedCheck();
-    checker.register('c', check);
-    await checker.readiness();
-    now = 999;
-    await checker.readiness();
-    assert.equal(check.calls, 1);
-    now = 1000;
-    await checker.readiness();
-    assert.equal(check.calls, 2);
+    checker.close();
   });
 
   it('caches each probe separately', async () => {
@@ -385,7 +347,7 @@ describe('HealthChecker: probes and lifecycle', () => {
   });
 
   it('reports readiness down at once on beginShutdown, despite a fresh cached up', async () => {
-    const checker = new HealthChecker({ cacheTtlMs: 60_000 });
+    const checker = new HealthChecker({ refreshIntervalMs: 60_000 });
     const ready = countedCheck();
     const live = countedCheck();
     checker.register('database', ready);

@@ -205,4 +205,47 @@ describe('createHealthHandler', () => {
       await close(server);
     }
   });
+
+  it('answers /readyz at once from the last result while a check hangs 5 s, then 503 after its timeout', async () => {
+    // Default options but for the check's timeout, Kubernetes' own probe timeout: 1 s.
+    const checker = new HealthChecker();
+    let hanging = false;
+    checker.register(
+      'database',
+      (signal) =>
+        hanging
+          ? new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 5_000);
+              signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+            })
+          : Promise.resolve(),
+      { timeoutMs: 1_000 },
+    );
+    const { url, server } = await serve(createHealthHandler(checker, { exposeDetails: true }));
+    try {
+      assert.equal((await fetch(`${url}/readyz`)).status, 200);
+      hanging = true;
+      const hungAt = performance.now();
+      let slowestMs = 0;
+      let status = 200;
+      let body: { checks?: Record<string, { error?: string }> } = {};
+      while (status === 200 && performance.now() - hungAt < 15_000) {
+        const started = performance.now();
+        const response = await fetch(`${url}/readyz`);
+        slowestMs = Math.max(slowestMs, performance.now() - started);
+        status = response.status;
+        body = (await response.json()) as typeof body;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const downAfterMs = performance.now() - hungAt;
+      assert.equal(status, 503);
+      // About 100 ms measured generously: a probe that waited for the check would take 1 s.
+      assert.ok(slowestMs < 300, `a probe took ${slowestMs} ms`);
+      assert.ok(downAfterMs >= 1_000, `503 after ${downAfterMs} ms, before the check's timeout`);
+      assert.equal(body.checks?.['database']?.error, 'timed out after 1000 ms');
+    } finally {
+      checker.close();
+      await close(server);
+    }
+  });
 });
