@@ -49,6 +49,9 @@ infra.register({
   },
 });
 
+// Started before listening: nothing is answered while the adapters get ready (PGlite loads its
+// WebAssembly, the document store builds its indexes, migrations run).
+await infra.start();
 const port = Number(process.env.PORT ?? 3000);
 server.listen(port, '127.0.0.1', () => {
   log.info(
@@ -56,6 +59,5 @@ server.listen(port, '127.0.0.1', () => {
     'listening: /greet/:name /greeted/:name /stats/:name /livez /readyz /healthz /metrics',
   );
 });
-await infra.start();
 
 handleShutdownSignals(infra, { logger: log });

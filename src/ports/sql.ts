@@ -115,15 +115,17 @@ const placeholder: Record<SqlDialect, (index: number) => string> = {
 export function renderSql(statement: SqlStatement, dialect: SqlDialect): RenderedSql {
   const values: SqlValue[] = [];
   let text = '';
+  const quote = quoteIdentifier[dialect];
+  const mark = placeholder[dialect];
   const visit = (fragment: SqlStatement): void => {
     text += fragment.strings[0];
     for (let index = 0; index < fragment.values.length; index++) {
       const value = fragment.values[index];
       if (value instanceof SqlStatement) visit(value);
-      else if (value instanceof SqlIdentifier) text += value.parts.map(quoteIdentifier[dialect]).join('.');
+      else if (value instanceof SqlIdentifier) text += value.parts.map(quote).join('.');
       else {
         values.push(checkValue(value, values.length + 1));
-        text += placeholder[dialect](values.length);
+        text += mark(values.length);
       }
       text += fragment.strings[index + 1];
     }

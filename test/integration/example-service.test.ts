@@ -63,7 +63,8 @@ async function startService(
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('service answers /livez', async () => (await status(`${base}/livez`)) === 200, 15_000);
+  // It listens once its infrastructure started (PGlite's start alone took 2-10 s on a busy VM).
+  await waitFor('service answers /livez', async () => (await status(`${base}/livez`)) === 200, 60_000);
   return { child, base, output: () => output };
 }
 

@@ -20,7 +20,8 @@ const openai = (runtime = capturingRuntime({ retry: { initialDelayMs: 1 } })) =>
       baseUrl: `${server.url}/v1`,
       model: 'gpt-test',
       stallTimeoutMs: 300,
-      policies: { timeoutMs: 1_000 },
+      // A budget for the call beyond one attempt, so that a retry after Retry-After fits in it.
+      policies: { timeoutMs: 1_000, totalTimeoutMs: 5_000 },
     },
     runtime,
   ),

@@ -16,7 +16,7 @@ import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { openDeclaredCursor } from './cursor.ts';
 import { classifyPostgresError } from './errors.ts';
-import { postgresParsers, toPostgresValue } from './values.ts';
+import { postgresParsers, toPostgresValues } from './values.ts';
 
 export type EmbeddedDatabase = GuardedSqlDatabase & { pglite(): Promise<PGlite> };
 
@@ -134,7 +134,7 @@ class EmbeddedAdapter implements SqlAdapter {
       const results = await db.exec(statement.text, parsing);
       return toResult(results.at(-1));
     }
-    return toResult(await db.query(statement.text, statement.values.map(toPostgresValue), parsing));
+    return toResult(await db.query(statement.text, toPostgresValues(statement.values), parsing));
   }
 }
 

@@ -23,7 +23,7 @@ import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { openDeclaredCursor } from './cursor.ts';
 import { classifyPostgresError } from './errors.ts';
-import { postgresParsers, toPostgresValue } from './values.ts';
+import { postgresParsers, toPostgresValues } from './values.ts';
 
 export type PostgresDatabase = GuardedSqlDatabase & { pool(): pg.Pool };
 
@@ -211,7 +211,7 @@ class PostgresAdapter implements SqlAdapter {
       // Text and values apart: given a config object, pg copies it property by property per call.
       client.query<SqlRow, unknown[]>(
         statement.text,
-        statement.values.map(toPostgresValue),
+        toPostgresValues(statement.values),
         (error: Error | undefined, result) => {
           if (error) return settle(error);
           const last = (Array.isArray(result) ? result.at(-1) : result) as pg.QueryResult<SqlRow> | undefined;

@@ -1,6 +1,16 @@
 import type { SqlValue } from '../../ports/sql.ts';
 import { SqlJson } from '../../ports/sql.ts';
 
+/** The parameters as `pg` and PGlite take them; the same array when none needs changing (the usual case). */
+export function toPostgresValues(values: readonly SqlValue[]): unknown[] {
+  for (const value of values) {
+    if (typeof value === 'object' && value !== null && !(value instanceof Date) && !Buffer.isBuffer(value))
+      return values.map(toPostgresValue);
+    if (typeof value === 'bigint') return values.map(toPostgresValue);
+  }
+  return values as unknown[];
+}
+
 /** A parameter as `pg` and PGlite take it: JSON as text, bigint as its digits, bytes as a Buffer. */
 export function toPostgresValue(value: SqlValue): unknown {
   if (value instanceof SqlJson) return JSON.stringify(value.value);
