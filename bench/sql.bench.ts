@@ -9,6 +9,7 @@ import { createPostgresDatabase } from '../src/adapters/postgres/index.ts';
 import { sql, type SqlDatabase } from '../src/ports/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
 import { ensureService } from '../scripts/services.ts';
+import { collectGarbage, median, timed } from './timing.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const only = process.env.BENCH_ONLY;
@@ -27,30 +28,6 @@ async function postgresUrl(): Promise<string> {
 }
 
 // Each timed slice starts on a collected heap, so no side pays for the garbage of the one before.
-const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-/** Milliseconds to run `op(from)` … `op(from + count - 1)` with `workers` calls in flight. */
-async function timed(
-  from: number,
-  count: number,
-  workers: number,
-  op: (i: number) => Promise<unknown>,
-): Promise<number> {
-  let next = from;
-  const end = from + count;
-  collectGarbage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < end) await op(next++);
-    }),
-  );
-  return performance.now() - started;
-}
-
 interface Pair {
   port: (i: number) => Promise<unknown>;
   raw: (i: number) => Promise<unknown>;

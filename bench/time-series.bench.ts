@@ -11,6 +11,7 @@ import { createMemoryTimeSeries } from '../src/adapters/memory/index.ts';
 import type { Point, TimeSeries } from '../src/ports/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
 import { ensureService } from '../scripts/services.ts';
+import { collectGarbage, median, timed } from './timing.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 // `write`, `range` or `memory` runs that part alone.
@@ -44,30 +45,6 @@ async function cassandraEnv(): Promise<{ contactPoints: string[]; localDataCente
 }
 
 // Each timed slice starts on a collected heap, so no side pays for the garbage of the one before.
-const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-/** Milliseconds to run `op(from)` … `op(from + count - 1)` with `workers` calls in flight. */
-async function timed(
-  from: number,
-  count: number,
-  workers: number,
-  op: (i: number) => Promise<unknown>,
-): Promise<number> {
-  let next = from;
-  const end = from + count;
-  collectGarbage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < end) await op(next++);
-    }),
-  );
-  return performance.now() - started;
-}
-
 const silent = createRuntime({ logger: createLogger({ level: 'silent' }), registry: new Registry() });
 const keyspace = `bench_ts_${randomUUID().slice(0, 8)}`;
 // Every point in one day, so one bucket per stream.

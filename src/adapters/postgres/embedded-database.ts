@@ -16,15 +16,9 @@ import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { openDeclaredCursor } from './cursor.ts';
 import { classifyPostgresError } from './errors.ts';
-import { postgresParsers, toPostgresValues } from './values.ts';
+import { beginStatement, postgresParsers, toPostgresValues } from './values.ts';
 
 export type EmbeddedDatabase = GuardedSqlDatabase & { pglite(): Promise<PGlite> };
-
-const beginStatement: Record<IsolationLevel, string> = {
-  'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
-  'repeatable read': 'BEGIN ISOLATION LEVEL REPEATABLE READ',
-  serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
-};
 
 /**
  * PostgreSQL in this process through PGlite (WebAssembly): one connection, so berth lends it to

@@ -23,7 +23,7 @@ import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { openDeclaredCursor } from './cursor.ts';
 import { classifyPostgresError } from './errors.ts';
-import { postgresParsers, toPostgresValues } from './values.ts';
+import { beginStatement, postgresParsers, toPostgresValues } from './values.ts';
 
 export type PostgresDatabase = GuardedSqlDatabase & { pool(): pg.Pool };
 
@@ -66,12 +66,6 @@ function poolConfig(options: ParsedPostgresDatabaseOptions): pg.PoolConfig {
     },
   };
 }
-
-const beginStatement: Record<IsolationLevel, string> = {
-  'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
-  'repeatable read': 'BEGIN ISOLATION LEVEL REPEATABLE READ',
-  serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
-};
 
 /** PostgreSQL through `pg`'s pool. A statement past its deadline is cancelled on the server. */
 class PostgresAdapter implements SqlAdapter {

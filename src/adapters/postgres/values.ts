@@ -1,3 +1,4 @@
+import type { IsolationLevel } from '../../ports/sql-database.ts';
 import type { SqlValue } from '../../ports/sql.ts';
 import { SqlJson } from '../../ports/sql.ts';
 
@@ -32,4 +33,11 @@ export const postgresParsers: Readonly<Record<number, (text: string) => unknown>
   20: (text) => BigInt(text),
   1114: utcTimestamp,
   1082: (text) => text,
+};
+
+/** The statement that opens a transaction at each isolation level. */
+export const beginStatement: Readonly<Record<IsolationLevel, string>> = {
+  'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
+  'repeatable read': 'BEGIN ISOLATION LEVEL REPEATABLE READ',
+  serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
 };
