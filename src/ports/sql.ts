@@ -83,7 +83,8 @@ interface SqlTag {
  * values become parameters; `SqlStatement` fragments and `SqlIdentifier`s are inlined.
  */
 export const sql: SqlTag = Object.assign(
-  (strings: TemplateStringsArray, ...values: unknown[]) => new SqlStatement([...strings], values),
+  // The template's strings array is frozen and shared by every call of one tag site: kept, not copied.
+  (strings: TemplateStringsArray, ...values: unknown[]) => new SqlStatement(strings, values),
   {
     id: (...parts: string[]) => new SqlIdentifier(parts),
     json: (value: unknown) => new SqlJson(value),

@@ -46,13 +46,24 @@ function connectionString(url: string, password: string | undefined): string {
   return withPassword.toString();
 }
 
+/** pg's Client with a bound on connecting (pg.Client honours `connectionTimeoutMillis` itself). */
+function clientWithConnectTimeout(connectTimeoutMs: number): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+    }
+  };
+}
+
 function poolConfig(options: ParsedPostgresDatabaseOptions): pg.PoolConfig {
   const password = options.password instanceof Redacted ? options.password.reveal() : options.password;
   return {
     connectionString: connectionString(options.url, password),
     // One connection more than berth lends out: a health probe never waits behind a full pool.
     max: options.poolSize + 1,
-    connectionTimeoutMillis: options.connectTimeoutMs,
+    // On the client, not the pool: pg-pool arms a timer for every checkout when it has one, and
+    // berth never checks out more than the pool holds (its own queue bounds the wait).
+    Client: clientWithConnectTimeout(options.connectTimeoutMs),
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName,
     ssl: typeof options.ssl === 'boolean' ? options.ssl : { ca: options.ssl.ca },
