@@ -1,14 +1,29 @@
 import type { OperationContext } from '../../ports/component.ts';
-import type { SqlCursor, SqlSession } from '../../ports/sql-database.ts';
+import type { SqlAdapter, SqlCursor, SqlSession } from '../../ports/sql-database.ts';
 import type { RenderedSql } from '../../ports/sql.ts';
 
 const closeTimeoutMs = 5_000;
 
 /**
- * Rows of a statement through a server-side cursor inside a transaction of its own: each
- * `next` is one `FETCH`, so only a batch is ever in memory, on the server's side as on ours.
+ * Rows of a statement through a server-side cursor inside a read-committed transaction of its
+ * own: each `next` is one `FETCH`, so only a batch is ever in memory, on the server's side as on
+ * ours.
  */
 export async function openDeclaredCursor(
+  adapter: Pick<SqlAdapter, 'begin'>,
+  statement: RenderedSql,
+  ctx: OperationContext,
+): Promise<SqlCursor> {
+  const session = await adapter.begin('read committed', ctx);
+  try {
+    return await declareCursor(session, statement, ctx);
+  } catch (error) {
+    session.release(true);
+    throw error;
+  }
+}
+
+async function declareCursor(
   session: SqlSession,
   statement: RenderedSql,
   ctx: OperationContext,

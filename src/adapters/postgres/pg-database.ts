@@ -142,14 +142,8 @@ class PostgresAdapter implements SqlAdapter {
     };
   }
 
-  async open(statement: RenderedSql, ctx: OperationContext): Promise<SqlCursor> {
-    const session = await this.begin('read committed', ctx);
-    try {
-      return await openDeclaredCursor(session, statement, ctx);
-    } catch (error) {
-      session.release(true);
-      throw error;
-    }
+  open(statement: RenderedSql, ctx: OperationContext): Promise<SqlCursor> {
+    return openDeclaredCursor(this, statement, ctx);
   }
 
   poolStatus() {
