@@ -124,11 +124,8 @@ async function benchInsert(
   // Statement i: rows i * 1,000 … i * 1,000 + 999, as a caller would build them for each side.
   const pair: Pair = {
     port: (i) => {
-      const values = Array.from({ length: rowsPerStatement }, (_, k) => {
-        const [n, name, balance] = row(i * rowsPerStatement + k);
-        return sql`(${n}, ${name}, ${balance})`;
-      });
-      return db.execute(sql`INSERT INTO ${portId} (id, name, balance) VALUES ${sql.join(values)}`);
+      const rows = Array.from({ length: rowsPerStatement }, (_, k) => row(i * rowsPerStatement + k));
+      return db.execute(sql`INSERT INTO ${portId} (id, name, balance) VALUES ${sql.values(rows)}`);
     },
     raw: (i) => {
       const params: unknown[] = [];

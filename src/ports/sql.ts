@@ -21,6 +21,11 @@ export type SqlValue = null | string | number | bigint | boolean | Date | Uint8A
 /** Letters, digits and `_`, not starting with a digit, at most 63 characters (PostgreSQL's limit). */
 const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
+const quoteIdentifier: Record<SqlDialect, (part: string) => string> = {
+  postgres: (part) => `"${part}"`,
+  mssql: (part) => `[${part}]`,
+};
+
 /** A checked name of a table, column or schema (`sql.id('app', 'greetings')`), quoted per dialect. */
 export class SqlIdentifier {
   readonly parts: readonly string[];
@@ -37,6 +42,14 @@ export class SqlIdentifier {
     }
     this.parts = parts;
   }
+
+  /** The name quoted for a dialect, made once: an identifier is usually rendered again and again. */
+  quoted(dialect: SqlDialect): string {
+    const key = dialect === 'postgres' ? 'postgresText' : 'mssqlText';
+    return (this.#quoted[key] ??= this.parts.map(quoteIdentifier[dialect]).join('.'));
+  }
+
+  readonly #quoted: { postgresText?: string; mssqlText?: string } = {};
 }
 
 /** A statement or a fragment of one: `strings.length === values.length + 1`. */
@@ -46,6 +59,22 @@ export class SqlStatement {
   constructor(strings: readonly string[], values: readonly unknown[]) {
     this.strings = strings;
     this.values = values;
+  }
+}
+
+/** Rows of values for a multi-row `VALUES` list (`sql.values(rows)`): every row as long as the first. */
+export class SqlRows {
+  readonly rows: readonly (readonly unknown[])[];
+  constructor(rows: readonly (readonly unknown[])[]) {
+    if (!Array.isArray(rows) || rows.length === 0) throw new TypeError('sql.values() needs at least one row');
+    const width = Array.isArray(rows[0]) ? rows[0].length : 0;
+    if (width === 0) throw new TypeError('sql.values(): row 1 is not a non-empty array');
+    rows.forEach((row, index) => {
+      if (!Array.isArray(row) || row.length !== width) {
+        throw new TypeError(`sql.values(): row ${index + 1} is not an array of ${width} values like row 1`);
+      }
+    });
+    this.rows = rows;
   }
 }
 
@@ -74,6 +103,8 @@ interface SqlTag {
   json(value: unknown): SqlJson;
   /** Values or fragments joined by `separator` (default `, `): `IN (${sql.join(ids)})`. */
   join(items: readonly unknown[], separator?: string): SqlStatement;
+  /** Rows of a multi-row insert, each a parenthesised list: `VALUES ${sql.values([[1, 'a'], [2, 'b']])}`. */
+  values(rows: readonly (readonly unknown[])[]): SqlRows;
   /** The empty fragment, for optional clauses. */
   readonly empty: SqlStatement;
 }
@@ -92,6 +123,7 @@ export const sql: SqlTag = Object.assign(
       if (items.length === 0) return new SqlStatement([''], []);
       return new SqlStatement(['', ...items.slice(1).map(() => separator), ''], items);
     },
+    values: (rows: readonly (readonly unknown[])[]) => new SqlRows(rows),
     empty: new SqlStatement([''], []),
   },
 );
@@ -100,39 +132,65 @@ export function isSqlStatement(value: unknown): value is SqlStatement {
   return value instanceof SqlStatement;
 }
 
-const quoteIdentifier: Record<SqlDialect, (part: string) => string> = {
-  postgres: (part) => `"${part}"`,
-  mssql: (part) => `[${part}]`,
-};
-const placeholder: Record<SqlDialect, (index: number) => string> = {
-  postgres: (index) => `$${index}`,
-  mssql: (index) => `@p${index}`,
-};
+// Placeholders made once each: a 1,000-row insert renders thousands of them.
+const placeholders: Record<SqlDialect, string[]> = { postgres: [''], mssql: [''] };
+// PostgreSQL's limit of parameters a statement: past it nothing is kept.
+const maxCachedPlaceholder = 65_535;
+const placeholderPrefix: Record<SqlDialect, string> = { postgres: '$', mssql: '@p' };
+
+/** Collects a statement's text and parameters as its fragments are visited. */
+class Rendering {
+  text = '';
+  readonly values: SqlValue[] = [];
+  readonly #dialect: SqlDialect;
+  readonly #marks: string[];
+  constructor(dialect: SqlDialect) {
+    this.#dialect = dialect;
+    this.#marks = placeholders[dialect];
+  }
+
+  fragment(fragment: SqlStatement): void {
+    const { strings, values } = fragment;
+    this.text += strings[0];
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (value instanceof SqlStatement) this.fragment(value);
+      else if (value instanceof SqlRows) this.rows(value);
+      else if (value instanceof SqlIdentifier)
+        this.text += value.parts.map(quoteIdentifier[this.#dialect]).join('.');
+      else this.text += this.parameter(value);
+      this.text += strings[index + 1];
+    }
+  }
+
+  rows({ rows }: SqlRows): void {
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let tuple = r === 0 ? '(' : ', (';
+      for (let c = 0; c < row.length; c++) tuple += (c === 0 ? '' : ', ') + this.parameter(row[c]);
+      this.text += tuple + ')';
+    }
+  }
+
+  /** Checks and records a value; returns its placeholder. */
+  parameter(value: unknown): string {
+    const position = this.values.push(checkValue(value, this.values.length + 1));
+    const cached = this.#marks[position];
+    if (cached !== undefined) return cached;
+    const mark = placeholderPrefix[this.#dialect] + position;
+    if (position <= maxCachedPlaceholder) this.#marks[position] = mark;
+    return mark;
+  }
+}
 
 /**
  * Renders a statement in a dialect. A value that is no `SqlValue` (a plain object, an array, a
  * function, a symbol, a non-finite number) throws a `TypeError` naming its position.
  */
 export function renderSql(statement: SqlStatement, dialect: SqlDialect): RenderedSql {
-  const values: SqlValue[] = [];
-  let text = '';
-  const quote = quoteIdentifier[dialect];
-  const mark = placeholder[dialect];
-  const visit = (fragment: SqlStatement): void => {
-    text += fragment.strings[0];
-    for (let index = 0; index < fragment.values.length; index++) {
-      const value = fragment.values[index];
-      if (value instanceof SqlStatement) visit(value);
-      else if (value instanceof SqlIdentifier) text += value.parts.map(quote).join('.');
-      else {
-        values.push(checkValue(value, values.length + 1));
-        text += mark(values.length);
-      }
-      text += fragment.strings[index + 1];
-    }
-  };
-  visit(statement);
-  return { text, values };
+  const rendering = new Rendering(dialect);
+  rendering.fragment(statement);
+  return { text: rendering.text, values: rendering.values };
 }
 
 /** Checks one parameter; `position` counts from 1, as placeholders do. */

@@ -102,13 +102,19 @@ export function sqlConformance(options: SqlConformanceOptions): void {
     );
 
     it(
-      'execute counts rows affected; query returns the rows of a statement',
+      'execute counts rows affected (sql.join and sql.values inserts); query returns the rows of a statement',
       withDb(async (db) => {
         const t = dialectTypes[db.dialect];
         const table = newTable();
         await withTable(db, table, `id ${t.int} PRIMARY KEY, name ${t.key}`, async () => {
           const values = sql.join([1, 2, 3].map((id) => sql`(${id}, ${`n${id}`})`));
           assert.equal(await db.execute(sql`INSERT INTO ${sql.id(table)} (id, name) VALUES ${values}`), 3);
+          const more = sql.values([
+            [4, 'n4'],
+            [5, 'n5'],
+          ]);
+          assert.equal(await db.execute(sql`INSERT INTO ${sql.id(table)} (id, name) VALUES ${more}`), 2);
+          assert.equal(await db.execute(sql`DELETE FROM ${sql.id(table)} WHERE id >= ${4}`), 2);
           assert.equal(await db.execute(sql`UPDATE ${sql.id(table)} SET name = ${'x'} WHERE id >= ${2}`), 2);
           assert.equal(await db.execute(sql`DELETE FROM ${sql.id(table)} WHERE id = ${3}`), 1);
           const rows = await db.query<{ id: number; name: string }>(

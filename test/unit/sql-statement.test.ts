@@ -30,6 +30,36 @@ describe('the sql tag', () => {
     assert.deepEqual(renderSql(sql`IN (${sql.join([])})`, 'mssql'), { text: 'IN ()', values: [] });
   });
 
+  it('renders sql.values rows as parenthesised lists in both dialects, numbering on from what precedes', () => {
+    const rows = sql.values([
+      [1, 'a', null],
+      [2, "b'); DROP TABLE t; --", true],
+    ]);
+    assert.deepEqual(renderSql(sql`INSERT INTO ${sql.id('t')} VALUES ${rows} -- ${0}`, 'postgres'), {
+      text: 'INSERT INTO "t" VALUES ($1, $2, $3), ($4, $5, $6) -- $7',
+      values: [1, 'a', null, 2, "b'); DROP TABLE t; --", true, 0],
+    });
+    assert.equal(renderSql(sql`VALUES ${rows}`, 'mssql').text, 'VALUES (@p1, @p2, @p3), (@p4, @p5, @p6)');
+  });
+
+  it('refuses sql.values without rows, with ragged rows, or with a value that is no SQL value', () => {
+    assert.throws(() => sql.values([]), /at least one row/);
+    assert.throws(() => sql.values([[]]), /row 1 is not a non-empty array/);
+    assert.throws(() => sql.values([[1, 2], [3]]), /row 2 is not an array of 2 values/);
+    assert.throws(() => sql.values([[1], 'x' as unknown as unknown[]]), /row 2/);
+    assert.throws(
+      () => renderSql(sql`VALUES ${sql.values([[1], [{}]])}`, 'postgres'),
+      /parameter 2: an object/,
+    );
+  });
+
+  it('numbers placeholders past any cache: 70,000 parameters render $70000 last', () => {
+    const rows = sql.values(Array.from({ length: 70_000 }, (_, i) => [i]));
+    const { text, values } = renderSql(sql`VALUES ${rows}`, 'postgres');
+    assert.equal(values.length, 70_000);
+    assert.ok(text.endsWith(', ($69999), ($70000)'), text.slice(-40));
+  });
+
   it('keeps JSON as a marked parameter', () => {
     const { values } = renderSql(sql`SELECT ${sql.json({ a: 1 })}`, 'postgres');
     assert.ok(values[0] instanceof SqlJson);
