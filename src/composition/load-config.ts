@@ -33,8 +33,8 @@ const secretReference = 'secret://';
 /**
  * Builds the configuration of every port from environment variables, through the adapters'
  * descriptors: `<PREFIX>_DRIVER` picks a port's driver (`CACHE_DRIVER=redis`), the driver's
- * variables give its options, `<PREFIX>_TIMEOUT_MS` its deadline. `<NAME>_<PREFIX>_DRIVER`
- * declares another instance named `<name>`, whose variables carry `<NAME>_` in front
+ * variables give its options, `<PREFIX>_TIMEOUT_MS` its deadline, `<PREFIX>_TOTAL_TIMEOUT_MS`
+ * its budget across retries. `<NAME>_<PREFIX>_DRIVER` declares another instance named `<name>`, whose variables carry `<NAME>_` in front
  * (`SESSIONS_CACHE_DRIVER=redis`, `SESSIONS_REDIS_URL=…`). Any value may be `secret://<name>`,
  * read from a secret store. Every problem is reported at once, named by its variable, never
  * with a value. The README's table lists every variable.

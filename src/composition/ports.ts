@@ -33,7 +33,7 @@ import type {
 import type { CassandraTimeSeriesOptions, MemoryTimeSeriesOptions } from '../options/time-series-schemas.ts';
 
 export interface PortSpec {
-  /** `<PREFIX>_DRIVER` picks the driver; `<PREFIX>_TIMEOUT_MS` sets `policies.timeoutMs`. */
+  /** `<PREFIX>_DRIVER` picks the driver; `<PREFIX>_TIMEOUT_MS` sets `policies.timeoutMs`, `<PREFIX>_TOTAL_TIMEOUT_MS` `policies.totalTimeoutMs`. */
   readonly envPrefix: string;
   /** Down makes readiness down (true) or degraded (false). */
   readonly critical: boolean;
@@ -88,13 +88,18 @@ export const ports: Readonly<Record<PortName, PortSpec>> = {
 };
 export const portNames = Object.keys(ports) as PortName[];
 
-/** The variables of a port that every driver reads: its deadline, and the port's own. */
+/** The variables of a port that every driver reads: its deadline and budget, and the port's own. */
 export function portVariables(port: PortName): Record<string, EnvVariable> {
   return {
     [`${ports[port].envPrefix}_TIMEOUT_MS`]: {
       option: 'policies.timeoutMs',
       kind: 'integer',
       description: 'deadline of one attempt',
+    },
+    [`${ports[port].envPrefix}_TOTAL_TIMEOUT_MS`]: {
+      option: 'policies.totalTimeoutMs',
+      kind: 'integer',
+      description: 'budget of a whole call across its retries (default: the deadline of one attempt)',
     },
     ...ports[port].env,
   };

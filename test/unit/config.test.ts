@@ -55,12 +55,14 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: 'app:',
       CACHE_TIMEOUT_MS: '250',
+      CACHE_TOTAL_TIMEOUT_MS: '600',
     });
     assert.equal(config.cache.driver, 'redis');
     assert.ok(config.cache.driver === 'redis');
     assert.equal(config.cache.url, 'redis://127.0.0.1:6379');
     assert.equal(config.cache.keyPrefix, 'app:');
     assert.equal(config.cache.policies?.timeoutMs, 250);
+    assert.equal(config.cache.policies?.totalTimeoutMs, 600);
   });
 
   it('lists every problem at once, named by variable', async () => {
