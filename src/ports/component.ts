@@ -36,4 +36,8 @@ export type OperationSpecs<Name extends string> = Readonly<Record<Name, Operatio
 export interface OperationContext {
   /** Aborted when the deadline passes, the caller aborts, or the component closes. */
   readonly signal: AbortSignal;
+  /** Whether it was aborted; optional, and cheaper than `signal.aborted` where present. */
+  readonly aborted?: boolean;
+  /** Calls `listener` once on abort, returns what stops listening; optional, cheaper than `signal`'s. */
+  onAbort?(listener: (reason: unknown) => void): () => void;
 }

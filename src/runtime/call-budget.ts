@@ -1,4 +1,5 @@
-import type { OperationContext, OperationOptions } from '../ports/component.ts';
+import type { OperationOptions } from '../ports/component.ts';
+import { AbortableOperation } from './abortable-operation.ts';
 import { deadlineScheduler, PendingOperation } from './deadline-scheduler.ts';
 
 /** What `guard()` needs to know of a call's budget before each attempt. */
@@ -50,28 +51,18 @@ export function budgetUsedUp(budgetMs: number, attempt: number): string {
  * already ticks for (it keeps one list per distinct value, forever), and retries are rare: a
  * timer of its own is the cheaper choice here.
  */
-export class TimedAttempt implements OperationContext {
+export class TimedAttempt extends AbortableOperation {
   readonly #timer: NodeJS.Timeout;
   #pending = true;
-  #controller: AbortController | undefined = undefined;
 
   constructor(deadlineMs: number, onExpire: () => void) {
+    super();
     this.#timer = setTimeout(() => {
       this.#pending = false;
       onExpire();
     }, deadlineMs);
     // As the scheduler's timers: the driver's socket, not the deadline, keeps a process alive.
     this.#timer.unref();
-  }
-
-  get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.#controller ??= new AbortController();
-    this.#controller.abort(reason);
   }
 
   /** Returns false when the deadline had already passed. */

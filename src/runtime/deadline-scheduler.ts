@@ -1,30 +1,17 @@
-import type { OperationContext } from '../ports/component.ts';
+import { AbortableOperation } from './abortable-operation.ts';
 
-/**
- * One in-flight operation with a deadline. Its AbortController is created only when the
- * adapter reads `signal`, because most drivers never look at it on the happy path.
- */
-export class PendingOperation implements OperationContext {
+/** One in-flight operation with a deadline, in its list's order of start. */
+export class PendingOperation extends AbortableOperation {
   prev: PendingOperation | undefined = undefined;
   next: PendingOperation | undefined = undefined;
   list: DeadlineList | undefined = undefined;
   readonly startTick: number;
   readonly onExpire: () => void;
-  #controller: AbortController | undefined = undefined;
 
   constructor(startTick: number, onExpire: () => void) {
+    super();
     this.startTick = startTick;
     this.onExpire = onExpire;
-  }
-
-  get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.#controller ??= new AbortController();
-    this.#controller.abort(reason);
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type ParsedMssqlDatabaseOptions,
 } from '../../options/sql-schemas.ts';
 import { parseOptions } from '../../options/validate.ts';
+import { onAbort } from '../../runtime/abortable-operation.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { guardSqlDatabase, type GuardedSqlDatabase } from '../../runtime/guarded-sql-database.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
@@ -65,8 +66,7 @@ const isolationLevel: Record<IsolationLevel, number> = {
 /** Runs one request; the deadline cancels it on the server (an ATTENTION packet). */
 async function run(request: Request, statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
   bindParameters(request, statement.values);
-  const cancel = (): void => request.cancel();
-  ctx.signal.addEventListener('abort', cancel, { once: true });
+  const stopListening = onAbort(ctx, () => request.cancel());
   try {
     const result = await request.query<SqlRow>(statement.text);
     const sets = result.recordsets;
@@ -75,7 +75,7 @@ async function run(request: Request, statement: RenderedSql, ctx: OperationConte
     const affected = result.rowsAffected.reduce((sum, count) => sum + count, 0);
     return { rows, rowCount: last === undefined ? affected : rows.length };
   } finally {
-    ctx.signal.removeEventListener('abort', cancel);
+    stopListening();
   }
 }
 

@@ -18,6 +18,7 @@ import {
   type PostgresDatabaseOptions,
 } from '../../options/sql-schemas.ts';
 import { parseOptions } from '../../options/validate.ts';
+import { isAborted, onAbort } from '../../runtime/abortable-operation.ts';
 import { guardSqlDatabase, type GuardedSqlDatabase } from '../../runtime/guarded-sql-database.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
@@ -103,7 +104,7 @@ class PostgresAdapter implements SqlAdapter {
           return reject(connectError ?? new Error('pg gave no client'));
         const client = pooled as ActiveClient;
         // Connected after the deadline went by: back to the pool unused.
-        if (ctx.signal.aborted) {
+        if (isAborted(ctx)) {
           client.release();
           return reject(ctx.signal.reason as Error);
         }
@@ -170,7 +171,7 @@ class PostgresAdapter implements SqlAdapter {
   /** A pooled client; one that connects after the deadline went by goes back to the pool. */
   async #connect(ctx: OperationContext): Promise<ActiveClient> {
     const client = (await this.pool.connect()) as ActiveClient;
-    if (ctx.signal.aborted) {
+    if (isAborted(ctx)) {
       client.release();
       throw ctx.signal.reason;
     }
@@ -195,15 +196,13 @@ class PostgresAdapter implements SqlAdapter {
     ctx: OperationContext,
     done: (error: Error | undefined, result?: SqlResult) => void,
   ): void {
-    const { signal } = ctx;
     let finished = false;
-    const cancel = (): void => {
+    const stopListening = onAbort(ctx, () => {
       if (!finished) this.#cancel(client);
-    };
-    signal.addEventListener('abort', cancel, { once: true });
+    });
     const settle = (error: Error | undefined, result?: SqlResult): void => {
       finished = true;
-      signal.removeEventListener('abort', cancel);
+      stopListening();
       done(error, result);
     };
     try {
