@@ -30,6 +30,7 @@ import { mongodb } from './services/mongodb.ts';
 import { mssql } from './services/mssql.ts';
 import { postgres } from './services/postgres.ts';
 import { redis } from './services/redis.ts';
+import { toxiproxy } from './services/toxiproxy.ts';
 import {
   cacheHome,
   HOST,
@@ -61,6 +62,7 @@ export const services: Readonly<Record<string, ServiceDefinition>> = {
   cassandra,
   mssql,
   postgres,
+  toxiproxy,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
  * log dir is wiped and formatted again (~1.5 s) before the broker starts (~3 s), unless
  * BERTH_KAFKA_KEEP_DATA=true, which keeps it across a restart.
  * Ports: the broker on `BERTH_KAFKA_PORT` (default 19092), its KRaft controller on the next port.
+ * BERTH_KAFKA_ADVERTISED_PORT, when set, is the port it tells clients to use instead (a proxy's).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -104,7 +105,8 @@ function serverProperties(ctx: ServiceContext, dataDir: string): string {
     'node.id': 1,
     'controller.quorum.voters': `1@${HOST}:${controllerPort}`,
     listeners: `PLAINTEXT://${HOST}:${ctx.port},CONTROLLER://${HOST}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${ctx.port}`,
+    // Another port where a proxy in front of it listens (the chaos tests): clients go where this says.
+    'advertised.listeners': `PLAINTEXT://${HOST}:${portFromEnv('BERTH_KAFKA_ADVERTISED_PORT', ctx.port)}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',

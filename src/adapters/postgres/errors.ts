@@ -57,7 +57,9 @@ export function classifyPostgresError(error: unknown): ErrorClassification {
     if (/^[0-9A-Z]{5}$/.test(code)) return { reason: 'internal', retryable: false };
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (/timeout exceeded when trying to connect/i.test(message)) return { reason: 'timeout' };
+  // pg-pool's wait for a connection, and pg's own connect timeout (`connectionTimeoutMillis`).
+  if (/timeout exceeded when trying to connect|^timeout expired$|due to connection timeout/i.test(message))
+    return { reason: 'timeout' };
   if (connectionLost.test(message)) return { reason: 'unavailable' };
   return { reason: 'internal', retryable: false };
 }

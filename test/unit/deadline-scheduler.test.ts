@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DeadlineScheduler } from '../../src/runtime/deadline-scheduler.ts';
+
+/** Keeps the event loop busy for `ms`, as a burst of CPU work in an application would. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('DeadlineScheduler', () => {
+  it('expires an operation within one tick of its deadline although the loop was held up on the way', async () => {
+    const scheduler = new DeadlineScheduler();
+    const timeoutMs = 1_000;
+    const started = performance.now();
+    const expired = new Promise<number>((resolve) =>
+      scheduler.add(timeoutMs, () => resolve(performance.now())),
+    );
+    // Ten stalls of 40 ms: ticks missed meanwhile are not made up by the interval timer, so a
+    // deadline that counted ticks came about 300 ms late.
+    const stalls = Array.from({ length: 10 }, (_, i) => setTimeout(() => busy(40), 50 + i * 80));
+    const lateMs = (await expired) - started - timeoutMs;
+    stalls.forEach(clearTimeout);
+    assert.ok(lateMs >= 0, `expired ${-lateMs} ms early`);
+    // One tick (10 ms) plus one stall the expiry may fall behind, plus timer slack on a busy machine.
+    assert.ok(lateMs < 40 + 10 + 50, `expired ${lateMs.toFixed(1)} ms after the deadline`);
+  });
+
+  it('keeps the deadline of an operation added to a list that had gone idle', async () => {
+    const scheduler = new DeadlineScheduler();
+    await new Promise<void>((resolve) => scheduler.add(50, resolve));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // idle: the list's timer stopped
+    const started = performance.now();
+    await new Promise<void>((resolve) => scheduler.add(50, resolve));
+    const tookMs = performance.now() - started;
+    assert.ok(tookMs >= 49 && tookMs < 50 + 5 + 50, `took ${tookMs.toFixed(1)} ms for a 50 ms deadline`);
+  });
+});
