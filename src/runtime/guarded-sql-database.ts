@@ -14,6 +14,7 @@ import {
   type TransactionOptions,
 } from '../ports/sql-database.ts';
 import { checkValue, isSqlStatement, renderSql, type RenderedSql, type SqlInput } from '../ports/sql.ts';
+import { budgetOf } from './call-budget.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
 import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { rejecting } from './rejecting.ts';
@@ -23,7 +24,7 @@ import { applyMigrations, readMigrationsDirectory } from './sql-migrations.ts';
 import { runTransaction, type TransactionHost } from './sql-transactions.ts';
 
 export interface GuardedSqlDatabaseOptions extends GuardedOptions {
-  /** How long a call waits for a free connection before `timeout`; default 1,000 ms. */
+  /** How long a call waits for a free connection before `timeout` (default 1,000 ms, at most the call budget); the wait counts against the call's budget. */
   acquireTimeoutMs?: number | undefined;
   /** Callers waiting for a connection at most; one more gets `rate_limited` at once. Default 1,000. */
   maxWaiting?: number | undefined;
@@ -66,7 +67,9 @@ export function guardSqlDatabase(
   runtime: Runtime,
 ): GuardedSqlDatabase {
   const guard = Guard.forAdapter(sqlPort, adapter, options, runtime);
-  const acquireTimeoutMs = options.acquireTimeoutMs ?? 1_000;
+  const budgetMs = guard.policies.totalTimeoutMs ?? guard.policies.timeoutMs;
+  // A wait for a connection is part of a call's budget: never longer than the budget itself.
+  const acquireTimeoutMs = Math.min(options.acquireTimeoutMs ?? 1_000, budgetMs);
   // One timer for the whole queue: every caller waits as long, so they expire oldest first.
   const limit = new ConcurrencyLimit(adapter.poolSize, options.maxWaiting ?? 1_000, {
     maxWaitMs: acquireTimeoutMs,
@@ -140,12 +143,14 @@ export function guardSqlDatabase(
     map: (result: { rows: SqlRow[]; rowCount: number }) => T,
   ): Promise<T> {
     const rendered = render(operation, statement);
+    const waitStarted = limit.running < limit.concurrency ? undefined : performance.now();
     const release = await acquire(operation, opts?.signal);
     let running: Promise<unknown> | undefined;
     try {
       return await guard.run(
         operation,
-        opts,
+        waitStarted === undefined ? opts : leftAfterWait(operation, opts, performance.now() - waitStarted),
+
         (ctx) => {
           const call = adapter.query(rendered, ctx);
           running = call;
@@ -157,6 +162,23 @@ export function guardSqlDatabase(
       if (running === undefined) release();
       else running.then(release, release);
     }
+  }
+
+  /** A call that waited for a connection gets what is left of its budget (`totalTimeoutMs`). */
+  function leftAfterWait(
+    operation: SqlOperation,
+    opts: OperationOptions | undefined,
+    waitedMs: number,
+  ): OperationOptions {
+    const leftMs = Math.floor(budgetOf(opts, budgetMs) - waitedMs);
+    if (leftMs <= 0) {
+      throw guard.error(
+        'timeout',
+        operation,
+        `the budget was used up waiting ${Math.round(waitedMs)} ms for a connection`,
+      );
+    }
+    return { ...opts, totalTimeoutMs: leftMs };
   }
 
   const host: TransactionHost = {
