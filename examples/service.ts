@@ -33,6 +33,8 @@ const app = createGreetingApp(infra, log);
 const probes = createHealthHandler(infra.health, {
   registry: runtime.registry,
   exposeDetails: process.env.HEALTH_DETAILS === 'true',
+  // A browser opening /healthz gets a page that refreshes itself; curl and probes still get JSON.
+  page: { title: 'Example service health' },
 });
 
 const server = createServer((req, res) => {

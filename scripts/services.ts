@@ -25,11 +25,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cassandra } from './services/cassandra.ts';
 import { kafka } from './services/kafka.ts';
+import { kafkaCluster } from './services/kafka-cluster.ts';
 import { keyvault } from './services/keyvault.ts';
 import { mongodb } from './services/mongodb.ts';
 import { mssql } from './services/mssql.ts';
 import { postgres } from './services/postgres.ts';
 import { redis } from './services/redis.ts';
+import { redisCluster } from './services/redis-cluster.ts';
 import { toxiproxy } from './services/toxiproxy.ts';
 import {
   cacheHome,
@@ -56,9 +58,11 @@ export {
 
 export const services: Readonly<Record<string, ServiceDefinition>> = {
   redis,
+  'redis-cluster': redisCluster,
   keyvault,
   mongodb,
   kafka,
+  'kafka-cluster': kafkaCluster,
   cassandra,
   mssql,
   postgres,

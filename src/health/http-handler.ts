@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { HealthChecker, HealthReport } from './health-checker.ts';
+import { redactCredentials } from '../ports/redacted.ts';
+import type { HealthChecker, HealthCheckReport, HealthReport } from './health-checker.ts';
+import {
+  healthPageHeaders,
+  prefersHtml,
+  renderHealthPage,
+  resolveHealthPageOptions,
+  type HealthPageOptions,
+  type VisibleHealthReport,
+} from './health-page.ts';
 
 /** What the handler needs of a `HealthChecker`. */
 export type HealthReportSource = Pick<HealthChecker, 'liveness' | 'readiness' | 'report'>;
@@ -12,6 +21,12 @@ export interface HealthHandlerOptions {
   registry?: Registry;
   /** Told of an error that turned into a 500, e.g. to log it. */
   onError?: (error: unknown) => void;
+  /**
+   * Serves `/healthz` as an HTML page that refreshes itself to a request whose `Accept` prefers
+   * `text/html` (a browser's); it shows what the JSON shows, so checks only with `exposeDetails`.
+   * Default false. A bad option throws `ConfigError`.
+   */
+  page?: boolean | HealthPageOptions;
 }
 
 /** Returns false, without touching `res`, for a request that is not its own. */
@@ -21,9 +36,11 @@ interface Reply {
   statusCode: number;
   contentType: string;
   body: string;
+  headers?: Readonly<Record<string, string>>;
 }
 
 const jsonType = 'application/json; charset=utf-8';
+const htmlType = 'text/html; charset=utf-8';
 
 /**
  * Serves `/livez`, `/readyz`, `/healthz` (every check) and, given a registry, `/metrics` for
@@ -34,18 +51,34 @@ export function createHealthHandler(
   options: HealthHandlerOptions = {},
 ): HealthHandler {
   const exposeDetails = options.exposeDetails === true;
+  const page = resolveHealthPageOptions(options.page);
+  const visible = (report: HealthReport): VisibleHealthReport =>
+    exposeDetails ? redactedReport(report) : { status: report.status };
   const healthReply = async (pending: Promise<HealthReport>): Promise<Reply> => {
     const report = await pending;
     return {
-      statusCode: report.status === 'down' ? 503 : 200,
+      statusCode: statusCodeOf(report),
       contentType: jsonType,
-      body: JSON.stringify(exposeDetails ? report : { status: report.status }),
+      body: JSON.stringify(visible(report)),
     };
   };
-  const routes = new Map<string, () => Promise<Reply>>([
+  const fullReport = async (req: IncomingMessage): Promise<Reply> => {
+    if (page === undefined) return healthReply(checker.report());
+    // The same URL answers JSON or HTML: a cache in between must keep them apart.
+    const vary = { Vary: 'Accept' };
+    if (!prefersHtml(req.headers.accept)) return { ...(await healthReply(checker.report())), headers: vary };
+    const report = await checker.report();
+    return {
+      statusCode: statusCodeOf(report),
+      contentType: htmlType,
+      body: renderHealthPage(visible(report), page),
+      headers: { ...healthPageHeaders, ...vary },
+    };
+  };
+  const routes = new Map<string, (req: IncomingMessage) => Promise<Reply>>([
     ['/livez', () => healthReply(checker.liveness())],
     ['/readyz', () => healthReply(checker.readiness())],
-    ['/healthz', () => healthReply(checker.report())],
+    ['/healthz', fullReport],
   ]);
   const { registry } = options;
   if (registry !== undefined) {
@@ -64,7 +97,7 @@ export function createHealthHandler(
       send(res, { statusCode: 405, contentType: jsonType, body: '{"error":"method not allowed"}' });
       return true;
     }
-    void respond(res, route, options.onError);
+    void respond(res, () => route(req), options.onError);
     return true;
   };
 }
@@ -97,6 +130,7 @@ function send(res: ServerResponse, reply: Reply): void {
   res.setHeader('Content-Length', Buffer.byteLength(reply.body));
   // Probes must see the current state, never a proxy's copy.
   res.setHeader('Cache-Control', 'no-store');
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   // node:http drops the body of a HEAD response itself.
   res.end(reply.body);
 }
@@ -106,4 +140,19 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return '';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
+}
+
+function statusCodeOf(report: HealthReport): number {
+  return report.status === 'down' ? 503 : 200;
+}
+
+// Adapters redact their errors already; a plain check function's error may still hold a URL.
+function redactedReport(report: HealthReport): HealthReport {
+  const checks: Record<string, HealthCheckReport> = {};
+  for (const [name, check] of Object.entries(report.checks)) {
+    checks[name] = check.error === undefined ? check : { ...check, error: redactCredentials(check.error) };
+  }
+  const redacted: HealthReport = { ...report, checks };
+  if (report.reason !== undefined) redacted.reason = redactCredentials(report.reason);
+  return redacted;
 }

@@ -57,12 +57,31 @@ export interface SubscribeOptions<T = unknown> {
   handlerTimeoutMs?: number;
   /** Backoff between handler attempts. Defaults 100 ms to 5 s. */
   retryDelayMs?: { initial: number; max: number };
+  /**
+   * How a handler's `process` span relates to the context the publisher put in the message's
+   * headers: its child (`parent`, the default), or the root of a trace of its own that links
+   * to it (`link`, for consumers whose work should not lengthen the producer's trace).
+   */
+  traceContext?: 'parent' | 'link';
+  /**
+   * How long `ready` waits for the consumer to start before it rejects (`unavailable`); the
+   * consumer keeps trying after that. Default 15 s.
+   */
+  readyTimeoutMs?: number;
 }
 
 export interface Subscription {
   readonly topic: string;
   readonly group: string;
-  /** Resolves once the consumer is consuming; rejects if it cannot start. */
+  /**
+   * Resolves once the consumer is consuming. Rejects with `unavailable` when the backend is
+   * unreachable (two starts in a row failed so: a refused connection takes milliseconds) or when
+   * `readyTimeoutMs` passes first; the subscription then keeps trying in the background, backing
+   * off up to 5 s, with health down until it consumes, and `close()` stops it. Rejects with no
+   * more attempts on `config`, `unauthorized`, `validation` or lost history (`not_found`), on too
+   * many crashes after it had been consuming (`maxRestarts` per `restartWindowMs`), and with
+   * `closed` on close().
+   */
   readonly ready: Promise<void>;
   /** Stops fetching, lets in-flight handlers finish within a deadline, commits, disconnects. */
   close(): Promise<void>;
@@ -79,7 +98,7 @@ export interface Broker extends Component {
 
 export type BrokerOperation = 'publish';
 
-/** At-least-once delivery tolerates a repeated publish, and Kafka's idempotent producer removes its duplicates. */
+/** At-least-once delivery tolerates a repeated publish: a retried one that had landed is a duplicate consumers may see. */
 export const brokerOperations: OperationSpecs<BrokerOperation> = {
   publish: { idempotent: true },
 };
@@ -95,6 +114,9 @@ export interface BrokerRecord {
 export interface DeliveredRecord extends BrokerRecord {
   /** A backend position such as `partition:offset` or a stream entry id, for messages without an id header. */
   position: string;
+  /** On backends with partitions: the partition and offset that `position` spells out. */
+  partition?: number;
+  offset?: string;
 }
 
 /**
@@ -102,7 +124,7 @@ export interface DeliveredRecord extends BrokerRecord {
  * only after `process` resolved, and redelivers it (or stops) when `process` rejects.
  */
 export interface ConsumerLoop {
-  /** Resolves when consuming has begun. */
+  /** Resolves when consuming has begun; rejects when it cannot begin (stop() is called before a new loop starts). */
   start(): Promise<void>;
   /** Stops fetching; resolves after the batch in progress was committed and the consumer disconnected. */
   stop(): Promise<void>;
@@ -134,4 +156,13 @@ export interface BrokerAdapter {
   probe(signal: AbortSignal): Promise<HealthResult>;
   classifyError(error: unknown): ErrorClassification;
   close(): Promise<void>;
+  /** Messages `group` has yet to commit on `topic`, per partition; for the consumer lag gauge. */
+  lag?(topic: string, group: string, signal: AbortSignal): Promise<readonly PartitionLag[]>;
+}
+
+/** One partition's consumer lag: its end minus what the group committed. */
+export interface PartitionLag {
+  /** A partition number; `0` on a backend without partitions. */
+  partition: string;
+  lag: number;
 }

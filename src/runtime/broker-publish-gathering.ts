@@ -1,4 +1,6 @@
 import type { BrokerAdapter, BrokerOperation, BrokerRecord, PublishOptions } from '../ports/broker.ts';
+import type { OperationContext } from '../ports/component.ts';
+import type { BrokerTelemetry } from './broker-tracing.ts';
 import type { Guard } from './guard.ts';
 
 /** Records gathered for one topic, and the one promise every caller that added to them awaits. */
@@ -18,13 +20,15 @@ const maxGatheredRecords = 1_000;
 export class PublishGathering {
   readonly #guard: Guard<BrokerOperation>;
   readonly #adapter: BrokerAdapter;
+  readonly #telemetry: BrokerTelemetry | undefined;
   readonly #gathering = new Map<string, GatheredPublish>();
   #scheduled = false;
   readonly #sendAll = (): void => this.flush();
 
-  constructor(guard: Guard<BrokerOperation>, adapter: BrokerAdapter) {
+  constructor(guard: Guard<BrokerOperation>, adapter: BrokerAdapter, telemetry?: BrokerTelemetry) {
     this.#guard = guard;
     this.#adapter = adapter;
+    this.#telemetry = telemetry;
   }
 
   publish(topic: string, records: readonly BrokerRecord[], options?: PublishOptions): Promise<void> {
@@ -34,7 +38,7 @@ export class PublishGathering {
       options?.timeoutMs !== undefined ||
       options?.totalTimeoutMs !== undefined
     )
-      return this.#guard.run('publish', options, (ctx) => this.#adapter.publish(topic, records, ctx));
+      return this.#run(topic, records, options);
     return this.#gather(topic, records);
   }
 
@@ -64,8 +68,15 @@ export class PublishGathering {
   }
 
   #send(topic: string, batch: GatheredPublish): void {
-    this.#guard
-      .run('publish', undefined, (ctx) => this.#adapter.publish(topic, batch.records, ctx))
-      .then(batch.sent.resolve, batch.sent.reject);
+    this.#run(topic, batch.records, undefined).then(batch.sent.resolve, batch.sent.reject);
+  }
+
+  // With telemetry: the destination on the duration, the send span's links, messages counted.
+  #run(topic: string, records: readonly BrokerRecord[], options: PublishOptions | undefined): Promise<void> {
+    const send = (ctx: OperationContext): Promise<void> => this.#adapter.publish(topic, records, ctx);
+    if (this.#telemetry === undefined) return this.#guard.run('publish', options, send);
+    return this.#telemetry.send(topic, records, (labels, span) =>
+      this.#guard.run('publish', options, send, undefined, labels, span),
+    );
   }
 }

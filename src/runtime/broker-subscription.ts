@@ -17,6 +17,7 @@ import { backoffDelayMs, type BackoffPolicy } from './backoff.ts';
 import { decodePayload, type BrokerMessageEncoder } from './broker-encoding.ts';
 import { brokerHeaders } from './broker-headers.ts';
 import type { PublishGathering } from './broker-publish-gathering.ts';
+import type { HandlerTelemetry } from './broker-tracing.ts';
 import { SupervisedConsumer, type RestartLimits } from './broker-supervision.ts';
 import { deadlineScheduler, type PendingOperation } from './deadline-scheduler.ts';
 import type { Guard } from './guard.ts';
@@ -36,6 +37,9 @@ export interface ConsumerSettings<T> {
   encoding: PayloadEncoding;
   handlerTimeoutMs: number;
   retryBackoff: BackoffPolicy;
+  readyTimeoutMs: number;
+  /** Spans and the duration metric of each handler attempt; told when an attempt ends. */
+  telemetry?: HandlerTelemetry | undefined;
 }
 
 export interface SubscriptionHealth {
@@ -45,6 +49,8 @@ export interface SubscriptionHealth {
 
 /** A subscription as its broker lists it: for health, and to close with the broker. */
 export interface ListedSubscription {
+  readonly topic: string;
+  readonly group: string;
   health(): SubscriptionHealth;
   close(): Promise<void>;
 }
@@ -65,6 +71,11 @@ export interface SubscriptionContext {
   /** A batch in progress longer than this marks the subscription as stalled. */
   stallAfterMs: number;
   restartLimits: RestartLimits;
+}
+
+/** The id a handler sees: the message's own id header, else its place in the topic. */
+function messageId(topic: string, record: DeliveredRecord): string {
+  return record.headers[brokerHeaders.id] ?? `${topic}@${record.position}`;
 }
 
 /**
@@ -143,6 +154,7 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
         process: (records) => this.#processBatch(records),
       },
       context.restartLimits,
+      settings.readyTimeoutMs,
     );
     this.ready = this.#consumer.ready;
   }
@@ -211,7 +223,7 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
           value: value as T,
           key: record.key,
           headers: record.headers,
-          id: record.headers[brokerHeaders.id] ?? `${settings.topic}@${record.position}`,
+          id: messageId(settings.topic, record),
           topic: settings.topic,
           attempt: 1,
         };
@@ -227,7 +239,7 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
       } catch (error) {
         failure = error ?? new Error('handler threw nothing');
       }
-      failure = this.#endAttempt(deadline, slot, failure);
+      failure = this.#endAttempt(deadline, slot, failure, message);
       if (failure === undefined) this.#counts.acked++;
       else await this.#retry(record, message, slot, failure);
     }
@@ -261,7 +273,7 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
       } catch (error) {
         failure = error ?? new Error('handler threw nothing');
       }
-      failure = this.#endAttempt(deadline, slot, failure);
+      failure = this.#endAttempt(deadline, slot, failure, message);
       if (failure === undefined) {
         this.#counts.acked++;
         return;
@@ -270,16 +282,23 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
   }
 
   /** The attempt's failure, or undefined when it succeeded in time: a handler that outlived its deadline saw its signal abort, so its work counts as not done. */
-  #endAttempt(deadline: PendingOperation, slot: HandlerSlot, failure: unknown): unknown {
+  #endAttempt(
+    deadline: PendingOperation,
+    slot: HandlerSlot,
+    failure: unknown,
+    message: ReceivedMessage<T>,
+  ): unknown {
     deadlineScheduler.remove(deadline);
-    if (slot.reset() && failure === undefined) {
-      return this.#context.guard.error(
-        'timeout',
-        'consume',
-        `handler did not finish within ${this.#settings.handlerTimeoutMs} ms`,
-      );
-    }
-    return failure;
+    const outcome =
+      slot.reset() && failure === undefined
+        ? this.#context.guard.error(
+            'timeout',
+            'consume',
+            `handler did not finish within ${this.#settings.handlerTimeoutMs} ms`,
+          )
+        : failure;
+    this.#settings.telemetry?.ended(message, outcome);
+    return outcome;
   }
 
   #flushCounts(): void {
@@ -307,24 +326,30 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
       0,
       maxErrorHeaderLength,
     );
+    const id = messageId(settings.topic, record);
     this.#context.guard.logger.warn(
-      {
-        topic: settings.topic,
-        deadLetterTopic: settings.deadLetterTopic,
-        id: record.headers[brokerHeaders.id],
-        attempts,
-      },
+      { topic: settings.topic, deadLetterTopic: settings.deadLetterTopic, id, attempts },
       'message dead-lettered',
     );
+    const { partition, offset } = record;
     await this.#context.publisher.publish(settings.deadLetterTopic, [
       {
         key: record.key,
         value: record.value,
         headers: {
           ...record.headers,
+          // A message from another producer had no id: its dead letter keeps the one its handler saw.
+          [brokerHeaders.id]: id,
           [brokerHeaders.error]: reason,
           [brokerHeaders.attempts]: String(attempts),
           [brokerHeaders.originalTopic]: settings.topic,
+          [brokerHeaders.originalPosition]: record.position,
+          ...(partition === undefined || offset === undefined
+            ? {}
+            : {
+                [brokerHeaders.originalPartition]: String(partition),
+                [brokerHeaders.originalOffset]: offset,
+              }),
           [brokerHeaders.deadLetteredAt]: new Date().toISOString(),
         },
       },
@@ -336,7 +361,8 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
     const state = this.#consumer.state;
     const stalled =
       this.#batchStartedAt !== undefined && Date.now() - this.#batchStartedAt > this.#context.stallAfterMs;
-    const status = state.kind === 'failed' || stalled ? 'down' : state.kind === 'running' ? 'up' : 'degraded';
+    const down = state.kind === 'failed' || stalled || this.#consumer.down;
+    const status = down ? 'down' : state.kind === 'running' ? 'up' : 'degraded';
     return {
       status,
       details: {
@@ -344,6 +370,8 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
         group: this.group,
         state: state.kind,
         ...(stalled ? { stalled: true } : {}),
+        ...(state.kind === 'failed' ? { error: state.error } : {}),
+        ...(state.kind === 'restarting' ? { error: state.lastError } : {}),
       },
     };
   }

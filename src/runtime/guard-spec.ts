@@ -17,11 +17,22 @@ export interface GuardedPort<Op extends string> {
   metrics: OperationMetrics;
 }
 
+/** Where an adapter's server is, for the conventions' `server.*` and `db.namespace` attributes. */
+export interface ServerInfo {
+  /** Host name or IP address, never a URL (which could hold credentials). */
+  address?: string | undefined;
+  port?: number | undefined;
+  /** The database, keyspace or Redis database index. */
+  namespace?: string | undefined;
+}
+
 /** The options every `guard<Port>()` takes. */
 export interface GuardedOptions {
   /** Component id; default `<port>:<system>`, e.g. `cache:redis`. */
   id?: string | undefined;
   policies?: PolicyOverrides | undefined;
+  /** The adapter's server, told by the adapter; labels metrics and spans. */
+  server?: ServerInfo | undefined;
 }
 
 export interface GuardSpec<Op extends string> extends Omit<GuardedPort<Op>, 'idPrefix'> {
@@ -31,4 +42,5 @@ export interface GuardSpec<Op extends string> extends Omit<GuardedPort<Op>, 'idP
   system: string;
   classifyError: (error: unknown) => ErrorClassification;
   policies?: PolicyOverrides | undefined;
+  server?: ServerInfo | undefined;
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsecutiveBreaker, ExponentialBackoff, type IBackoff } from 'cockatiel';
+import type { Span } from '@opentelemetry/api';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Component, HealthResult, OperationContext, OperationOptions } from '../ports/component.ts';
@@ -24,12 +25,16 @@ import {
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { deadlineScheduler } from './deadline-scheduler.ts';
 import { counterOn, gaugeOn } from './metrics.ts';
-import { HistogramSeries, OperationHistogram } from './operation-histogram.ts';
+import { OperationSeries } from './operation-series.ts';
+import { OperationSpans } from './operation-spans.ts';
 import type { CallLabels, GuardedOptions, GuardedPort, GuardSpec } from './guard-spec.ts';
+import { probeWithin } from './guard-health.ts';
 import { mergePolicies, type Policies, type Runtime } from './runtime.ts';
 import { attributes, circuitBreakerState, operationRetries } from './semconv.ts';
+import type { CallSpan } from './tracing.ts';
 
-export type { CallLabels, GuardedOptions, GuardedPort, GuardSpec } from './guard-spec.ts';
+export type { CallLabels, GuardedOptions, GuardedPort, GuardSpec, ServerInfo } from './guard-spec.ts';
+export type { CallSpan, SpanAttributes, TraceLink } from './tracing.ts';
 
 // Failures that say the dependency is unwell; the others (not_found, validation, …) are answers.
 const breakerFailures: ReadonlySet<ErrorReason> = new Set([
@@ -54,11 +59,10 @@ export class Guard<Op extends string> {
   readonly #breaker: CircuitBreaker;
   readonly #backoff: ExponentialBackoff<unknown>;
   readonly #budgetMs: number;
-  readonly #okSeries: Record<string, HistogramSeries>;
-  readonly #histogram: OperationHistogram;
-  readonly #baseLabels: Record<string, string>;
-  readonly #operationLabel: string;
+  readonly #series: OperationSeries;
   readonly #retries: Counter;
+  // Undefined when tracing is off, the API absent, or the system's spans left to another instrumentation.
+  readonly #spans: OperationSpans | undefined;
   #closed: Promise<void> | undefined = undefined;
 
   constructor(spec: GuardSpec<Op>, runtime: Runtime) {
@@ -67,18 +71,16 @@ export class Guard<Op extends string> {
     this.policies = mergePolicies(runtime.policies, spec.policies);
     this.logger = runtime.logger.child({ component: spec.id });
     const metrics = spec.metrics;
-    this.#operationLabel = metrics.operation;
-    this.#baseLabels = { [metrics.system]: spec.system, [attributes.component]: spec.id };
-    this.#histogram = OperationHistogram.on(runtime.registry, metrics);
-    this.#okSeries = {};
-    if (metrics.labelledPerCall !== true) {
-      for (const operation of Object.keys(spec.operations)) {
-        this.#okSeries[operation] = this.#histogram.series({
-          ...this.#baseLabels,
-          [metrics.operation]: operation,
-        });
-      }
-    }
+    const operations = Object.keys(spec.operations);
+    this.#series = new OperationSeries(
+      runtime.registry,
+      metrics,
+      spec.system,
+      spec.server,
+      spec.id,
+      operations,
+    );
+    this.#spans = OperationSpans.of(runtime.tracing, metrics, spec.id, spec.system, spec.server, operations);
     this.#retries = counterOn(runtime.registry, operationRetries);
     const breakerGauge = gaugeOn(runtime.registry, circuitBreakerState);
     breakerGauge.set({ [attributes.component]: spec.id }, 0);
@@ -115,6 +117,7 @@ export class Guard<Op extends string> {
         system: adapter.system,
         classifyError: (error) => adapter.classifyError(error),
         policies: options.policies,
+        server: options.server,
       },
       runtime,
     );
@@ -132,7 +135,7 @@ export class Guard<Op extends string> {
    * Runs one operation of the port through retry, breaker and deadline. `map` turns the
    * adapter's result into the port's (e.g. decoding) inside the same promise, because each
    * extra promise per call is measurable against a local Redis. `labels` adds labels to the
-   * call's duration series.
+   * call's duration series; `span` what the call's span carries beyond the operation's.
    */
   run<R, T = R>(
     operation: Op,
@@ -140,11 +143,19 @@ export class Guard<Op extends string> {
     fn: (ctx: OperationContext) => Promise<R>,
     map?: (value: R) => T,
     labels?: CallLabels<R>,
+    span?: CallSpan<T>,
   ): Promise<T> {
     const retries = this.policies.retry.maxAttempts > 1 && this.#spec.operations[operation].idempotent;
-    return new Promise<T>((resolve, reject) =>
-      this.#attempt(operation, options, fn, map, labels, resolve, reject, retries, undefined),
-    );
+    const traced = this.#spans?.start(operation, span);
+    if (traced === undefined)
+      return new Promise<T>((resolve, reject) =>
+        this.#attempt(operation, options, fn, map, labels, resolve, reject, retries, undefined, undefined),
+      );
+    return this.#spans!.traced(traced, span, () => {
+      return new Promise<T>((resolve, reject) =>
+        this.#attempt(operation, options, fn, map, labels, resolve, reject, retries, undefined, traced),
+      );
+    });
   }
 
   /** An InfraError about this component, for adapters and port code to throw. */
@@ -184,14 +195,9 @@ export class Guard<Op extends string> {
   ): Promise<HealthResult> {
     if (this.#closed) return { status: 'down', error: 'closed' };
     const started = performance.now();
-    const timeout = AbortSignal.timeout(this.policies.healthTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let result: HealthResult;
-    try {
-      result = await Promise.race([probe(combined), abortedAsDown(combined, this.policies.healthTimeoutMs)]);
-    } catch (error) {
-      result = { status: 'down', error: this.#toInfraError('health', error).message };
-    }
+    let result = await probeWithin(probe, signal, this.policies.healthTimeoutMs, (error) =>
+      this.#toInfraError('health', error),
+    );
     const circuit = this.#breaker.state.kind;
     if (circuit !== 'closed' && result.status === 'up') result = { ...result, status: 'degraded' };
     return {
@@ -240,6 +246,7 @@ export class Guard<Op extends string> {
     reject: (error: unknown) => void,
     retries: boolean,
     retry: RetryAttempt | undefined,
+    span: Span | undefined,
   ): void {
     if (this.#closed) return reject(this.error('closed', operation, 'component is closed'));
     const callerSignal = options?.signal;
@@ -263,7 +270,7 @@ export class Guard<Op extends string> {
       this.#settleFailure(operation, started, error, labels?.(undefined));
       pending.abort(error);
       if (retries && !budgetCut)
-        this.#retry(operation, options, fn, map, labels, error, { budgetMs, startedAt: started }).then(
+        this.#retry(operation, options, fn, map, labels, error, { budgetMs, startedAt: started }, span).then(
           resolve,
           reject,
         );
@@ -293,15 +300,7 @@ export class Guard<Op extends string> {
       (value) => {
         if (!clearDeadline(pending)) return;
         if (onCallerAbort) callerSignal.removeEventListener('abort', onCallerAbort);
-        const series =
-          labels === undefined
-            ? this.#okSeries[operation]!
-            : this.#histogram.series({
-                ...this.#baseLabels,
-                [this.#operationLabel]: operation,
-                ...labels(value),
-              });
-        series.observe((performance.now() - started) / 1000);
+        this.#series.succeeded(operation, labels?.(value)).observe((performance.now() - started) / 1000);
         this.#breaker.success();
         if (map === undefined) return resolve(value as unknown as T);
         try {
@@ -316,10 +315,16 @@ export class Guard<Op extends string> {
         const error = this.#toInfraError(operation, cause);
         this.#settleFailure(operation, started, error, labels?.(undefined));
         if (retries && error.retryable)
-          this.#retry(operation, options, fn, map, labels, error, { budgetMs, startedAt: started }).then(
-            resolve,
-            reject,
-          );
+          this.#retry(
+            operation,
+            options,
+            fn,
+            map,
+            labels,
+            error,
+            { budgetMs, startedAt: started },
+            span,
+          ).then(resolve, reject);
         else reject(error);
       },
     );
@@ -333,6 +338,7 @@ export class Guard<Op extends string> {
     labels: CallLabels<R> | undefined,
     firstError: unknown,
     call: CallBudget,
+    span: Span | undefined,
   ): Promise<T> {
     const timeoutMs = options?.timeoutMs ?? this.policies.timeoutMs;
     let error = firstError;
@@ -344,12 +350,17 @@ export class Guard<Op extends string> {
       if (nextAttempt(call, attempt, timeoutMs, delayMs) === undefined) break;
       this.#retries.inc({ [attributes.component]: this.id, [attributes.operation]: operation });
       this.logger.debug({ operation, attempt, delayMs, reason: error.reason }, 'retrying');
+      if (span !== undefined) this.#spans!.retried(span, attempt, delayMs, error.reason);
       await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
       const retry = nextAttempt(call, attempt, timeoutMs);
       if (retry === undefined) break;
+      const start = (resolve: (value: T) => void, reject: (error: unknown) => void): void =>
+        this.#attempt(operation, options, fn, map, labels, resolve, reject, false, retry, span);
       try {
         return await new Promise<T>((resolve, reject) =>
-          this.#attempt(operation, options, fn, map, labels, resolve, reject, false, retry),
+          span === undefined
+            ? start(resolve, reject)
+            : this.#spans!.within(span, () => start(resolve, reject)),
         );
       } catch (next) {
         // A retry refused by the open circuit says less than the failure that opened it.
@@ -367,14 +378,7 @@ export class Guard<Op extends string> {
     error: InfraError,
     labels: Record<string, string> | undefined,
   ): void {
-    this.#histogram
-      .series({
-        ...this.#baseLabels,
-        [this.#operationLabel]: operation,
-        ...labels,
-        [attributes.errorType]: error.reason,
-      })
-      .observe((performance.now() - started) / 1000);
+    this.#series.failed(operation, labels, error.reason).observe((performance.now() - started) / 1000);
     if (breakerFailures.has(error.reason)) this.#breaker.failure();
     else if (error.reason === 'validation' || error.reason === 'config') this.#breaker.release();
     else this.#breaker.success();
@@ -392,13 +396,4 @@ export class Guard<Op extends string> {
       ...(classified.retryAfterMs === undefined ? {} : { retryAfterMs: classified.retryAfterMs }),
     });
   }
-}
-
-function abortedAsDown(signal: AbortSignal, timeoutMs: number): Promise<HealthResult> {
-  return new Promise((resolve) => {
-    const onAbort = (): void =>
-      resolve({ status: 'down', error: `health check timed out after ${timeoutMs} ms` });
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

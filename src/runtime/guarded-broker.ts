@@ -12,6 +12,8 @@ import {
 } from '../ports/broker.ts';
 import { BrokerMessageEncoder } from './broker-encoding.ts';
 import { PublishGathering } from './broker-publish-gathering.ts';
+import { BrokerTelemetry } from './broker-tracing.ts';
+import { reportConsumerLag } from './consumer-lag.ts';
 import {
   ManagedSubscription,
   type ConsumerSettings,
@@ -21,7 +23,7 @@ import {
 import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { counterOn } from './metrics.ts';
 import type { Runtime } from './runtime.ts';
-import { messagingClientConsumedMessages, messagingClientOperationDuration } from './semconv.ts';
+import { messagingClientOperationDuration, messagingHandledMessages } from './semconv.ts';
 
 export interface GuardedBrokerOptions extends GuardedOptions {
   /** How long `close()` lets in-flight handlers run before aborting them. Default 10 s. */
@@ -51,14 +53,16 @@ const brokerPort: GuardedPort<BrokerOperation> = {
 export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOptions, runtime: Runtime): Broker {
   const guard = Guard.forAdapter(brokerPort, adapter, options, runtime);
   const encoder = new BrokerMessageEncoder(guard, adapter.maxRecordBytes);
-  const publisher = new PublishGathering(guard, adapter);
+  const telemetry = new BrokerTelemetry(runtime, adapter.system, guard.id, options.server);
+  const publisher = new PublishGathering(guard, adapter, telemetry);
   const subscriptions = new Set<ListedSubscription>();
+  const stopLag = reportConsumerLag(runtime.registry, adapter, guard.id, () => subscriptions, guard.logger);
   const context: SubscriptionContext = {
     guard,
-    adapter,
+    adapter: telemetry.consuming(adapter),
     encoder,
     publisher,
-    consumed: counterOn(runtime.registry, messagingClientConsumedMessages),
+    consumed: counterOn(runtime.registry, messagingHandledMessages),
     subscriptions,
     closeTimeoutMs: options.closeTimeoutMs ?? 10_000,
     stallAfterMs: options.stallAfterMs ?? 300_000,
@@ -98,7 +102,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
           const message = messages as OutgoingMessage<T>;
           return publisher.publish(
             topic,
-            [encoder.encode('publish', message, message?.value, encoding)],
+            telemetry.created(topic, [encoder.encode('publish', message, message?.value, encoding)]),
             opts,
           );
         }
@@ -114,13 +118,16 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
         // Without a schema nothing here awaits, so the call costs no extra promise on the hot path.
         if (schema === undefined) {
           const records = list.map((message) => encoder.encode('publish', message, message.value, encoding));
-          return publisher.publish(topic, records, opts);
+          return publisher.publish(topic, telemetry.created(topic, records), opts);
         }
         return Promise.all(list.map((message) => encoder.validate('publish', schema, message.value))).then(
           (values) =>
             publisher.publish(
               topic,
-              list.map((message, i) => encoder.encode('publish', message, values[i], encoding)),
+              telemetry.created(
+                topic,
+                list.map((message, i) => encoder.encode('publish', message, values[i], encoding)),
+              ),
               opts,
             ),
         );
@@ -150,6 +157,10 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       checkTopic('subscribe', deadLetterTopic, 'deadLetterTopic');
       if (deadLetterTopic === topic)
         throw guard.invalid('subscribe', 'deadLetterTopic', 'must differ from the topic');
+      const traceContext = opts.traceContext ?? 'parent';
+      if (traceContext !== 'parent' && traceContext !== 'link')
+        throw guard.invalid('subscribe', 'traceContext', 'must be "parent" or "link"');
+      const handlerTelemetry = telemetry.subscription(topic, opts.group, traceContext);
       const retryDelay = opts.retryDelayMs ?? { initial: 100, max: 5_000 };
       const settings: ConsumerSettings<T> = {
         topic,
@@ -166,8 +177,10 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
           maxDelayMs: positive('retryDelayMs.max', retryDelay.max, 5_000, 3_600_000),
           jitter: 'half',
         },
+        readyTimeoutMs: positive('readyTimeoutMs', opts.readyTimeoutMs, 15_000, 86_400_000),
+        telemetry: handlerTelemetry,
       };
-      const subscription = new ManagedSubscription<T>(context, settings, handler);
+      const subscription = new ManagedSubscription<T>(context, settings, handlerTelemetry.wrap(handler));
       subscriptions.add(subscription);
       return subscription;
     },
@@ -195,6 +208,7 @@ export function guardBroker(adapter: BrokerAdapter, options: GuardedBrokerOption
       };
     },
     async close(): Promise<void> {
+      stopLag?.();
       publisher.flush(); // publishes made before close() go out, as if no gathering happened
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       await guard.close(() => adapter.close());

@@ -28,7 +28,7 @@ import {
 import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { rejecting } from './rejecting.ts';
 import type { Runtime } from './runtime.ts';
-import { dbClientOperationDuration } from './semconv.ts';
+import { dbClientOperationDuration, spanAttributes } from './semconv.ts';
 
 export type GuardedDocumentStoreOptions = GuardedOptions;
 
@@ -119,11 +119,14 @@ export function guardDocumentStore(
   };
 
   function makeCollection<T extends object>(name: string): Collection<T> {
+    // Spans say `<operation> <collection>`, as the conventions name them.
+    const span = { target: name, attributes: { [spanAttributes.dbCollectionName]: name } };
     const run = <R>(
       operation: keyof typeof documentStoreOperations,
       opts: OperationOptions | undefined,
       fn: (ctx: OperationContext) => Promise<R>,
-    ): Promise<R> => ensureIndexes(name, opts).then(() => guard.run(operation, opts, fn));
+    ): Promise<R> =>
+      ensureIndexes(name, opts).then(() => guard.run(operation, opts, fn, undefined, undefined, span));
     const stored = (raw: RawDocument): StoredDocument<T> => raw as unknown as StoredDocument<T>;
 
     const replaceLoop = async (

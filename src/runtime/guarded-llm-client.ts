@@ -14,7 +14,8 @@ import {
 import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { tokenUsageHistogram } from './metrics.ts';
 import type { Runtime } from './runtime.ts';
-import { attributes, genAiClientOperationDuration } from './semconv.ts';
+import { attributes, genAiClientOperationDuration, spanAttributes } from './semconv.ts';
+import type { CallSpan } from './tracing.ts';
 
 export interface GuardedLlmClientOptions extends GuardedOptions {
   /** Longest wait for the next chunk once a stream has started; default 30 s. */
@@ -113,6 +114,18 @@ export function guardLlmClient(
     [attributes.genAiRequestModel]: request.model,
   });
 
+  // The conventions' span: `chat <model>`, the request's model, and usage once the reply is in.
+  const spanOf = (request: LlmAdapterRequest): CallSpan<LlmResult> => ({
+    target: request.model,
+    attributes: { [spanAttributes.genAiRequestModel]: request.model },
+    result: (reply) => ({
+      [spanAttributes.genAiResponseModel]: reply.model,
+      [spanAttributes.genAiResponseFinishReasons]: [reply.finishReason],
+      [spanAttributes.genAiUsageInputTokens]: reply.usage.inputTokens,
+      [spanAttributes.genAiUsageOutputTokens]: reply.usage.outputTokens,
+    }),
+  });
+
   const finish = (
     operation: LlmOperation,
     request: LlmAdapterRequest,
@@ -182,6 +195,7 @@ export function guardLlmClient(
         },
         undefined,
         labelsOf(validated),
+        { target: validated.model, attributes: { [spanAttributes.genAiRequestModel]: validated.model } },
       );
       const iterator: AsyncIterator<LlmStreamEvent> = opened.iterator;
       let next = opened.first;
@@ -274,6 +288,7 @@ export function guardLlmClient(
         (ctx) => adapter.generate(validated, ctx),
         (completion) => finish('generate', validated, completion, started),
         labelsOf(validated),
+        spanOf(validated),
       );
     },
     stream,

@@ -17,4 +17,6 @@ export {
   type GuardedSqlDatabaseOptions,
 } from './guarded-sql-database.ts';
 export { brokerHeaders } from './broker-headers.ts';
+export { traceLogFields, type Tracing, type TracingOptions } from './tracing.ts';
+export type { TraceContextMode } from './broker-tracing.ts';
 export * from './adapter-descriptor.ts';

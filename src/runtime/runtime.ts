@@ -3,6 +3,13 @@ import { register as globalRegistry, type Registry } from 'prom-client';
 import type { IBreaker } from 'cockatiel';
 import { redactCredentials } from '../ports/redacted.ts';
 import { isInfraError } from '../ports/errors.ts';
+import {
+  createTracing,
+  openTelemetryApi,
+  traceLogFields,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included; 1 disables retries. */
@@ -48,12 +55,15 @@ export interface Runtime {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly policies: Policies;
+  /** OpenTelemetry spans and context; undefined without `@opentelemetry/api` or when switched off. */
+  readonly tracing?: Tracing | undefined;
 }
 
 export interface RuntimeOptions {
   logger?: Logger;
   registry?: Registry;
   policies?: PolicyOverrides;
+  tracing?: TracingOptions;
 }
 
 export const defaultPolicies: Policies = {
@@ -114,6 +124,8 @@ export function createLogger(options: { level?: string } = {}, destination?: pin
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: redactedLogPaths, censor: '<redacted>' },
       serializers: { err: serializeError },
+      // Lines written inside a span carry its trace_id and span_id, so logs join traces.
+      ...(openTelemetryApi() === undefined ? {} : { mixin: traceLogFields }),
     },
     destination,
   );
@@ -124,6 +136,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     logger: options.logger ?? createLogger(),
     registry: options.registry ?? globalRegistry,
     policies: mergePolicies(defaultPolicies, options.policies),
+    tracing: createTracing(options.tracing),
   };
 }
 

@@ -15,6 +15,11 @@ export const attributes = {
   messagingOperationName: 'messaging_operation_name',
   messagingDestinationName: 'messaging_destination_name',
   messagingConsumerGroupName: 'messaging_consumer_group_name',
+  messagingOperationType: 'messaging_operation_type',
+  messagingDestinationPartitionId: 'messaging_destination_partition_id',
+  serverAddress: 'server_address',
+  serverPort: 'server_port',
+  dbNamespace: 'db_namespace',
   // OpenTelemetry has no convention for executors or secret stores; the executable follows `process.*`.
   executorSystem: 'executor_system',
   executorOperation: 'executor_operation',
@@ -27,6 +32,51 @@ export const attributes = {
   genAiTokenType: 'gen_ai_token_type',
 } as const;
 
+/** Span attribute names: the conventions' dotted form. */
+export const spanAttributes = {
+  errorType: 'error.type',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  dbSystemName: 'db.system.name',
+  dbOperationName: 'db.operation.name',
+  dbNamespace: 'db.namespace',
+  dbCollectionName: 'db.collection.name',
+  messagingSystem: 'messaging.system',
+  messagingOperationName: 'messaging.operation.name',
+  messagingOperationType: 'messaging.operation.type',
+  messagingDestinationName: 'messaging.destination.name',
+  messagingConsumerGroupName: 'messaging.consumer.group.name',
+  messagingMessageId: 'messaging.message.id',
+  messagingBatchMessageCount: 'messaging.batch.message_count',
+  messagingMessageBodySize: 'messaging.message.body.size',
+  genAiProviderName: 'gen_ai.provider.name',
+  genAiOperationName: 'gen_ai.operation.name',
+  genAiRequestModel: 'gen_ai.request.model',
+  genAiResponseModel: 'gen_ai.response.model',
+  genAiResponseFinishReasons: 'gen_ai.response.finish_reasons',
+  genAiUsageInputTokens: 'gen_ai.usage.input_tokens',
+  genAiUsageOutputTokens: 'gen_ai.usage.output_tokens',
+  // berth's own, where the conventions have none.
+  executorSystem: 'berth.executor.system',
+  executorOperation: 'berth.executor.operation',
+  secretStoreSystem: 'berth.secret_store.system',
+  secretStoreOperation: 'berth.secret_store.operation',
+  retryAttempt: 'berth.retry.attempt',
+  retryDelayMs: 'berth.retry.delay_ms',
+  component: 'berth.component',
+} as const;
+
+/** How a family's operations appear as spans. */
+export interface SpanConventions {
+  /** The attribute naming the backend, e.g. `db.system.name`. */
+  readonly system: string;
+  readonly operation: string;
+  /** The conventions' name where berth's operation differs (an LLM's generate is `chat`). */
+  readonly operationNames?: Readonly<Record<string, string>>;
+  /** Attributes every span of an operation carries, e.g. `messaging.operation.type`. */
+  readonly operationAttributes?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
 /** A port's family: the histogram `Guard` records every operation in, and the names of its labels. */
 export interface OperationMetrics {
   readonly name: string;
@@ -38,6 +88,11 @@ export interface OperationMetrics {
   readonly operation: string;
   /** Every call brings labels of its own (`Guard.run`'s `labels`): series bound up front would stay empty. */
   readonly labelledPerCall?: boolean;
+  /** The label naming the adapter's namespace (`db_namespace`), where the family has one. */
+  readonly namespace?: string;
+  /** Labels every series of an operation carries, e.g. `messaging_operation_type`. */
+  readonly operationLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly span?: SpanConventions;
 }
 
 /** A counter, gauge or plain histogram, created once per registry. */
@@ -52,6 +107,11 @@ export interface MetricDefinition {
 // OpenTelemetry's advised buckets for operation durations, in seconds.
 const durationBuckets: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
 
+// OpenTelemetry's advised buckets for messaging durations, in seconds.
+const messagingBuckets: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
+
 // OpenTelemetry's advised buckets for gen_ai.client.token.usage.
 const tokenBuckets: readonly number[] = [
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216,
@@ -65,15 +125,61 @@ export const dbClientOperationDuration: OperationMetrics = {
   buckets: durationBuckets,
   system: attributes.dbSystemName,
   operation: attributes.dbOperationName,
+  namespace: attributes.dbNamespace,
+  span: { system: spanAttributes.dbSystemName, operation: spanAttributes.dbOperationName },
 };
 
 export const messagingClientOperationDuration: OperationMetrics = {
   name: 'messaging_client_operation_duration_seconds',
-  help: 'Duration of messaging client operations.',
+  help: 'Duration of messaging client operations: publishes (send) and delivered batches until handled (receive).',
   unit: 's',
-  buckets: durationBuckets,
+  buckets: messagingBuckets,
   system: attributes.messagingSystem,
   operation: attributes.messagingOperationName,
+  // `receive` (a delivered batch, until its records were handled) is recorded by broker-tracing.ts.
+  operationLabels: { publish: { [attributes.messagingOperationType]: 'send' } },
+  span: {
+    system: spanAttributes.messagingSystem,
+    operation: spanAttributes.messagingOperationName,
+    operationAttributes: { publish: { [spanAttributes.messagingOperationType]: 'send' } },
+  },
+};
+
+export const messagingProcessDuration: OperationMetrics = {
+  name: 'messaging_process_duration_seconds',
+  help: 'Duration of one handler attempt on one delivered message.',
+  unit: 's',
+  buckets: messagingBuckets,
+  system: attributes.messagingSystem,
+  operation: attributes.messagingOperationName,
+};
+
+export const messagingClientSentMessages: MetricDefinition = {
+  name: 'messaging_client_sent_messages_total',
+  help: 'Messages a producer sent (or failed to send, with error_type).',
+  unit: '{message}',
+  labelNames: [
+    attributes.messagingSystem,
+    attributes.messagingOperationName,
+    attributes.messagingDestinationName,
+    attributes.serverAddress,
+    attributes.serverPort,
+    attributes.errorType,
+    attributes.component,
+  ],
+};
+
+export const messagingConsumerLag: MetricDefinition = {
+  name: 'berth_messaging_consumer_lag_messages',
+  help: "Messages a consumer group has yet to commit, per partition (Kafka: high watermark minus committed offset; Redis Streams: the group's lag).",
+  unit: '{message}',
+  labelNames: [
+    attributes.messagingSystem,
+    attributes.messagingDestinationName,
+    attributes.messagingDestinationPartitionId,
+    attributes.messagingConsumerGroupName,
+    attributes.component,
+  ],
 };
 
 // OpenTelemetry has no metric for commands a program runs.
@@ -85,6 +191,7 @@ export const executorRunDuration: OperationMetrics = {
   system: attributes.executorSystem,
   operation: attributes.executorOperation,
   labelledPerCall: true,
+  span: { system: spanAttributes.executorSystem, operation: spanAttributes.executorOperation },
 };
 
 export const secretStoreOperationDuration: OperationMetrics = {
@@ -94,6 +201,7 @@ export const secretStoreOperationDuration: OperationMetrics = {
   buckets: durationBuckets,
   system: attributes.secretStoreSystem,
   operation: attributes.secretStoreOperation,
+  span: { system: spanAttributes.secretStoreSystem, operation: spanAttributes.secretStoreOperation },
 };
 
 export const genAiClientOperationDuration: OperationMetrics = {
@@ -104,6 +212,11 @@ export const genAiClientOperationDuration: OperationMetrics = {
   system: attributes.genAiProviderName,
   operation: attributes.genAiOperationName,
   labelledPerCall: true,
+  span: {
+    system: spanAttributes.genAiProviderName,
+    operation: spanAttributes.genAiOperationName,
+    operationNames: { generate: 'chat', stream: 'chat' },
+  },
 };
 
 export const genAiClientTokenUsage: MetricDefinition = {
@@ -122,7 +235,23 @@ export const genAiClientTokenUsage: MetricDefinition = {
 
 export const messagingClientConsumedMessages: MetricDefinition = {
   name: 'messaging_client_consumed_messages_total',
-  help: 'Messages handled by subscriptions, by outcome (acked, dead_lettered).',
+  help: 'Messages delivered to subscriptions, counted on delivery.',
+  unit: '{message}',
+  labelNames: [
+    attributes.messagingSystem,
+    attributes.messagingOperationName,
+    attributes.messagingDestinationName,
+    attributes.messagingConsumerGroupName,
+    attributes.serverAddress,
+    attributes.serverPort,
+    attributes.component,
+  ],
+};
+
+// Outcomes were labels of the consumed counter, which now counts deliveries as the conventions ask.
+export const messagingHandledMessages: MetricDefinition = {
+  name: 'berth_messaging_handled_messages_total',
+  help: 'Messages whose handling ended, by outcome (acked, dead_lettered).',
   unit: '{message}',
   labelNames: [
     attributes.component,

@@ -76,6 +76,21 @@ export async function findRedis(): Promise<{ url: string } | Skip> {
   return 'skip' in server ? server : { url: server.value };
 }
 
+/** Redis Cluster, three masters and three replicas; `BERTH_REDIS_CLUSTER_NODES` lists `host:port` of its nodes (not `REDIS_CLUSTER_NODES`, which beside `REDIS_URL` would be an app's conflicting config). */
+export async function findRedisCluster(): Promise<{ nodes: string[] } | Skip> {
+  const server = await findServer('redis cluster', {
+    envVar: 'BERTH_REDIS_CLUSTER_NODES',
+    service: 'redis-cluster',
+  });
+  if ('skip' in server) return server;
+  return {
+    nodes: server.value
+      .split(',')
+      .map((node) => node.trim())
+      .filter(Boolean),
+  };
+}
+
 /** Apache Kafka 3.9 (KRaft, single node); `KAFKA_BROKERS` is a comma-separated broker list. */
 export async function findKafka(): Promise<{ brokers: string[] } | Skip> {
   // Kafka hands clients the address in its advertised.listeners, so a container must publish

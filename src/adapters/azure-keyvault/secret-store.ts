@@ -18,6 +18,7 @@ import {
   type AzureKeyVaultSecretStoreOptions,
 } from '../../options/secret-store-schemas.ts';
 import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
+import { serverOfUrl } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKeyVaultError, toKeyVaultError, TokenTimeoutError } from './errors.ts';
 
@@ -196,5 +197,6 @@ export function createAzureKeyVaultSecretStore(
   };
   const credential = boundedCredential(credentialOf(parsed), parsed.tokenTimeoutMs);
   const client = new SecretClient(parsed.vaultUrl, credential, clientOptions);
-  return guardSecretStore(new AzureKeyVaultSecretStoreAdapter(client, parsed.purgeOnDelete), parsed, runtime);
+  const adapter = new AzureKeyVaultSecretStoreAdapter(client, parsed.purgeOnDelete);
+  return guardSecretStore(adapter, { ...parsed, server: serverOfUrl(parsed.vaultUrl) }, runtime);
 }

@@ -15,6 +15,7 @@ import {
 } from '../../options/time-series-schemas.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { guardTimeSeries } from '../../runtime/guarded-time-series.ts';
+import { serverOfHostPort } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { maxTime } from '../../runtime/time-series-validation.ts';
 import { CassandraConnection, consistencyLevel } from './connection.ts';
@@ -396,5 +397,8 @@ export function createCassandraTimeSeries(
     // A Map, so a series named like an Object.prototype member finds nothing it did not set.
     seriesTtlMs: new Map(Object.entries(parsed.seriesTtlMs ?? {})),
   });
-  return extendPort(guardTimeSeries(adapter, parsed, runtime), { client: () => connection.client });
+  const server = serverOfHostPort(parsed.contactPoints[0], parsed.keyspace);
+  return extendPort(guardTimeSeries(adapter, { ...parsed, server }, runtime), {
+    client: () => connection.client,
+  });
 }

@@ -1,9 +1,8 @@
 import kafkajs, {
   type Admin,
   type Consumer,
-  type IHeaders,
-  type KafkaMessage,
   type Kafka,
+  type KafkaConfig,
   type LogEntry,
   type Message,
   type Producer,
@@ -17,7 +16,7 @@ import type {
   BrokerRecord,
   ConsumerLoop,
   ConsumerLoopOptions,
-  DeliveredRecord,
+  PartitionLag,
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import { Redacted } from '../../ports/redacted.ts';
@@ -25,13 +24,18 @@ import { parseOptions } from '../../options/validate.ts';
 import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from '../../options/schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { serverOfHostPort } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKafkaError } from './errors.ts';
+import { KafkaRecord } from './record.ts';
 
 // kafkajs is CommonJS; its default export is the one Node's ESM loader sees whole.
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
 type Settings = z.output<typeof kafkaBrokerOptionsSchema>;
+
+// kafkajs's own default, stated for the client whose connection retries are off.
+const operationRetries = { retries: 5 };
 
 interface PendingSend {
   resolve: () => void;
@@ -97,7 +101,7 @@ class KafkaAdapter implements BrokerAdapter {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
-    this.kafka = new KafkaClient({
+    const config: KafkaConfig = {
       clientId: settings.clientId,
       brokers: settings.brokers,
       ssl: settings.ssl,
@@ -108,12 +112,24 @@ class KafkaAdapter implements BrokerAdapter {
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) =>
         logger.debug({ kafkajs: entry.namespace, ...entry.log }, entry.log.message),
-    });
-    const kafka = this.kafka;
+    };
+    // Consumers keep kafkajs's retries: a fresh cluster has no group coordinator for seconds.
+    this.kafka = new KafkaClient(config);
+    // The producer and admins do not retry connections: a refused one fails the attempt at once
+    // (guard retries it within the call's budget), not after kafkajs's ~9 s of reconnects, which
+    // had outlived every deadline as a `timeout`.
+    const kafka = new KafkaClient({ ...config, retry: { retries: 0 } });
     this.#producer = new LazyClient(() =>
-      kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
+      kafka.producer({
+        // Not idempotent: kafkajs reuses a failed request's sequence numbers, so after a broker loss its
+        // producer was refused (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request at a time keeps order.
+        idempotent: false,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: operationRetries,
+      }),
     );
-    this.#admin = new LazyClient(() => kafka.admin());
+    this.#admin = new LazyClient(() => kafka.admin({ retry: operationRetries }));
     this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }));
   }
 
@@ -219,30 +235,40 @@ class KafkaAdapter implements BrokerAdapter {
   consumer(options: ConsumerLoopOptions): ConsumerLoop {
     let consumer: Consumer | undefined;
     let stopping = false;
+    // Ends start()'s wait for the first join: with no error on a join or on stop(), else with the crash.
+    let endJoinWait: (error?: Error) => void = () => undefined;
     const logger = this.#logger;
     return {
       start: async () => {
         await this.ensureTopic(options.topic);
+        if (stopping) return;
         const created = this.kafka.consumer({
           groupId: options.group,
           allowAutoTopicCreation: false,
           sessionTimeout: 10_000,
           heartbeatInterval: 1_000,
+          // stop() waits for the fetch in flight: the broker holds an idle one this long.
+          maxWaitTimeInMs: this.#settings.fetchMaxWaitMs,
           // Restarts after retriable failures are kafkajs's own; the rest reach the supervisor.
-          retry: { retries: 5, restartOnFailure: () => Promise.resolve(!stopping) },
+          retry: { ...operationRetries, restartOnFailure: () => Promise.resolve(!stopping) },
         });
         consumer = created;
-        const joined = new Promise<void>((resolve) => {
-          const off = created.on(created.events.GROUP_JOIN, () => {
-            off();
-            resolve();
-          });
+        let hasJoined = false;
+        const joined = new Promise<void>((resolve, reject) => {
+          endJoinWait = (error) => (error === undefined ? resolve() : reject(error));
+        });
+        const offJoin = created.on(created.events.GROUP_JOIN, () => {
+          offJoin();
+          hasJoined = true;
+          endJoinWait();
         });
         created.on(created.events.CRASH, (event) => {
           if (stopping) return;
           if (event.payload.restart)
             return logger.warn({ err: event.payload.error }, 'Kafka consumer restarting');
-          options.onCrash(event.payload.error);
+          // Before the first join the start fails with it; afterwards the supervisor decides.
+          if (hasJoined) options.onCrash(event.payload.error);
+          else endJoinWait(event.payload.error);
         });
         await created.connect();
         await created.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning });
@@ -279,6 +305,7 @@ class KafkaAdapter implements BrokerAdapter {
       },
       stop: async () => {
         stopping = true;
+        endJoinWait();
         await consumer?.disconnect();
       },
     };
@@ -291,6 +318,22 @@ class KafkaAdapter implements BrokerAdapter {
     const cluster = await admin.describeCluster();
     if (cluster.brokers.length === 0) return { status: 'down', error: 'the cluster reports no brokers' };
     return { status: 'up', details: { brokers: cluster.brokers.length } };
+  }
+
+  // High watermark minus the group's committed offset (the log start when it committed none).
+  async lag(topic: string, group: string): Promise<PartitionLag[]> {
+    const admin = await this.#admin.get();
+    const [ends, [committed]] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId: group, topics: [topic] }),
+    ]);
+    const offsets = new Map(committed?.partitions.map((p) => [p.partition, p.offset]));
+    return ends.map(({ partition, high, low }) => {
+      const offset = offsets.get(partition);
+      const from = offset === undefined || offset === '-1' ? BigInt(low) : BigInt(offset);
+      const lag = BigInt(high) - from;
+      return { partition: String(partition), lag: lag > 0n ? Number(lag) : 0 };
+    });
   }
 
   classifyError = classifyKafkaError;
@@ -306,54 +349,6 @@ function saslOptions(sasl: NonNullable<Settings['sasl']>): SASLOptions {
   return { mechanism: sasl.mechanism, username: sasl.username, password };
 }
 
-// for…in, not Object.entries: no arrays allocated per message.
-function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
-  }
-  return out;
-}
-
-const noValue = Buffer.alloc(0);
-
-/**
- * A fetched message, decoded when read: a batch's records are made before its first handler
- * runs, and strings decoded up front would live through the whole batch, copied by every
- * young-generation collection on the way, where strings decoded in turn die young.
- */
-class KafkaRecord implements DeliveredRecord {
-  readonly #message: KafkaMessage;
-  readonly #partition: number;
-  // null: not decoded yet (undefined is a decoded absent key).
-  #key: string | undefined | null = null;
-  #headers: Record<string, string> | undefined = undefined;
-
-  constructor(message: KafkaMessage, partition: number) {
-    this.#message = message;
-    this.#partition = partition;
-  }
-
-  get key(): string | undefined {
-    if (this.#key === null) this.#key = this.#message.key === null ? undefined : this.#message.key.toString();
-    return this.#key;
-  }
-
-  get value(): Buffer {
-    return this.#message.value ?? noValue;
-  }
-
-  get headers(): Record<string, string> {
-    return (this.#headers ??= stringHeaders(this.#message.headers));
-  }
-
-  get position(): string {
-    return `${this.#partition}:${this.#message.offset}`;
-  }
-}
-
 export interface KafkaBroker extends Broker {
   /** The kafkajs client, for what the port does not cover. */
   client(): Kafka;
@@ -366,5 +361,6 @@ export function createKafkaBroker(
   const settings = parseOptions(kafkaBrokerOptionsSchema, options, 'kafka broker options');
   const logger = runtime.logger.child({ component: settings.id ?? 'broker:kafka' });
   const adapter = new KafkaAdapter(settings, logger);
-  return extendPort(guardBroker(adapter, settings, runtime), { client: () => adapter.kafka });
+  const server = serverOfHostPort(settings.brokers[0]);
+  return extendPort(guardBroker(adapter, { ...settings, server }, runtime), { client: () => adapter.kafka });
 }

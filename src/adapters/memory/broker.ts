@@ -5,6 +5,7 @@ import type {
   ConsumerLoop,
   ConsumerLoopOptions,
   DeliveredRecord,
+  PartitionLag,
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
@@ -118,6 +119,8 @@ class MemoryBrokerAdapter implements BrokerAdapter {
               (record, i) => ({
                 ...record,
                 position: `${partition}:${from + i}`,
+                partition,
+                offset: String(from + i),
               }),
             );
             return { partition, from, records };
@@ -165,6 +168,18 @@ class MemoryBrokerAdapter implements BrokerAdapter {
 
   probe(): Promise<HealthResult> {
     return Promise.resolve({ status: 'up', details: { topics: this.#topics.size } });
+  }
+
+  lag(topicName: string, group: string): Promise<PartitionLag[]> {
+    const partitions = this.#topics.get(topicName)?.partitions ?? [];
+    const offsets = this.#groups.get(`${topicName}\u0000${group}`)?.offsets;
+    if (offsets === undefined) return Promise.resolve([]);
+    return Promise.resolve(
+      partitions.map((records, partition) => ({
+        partition: String(partition),
+        lag: records.length - (offsets[partition] ?? 0),
+      })),
+    );
   }
 
   classifyError(): ErrorClassification {

@@ -23,6 +23,7 @@ import { parseOptions } from '../../options/validate.ts';
 import { mongoBrokerOptionsSchema, type MongoBrokerOptions } from '../../options/document-store-schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { serverOfUrl } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
@@ -229,5 +230,6 @@ export function createMongoBroker(
   const settings = parseOptions(mongoBrokerOptionsSchema, options, 'mongodb broker options');
   const logger = runtime.logger.child({ component: settings.id ?? 'broker:mongodb' });
   const adapter = new MongoChangeStreamAdapter(settings, logger);
-  return extendPort(guardBroker(adapter, settings, runtime), { client: () => adapter.client });
+  const server = serverOfUrl(settings.url, 27017, settings.database);
+  return extendPort(guardBroker(adapter, { ...settings, server }, runtime), { client: () => adapter.client });
 }

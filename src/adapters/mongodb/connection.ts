@@ -1,4 +1,4 @@
-import { MongoClient } from 'mongodb';
+import { MongoClient, MongoNetworkError, type TopologyDescription } from 'mongodb';
 import type { HealthResult } from '../../ports/component.ts';
 import { ConfigError } from '../../ports/errors.ts';
 import { Redacted, redactCredentials } from '../../ports/redacted.ts';
@@ -13,16 +13,34 @@ export interface MongoConnectionOptions {
   appName: string;
 }
 
+const outageTrialEveryMs = 1_000;
+
+/** Whether a server's last check failed because its host refused the connection. */
+function refusedConnection(error: unknown): boolean {
+  for (let cause = error; typeof cause === 'object' && cause !== null; cause = (cause as Error).cause) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
+  }
+  return false;
+}
+
 /**
  * One MongoDB client with berth's connection rules, shared by the document store and the
  * change-stream broker: bounded server selection, an explicit connect tried again after a
- * failure, and a ping probe.
+ * failure that fails at once when every server refuses, and a ping probe.
  */
 export class MongoConnection {
   readonly client: MongoClient;
   readonly database: string;
   #connected = false;
   #connecting: Promise<void> | undefined = undefined;
+  /** The driver's own connect, which waits out server selection; it may outlive a `#connecting` cut short. */
+  #driverConnect: Promise<void> | undefined = undefined;
+  /** Set while every server of the topology being connected refused its last connection. */
+  #refusal: Error | undefined = undefined;
+  #failConnecting: ((error: Error) => void) | undefined = undefined;
+  /** Set while, once connected, every server's last check failed on the network (reset, refused). */
+  #outage: Error | undefined = undefined;
+  #outageTrialAt = 0;
 
   /** `subject` names the options in a ConfigError, e.g. `mongodb broker options`. */
   constructor(options: MongoConnectionOptions, subject: string) {
@@ -49,22 +67,62 @@ export class MongoConnection {
       throw new ConfigError(subject, [{ path: 'url', message: redactCredentials(message) }]);
     }
     this.database = options.database;
+    this.client.on('topologyDescriptionChanged', (event) => this.#watch(event.newDescription));
+  }
+
+  // The driver learns of a refused connection in milliseconds and then waits out
+  // serverSelectionTimeoutMS anyway; the topology description says so as soon as it is known.
+  #watch(description: TopologyDescription): void {
+    const servers = [...description.servers.values()];
+    if (this.#driverConnect === undefined) {
+      // Connected: while no server is reachable the driver would wait out server selection per call.
+      const lost =
+        servers.length > 0 &&
+        servers.every((s) => s.type === 'Unknown' && s.error instanceof MongoNetworkError);
+      this.#outage = lost ? (servers[0]!.error ?? undefined) : undefined;
+      return;
+    }
+    const refused =
+      servers.length > 0 && servers.every((s) => s.type === 'Unknown' && refusedConnection(s.error));
+    this.#refusal = refused ? (servers[0]!.error ?? undefined) : undefined;
+    if (this.#refusal !== undefined) this.#failConnecting?.(this.#refusal);
   }
 
   // The driver's own connect-on-first-use closes the client for good when that first attempt
   // fails; connecting explicitly, and again after a failure, lets the adapter recover.
   connect(): Promise<void> {
-    if (this.#connected) return Promise.resolve();
-    this.#connecting ??= this.client.connect().then(
-      () => {
-        this.#connected = true;
-      },
-      (error: unknown) => {
-        this.#connecting = undefined;
-        throw error;
-      },
-    );
+    if (this.#connected) return this.#outageCheck();
+    // While the driver's attempt still waits, every server refusing is an answer now.
+    if (this.#refusal !== undefined) return Promise.reject(this.#refusal);
+    this.#connecting ??= new Promise<void>((resolve, reject) => {
+      this.#failConnecting = reject;
+      this.#driverConnect ??= this.client
+        .connect()
+        .then(() => {
+          this.#connected = true;
+        })
+        .finally(() => {
+          this.#driverConnect = undefined;
+          this.#refusal = undefined;
+        });
+      this.#driverConnect.then(resolve, reject);
+    }).finally(() => {
+      this.#connecting = undefined;
+      this.#failConnecting = undefined;
+    });
     return this.#connecting;
+  }
+
+  /**
+   * During an outage calls fail at once, but one a second goes to the driver: its server selection
+   * asks the monitors to check now, which is how the outage is seen to end (heartbeats are 10 s apart).
+   */
+  #outageCheck(): Promise<void> {
+    if (this.#outage === undefined) return Promise.resolve();
+    const now = performance.now();
+    if (now - this.#outageTrialAt < outageTrialEveryMs) return Promise.reject(this.#outage);
+    this.#outageTrialAt = now;
+    return Promise.resolve();
   }
 
   // A ping that must answer ok: 1; server selection fails within serverSelectionTimeoutMs.

@@ -14,6 +14,7 @@ import {
 } from '../../options/document-store-schemas.ts';
 import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { serverOfUrl } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
@@ -180,6 +181,7 @@ export function createMongoDocumentStore(
 ): MongoDocumentStore {
   const parsed = parseMongoOptions(options);
   const connection = new MongoConnection(parsed, 'mongodb document store options');
-  const store = guardDocumentStore(new MongoDocumentStoreAdapter(connection), parsed, runtime);
+  const server = serverOfUrl(parsed.url, 27017, parsed.database);
+  const store = guardDocumentStore(new MongoDocumentStoreAdapter(connection), { ...parsed, server }, runtime);
   return extendPort(store, { client: () => connection.client });
 }

@@ -20,6 +20,7 @@ import { parseOptions } from '../../options/validate.ts';
 import { onAbort } from '../../runtime/abortable-operation.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { guardSqlDatabase, type GuardedSqlDatabase } from '../../runtime/guarded-sql-database.ts';
+import { serverOfUrl } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifySqlServerError } from './errors.ts';
 import { openRowStream } from './row-stream.ts';
@@ -176,5 +177,6 @@ export function createMssqlDatabase(
   const parsed = parseOptions(mssqlDatabaseOptionsSchema, options, 'mssql database options');
   const logger = runtime.logger.child({ component: parsed.id ?? 'sql:microsoft.sql_server' });
   const adapter = new SqlServerAdapter(parsed, logger);
-  return extendPort(guardSqlDatabase(adapter, parsed, runtime), { pool: () => adapter.pool });
+  const server = serverOfUrl(parsed.url, 1433);
+  return extendPort(guardSqlDatabase(adapter, { ...parsed, server }, runtime), { pool: () => adapter.pool });
 }

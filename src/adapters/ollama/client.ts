@@ -17,6 +17,7 @@ import {
 } from '../../options/llm-schemas.ts';
 import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { serverOfUrl } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyOllamaError } from './errors.ts';
 
@@ -123,6 +124,7 @@ export function createOllamaClient(
     adapter,
     {
       id: parsed.id,
+      server: serverOfUrl(parsed.host),
       policies: { ...parsed.policies, timeoutMs: parsed.policies?.timeoutMs ?? llmDefaultTimeoutMs },
       stallTimeoutMs: parsed.stallTimeoutMs,
       logContent: parsed.logContent,

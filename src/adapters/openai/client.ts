@@ -25,6 +25,8 @@ import {
 } from '../../options/llm-schemas.ts';
 import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { serverOfUrl } from '../../runtime/server-info.ts';
+import type { ServerInfo } from '../../runtime/guard-spec.ts';
 import { defaultRuntime, type PolicyOverrides, type Runtime } from '../../runtime/runtime.ts';
 import { classifyOpenAiError } from './errors.ts';
 
@@ -170,11 +172,13 @@ function build(
     policies?: PolicyOverrides | undefined;
   },
   runtime: Runtime,
+  server: ServerInfo | undefined,
 ): OpenAiClient {
   const llm = guardLlmClient(
     adapter,
     {
       id: parsed.id,
+      server,
       policies: llmPolicies(parsed.policies),
       stallTimeoutMs: parsed.stallTimeoutMs,
       logContent: parsed.logContent,
@@ -202,7 +206,8 @@ export function createOpenAiClient(
     ...(parsed.organization === undefined ? {} : { organization: parsed.organization }),
     ...(parsed.project === undefined ? {} : { project: parsed.project }),
   });
-  return build(new OpenAiAdapter('openai', client, parsed.model, apiKey), parsed, runtime);
+  const server = serverOfUrl(baseUrl ?? 'https://api.openai.com/v1');
+  return build(new OpenAiAdapter('openai', client, parsed.model, apiKey), parsed, runtime, server);
 }
 
 /**
@@ -228,6 +233,7 @@ export function createAzureOpenAiClient(
     new OpenAiAdapter('azure.ai.openai', client, parsed.model ?? parsed.deployment, apiKey),
     { ...parsed, id: parsed.id ?? 'llm:azure-openai' },
     runtime,
+    serverOfUrl(parsed.endpoint),
   );
 }
 

@@ -21,6 +21,7 @@ import { parseOptions } from '../../options/validate.ts';
 import { isAborted, onAbort } from '../../runtime/abortable-operation.ts';
 import { guardSqlDatabase, type GuardedSqlDatabase } from '../../runtime/guarded-sql-database.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { serverOfUrl } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { openDeclaredCursor } from './cursor.ts';
 import { classifyPostgresError } from './errors.ts';
@@ -261,5 +262,6 @@ export function createPostgresDatabase(
   const parsed = parseOptions(postgresDatabaseOptionsSchema, options, 'postgres database options');
   const logger = runtime.logger.child({ component: parsed.id ?? 'sql:postgresql' });
   const adapter = new PostgresAdapter(parsed, logger);
-  return extendPort(guardSqlDatabase(adapter, parsed, runtime), { pool: () => adapter.pool });
+  const server = serverOfUrl(parsed.url, 5432);
+  return extendPort(guardSqlDatabase(adapter, { ...parsed, server }, runtime), { pool: () => adapter.pool });
 }

@@ -11,15 +11,17 @@ import type {
   ConsumerLoop,
   ConsumerLoopOptions,
   DeliveredRecord,
+  PartitionLag,
 } from '../../ports/broker.ts';
-import type { HealthResult } from '../../ports/component.ts';
+import type { HealthResult, OperationContext } from '../../ports/component.ts';
+import type { ErrorClassification } from '../../ports/errors.ts';
 import { parseOptions } from '../../options/validate.ts';
 import { redisBrokerOptionsSchema, type RedisBrokerOptions } from '../../options/schemas.ts';
 import { guardBroker } from '../../runtime/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { serverOfRedis } from '../../runtime/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';
-import { classifyRedisError } from './errors.ts';
 
 const batchSize = 100;
 const blockMs = 1_000;
@@ -50,12 +52,14 @@ class RedisStreamsAdapter implements BrokerAdapter {
     return /^[^\s]{1,512}$/.test(topic) ? undefined : 'must be 1 to 512 characters without whitespace';
   }
 
+  // On a cluster the topic is a hash tag: a stream and any key that goes with it share one slot.
   #stream(topic: string): string {
+    if (this.#connection.cluster !== undefined) return `${this.#settings.streamPrefix}{${topic}}`;
     return this.#settings.streamPrefix + topic;
   }
 
-  async publish(topic: string, records: readonly BrokerRecord[]): Promise<void> {
-    await this.#connection.firstConnection();
+  async publish(topic: string, records: readonly BrokerRecord[], ctx: OperationContext): Promise<void> {
+    await this.#connection.firstConnection(ctx);
     const client = this.#connection.client;
     const trim = this.#settings.maxStreamLength;
     const options =
@@ -159,7 +163,7 @@ class RedisStreamsAdapter implements BrokerAdapter {
           }
         } catch (error) {
           if (!running) break;
-          const reason = classifyRedisError(error).reason;
+          const reason = this.classifyError(error).reason;
           if (reason !== 'unavailable' && reason !== 'timeout') throw error;
           // An outage: keep trying; the supervisor is for failures that retrying cannot fix.
           await sleep(settings.redeliveryDelayMs * 5);
@@ -169,12 +173,9 @@ class RedisStreamsAdapter implements BrokerAdapter {
 
     return {
       start: async () => {
-        await this.#connection.firstConnection();
-        const client = this.#connection.client.duplicate();
-        client.on('error', (error: Error) =>
+        const client = await this.#connection.openReader((error: Error) =>
           logger.debug({ err: error, stream }, 'stream reader connection error'),
         );
-        await client.connect();
         try {
           await client.xGroupCreate(stream, options.group, options.fromBeginning ? '0' : '$', {
             MKSTREAM: true,
@@ -206,7 +207,16 @@ class RedisStreamsAdapter implements BrokerAdapter {
     return this.#connection.probe(signal);
   }
 
-  classifyError = classifyRedisError;
+  // XINFO GROUPS: entries the group has not read (`lag`, Redis 7) plus those read but not acknowledged.
+  async lag(topic: string, group: string): Promise<PartitionLag[]> {
+    await this.#connection.firstConnection();
+    const groups = await this.#connection.client.xInfoGroups(this.#stream(topic));
+    const found = groups.find((info) => String(info.name) === group);
+    if (found === undefined || typeof found.lag !== 'number') return [];
+    return [{ partition: '0', lag: found.lag + Number(found.pending) }];
+  }
+
+  classifyError = (error: unknown): ErrorClassification => this.#connection.classify(error);
 
   close(): Promise<void> {
     return this.#connection.close();
@@ -238,6 +248,7 @@ export function createRedisBroker(
   const settings = parseOptions(redisBrokerOptionsSchema, options, 'redis broker options');
   const logger = runtime.logger.child({ component: settings.id ?? 'broker:redis' });
   const connection = new RedisConnection(settings, logger);
-  const broker = guardBroker(new RedisStreamsAdapter(connection, settings, logger), settings, runtime);
+  const adapter = new RedisStreamsAdapter(connection, settings, logger);
+  const broker = guardBroker(adapter, { ...settings, server: serverOfRedis(settings) }, runtime);
   return extendPort(broker, { client: () => connection.client });
 }

@@ -1,72 +1,84 @@
-import { createClient } from 'redis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClientClosedError } from 'redis';
 import type { Logger } from 'pino';
-import type { HealthResult } from '../../ports/component.ts';
+import type { HealthResult, OperationContext } from '../../ports/component.ts';
+import { isAborted } from '../../runtime/abortable-operation.ts';
+import type { ErrorClassification } from '../../ports/errors.ts';
 import { Redacted, redactCredentials } from '../../ports/redacted.ts';
-import { backoffDelayMs, type BackoffPolicy } from '../../runtime/backoff.ts';
+import {
+  createClusterClient,
+  createStandaloneClient,
+  reconnectDelayMs,
+  type RedisClient,
+  type RedisClusterClient,
+  type RedisClusterSettings,
+  type RedisStandaloneClient,
+} from './clients.ts';
 import { classifyRedisError } from './errors.ts';
 
-// Backoff between reconnects, capped so the client comes back within a second of Redis.
-const reconnectBackoff: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 1_000, jitter: 'half' };
-const reconnectDelayMs = (retries: number): number => backoffDelayMs(reconnectBackoff, retries);
-
-function createRedisClient(url: string, password: string | undefined, connectTimeoutMs: number) {
-  const target = new URL(url);
-  // node-redis lets a password in the URL win; the explicit option is meant to override it.
-  if (password !== undefined) target.password = '';
-  return createClient({
-    url: target.toString(),
-    ...(password === undefined ? {} : { password }),
-    disableOfflineQueue: true,
-    // guard() owns deadlines; node-redis's own per-command timer would cost a timer per call.
-    commandOptions: { timeout: 0 },
-    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
-  });
-}
-export type RedisClient = ReturnType<typeof createRedisClient>;
+export type { RedisClient, RedisClusterClient } from './clients.ts';
 
 export interface RedisConnectionOptions {
-  url: string;
+  /** One server; exactly one of `url` and `cluster` is set (the options schema sees to it). */
+  url?: string | undefined;
+  cluster?: RedisClusterSettings | undefined;
   password?: string | Redacted | undefined;
   connectTimeoutMs: number;
 }
 
 /**
- * One node-redis client with berth's connection rules, shared by the cache and the broker:
- * only the first connection is awaited, afterwards commands fail fast while offline; a wrong
- * password fails fast; transitions are logged, not every failed reconnect.
+ * One node-redis client (or cluster client) with berth's connection rules, shared by the cache and
+ * the broker: only the first connection is awaited, and only while no attempt has failed; after a
+ * failed attempt (refused, wrong password) or once connected and then lost, commands fail at once
+ * (`unavailable`, `unauthorized`) while the client reconnects in the background. Transitions are
+ * logged, not every failed reconnect.
  */
 export class RedisConnection {
   readonly client: RedisClient;
+  /** The same client when it is a cluster client, for what only a cluster has (its nodes). */
+  readonly cluster: RedisClusterClient | undefined;
+  readonly #standalone: RedisStandaloneClient | undefined;
+  readonly #connectTimeoutMs: number;
+  readonly #logger: Logger;
   #connecting: Promise<void> | undefined;
   #lastError: Error | undefined = undefined;
-  #authFailure = rejectable();
+  #attemptFailed = rejectable();
+  #closed = false;
+  readonly #closing = new AbortController();
 
   constructor(options: RedisConnectionOptions, logger: Logger) {
     const password = options.password instanceof Redacted ? options.password.reveal() : options.password;
-    this.client = createRedisClient(options.url, password, options.connectTimeoutMs);
-    const server = redactCredentials(options.url);
-    let connected = false;
-    this.client.on('ready', () => {
-      connected = true;
-      this.#lastError = undefined;
-      logger.info({ server }, 'connected to Redis');
-    });
-    this.client.on('error', (error: Error) => {
-      this.#lastError = error;
-      if (classifyRedisError(error).reason === 'unauthorized') {
-        this.#authFailure.reject(error);
-        this.#authFailure = rejectable();
-      }
-      if (!connected) return logger.debug({ err: error }, 'Redis connection error');
-      connected = false;
-      logger.warn({ err: error }, 'lost connection to Redis, reconnecting');
-    });
-    this.#connecting = this.client.connect().then(
-      () => {
-        this.#connecting = undefined;
-      },
-      () => undefined,
-    );
+    this.#connectTimeoutMs = options.connectTimeoutMs;
+    this.#logger = logger;
+    if (options.cluster !== undefined) {
+      this.cluster = createClusterClient(options.cluster, password, options.connectTimeoutMs);
+      this.client = this.cluster;
+      this.#standalone = undefined;
+      this.#connecting = this.#connectCluster(this.cluster, options.cluster.nodes.join(','));
+    } else {
+      const standalone = createStandaloneClient(options.url ?? '', password, options.connectTimeoutMs);
+      this.client = this.#standalone = standalone;
+      this.cluster = undefined;
+      const server = redactCredentials(options.url ?? '');
+      let connected = false;
+      standalone.on('ready', () => {
+        connected = true;
+        this.#lastError = undefined;
+        logger.info({ server }, 'connected to Redis');
+      });
+      standalone.on('error', (error: Error) => {
+        this.#attemptFailure(error);
+        if (!connected) return logger.debug({ err: error }, 'Redis connection error');
+        connected = false;
+        logger.warn({ err: error }, 'lost connection to Redis, reconnecting');
+      });
+      this.#connecting = standalone.connect().then(
+        () => {
+          this.#connecting = undefined;
+        },
+        () => undefined,
+      );
+    }
   }
 
   /** False once the first connection is made: callers then skip `firstConnection()` entirely. */
@@ -74,33 +86,121 @@ export class RedisConnection {
     return this.#connecting !== undefined;
   }
 
-  // Waiting for a connection that a wrong password keeps failing would only end in a timeout.
-  firstConnection(): Promise<void> {
+  /**
+   * Resolves once connected. Before the first connection it waits only for the attempt in
+   * flight: once one has failed, callers get that failure at once, as the offline queue (which
+   * is off) would have given it to them after the first connection.
+   */
+  firstConnection(ctx?: OperationContext): Promise<void> {
     if (this.#connecting === undefined) return Promise.resolve();
-    if (this.#lastError !== undefined && classifyRedisError(this.#lastError).reason === 'unauthorized') {
-      return Promise.reject(this.#lastError);
-    }
-    return Promise.race([this.#connecting, this.#authFailure.promise]);
+    if (this.#lastError !== undefined) return Promise.reject(this.#lastError);
+    const connected = Promise.race([this.#connecting, this.#attemptFailed.promise]);
+    // A call whose deadline passed while it waited is not sent: a timed-out write must not land later.
+    return ctx === undefined ? connected : connected.then(() => throwIfAborted(ctx));
   }
 
-  // PING on a client whose offline queue is disabled: it answers now or fails now.
+  /** Like `classifyRedisError`, but a node connection closed by the cluster client is an outage, not `closed`. */
+  classify = (error: unknown): ErrorClassification => {
+    if (error instanceof ClientClosedError && !this.#closed) return { reason: 'unavailable' };
+    return classifyRedisError(error);
+  };
+
+  // PING with the offline queue disabled: it answers now or fails now (on a cluster, every master).
   async probe(signal: AbortSignal): Promise<HealthResult> {
-    if (this.#connecting) await Promise.race([this.firstConnection(), aborted(signal)]);
-    if (!this.client.isReady) {
-      const last = this.#lastError === undefined ? '' : ` (${classifyRedisError(this.#lastError).reason})`;
+    if (this.#connecting)
+      await Promise.race([this.firstConnection(), aborted(signal)]).catch(() => undefined);
+    if (this.#connecting || !this.client.isReady) {
+      const last = this.#lastError === undefined ? '' : ` (${this.classify(this.#lastError).reason})`;
       return { status: 'down', error: `not connected to Redis${last}` };
     }
-    const reply = await this.client.withAbortSignal(signal).ping();
+    const reply = this.#standalone
+      ? await this.#standalone.withAbortSignal(signal).ping()
+      : await this.cluster?.withCommandOptions({ abortSignal: signal, timeout: 0 }).ping();
     return reply === 'PONG' ? { status: 'up' } : { status: 'down', error: 'PING did not answer PONG' };
   }
 
+  /**
+   * A connection of its own for blocking reads. Its first failed attempt (refused, wrong
+   * password) rejects, and so does an attempt that outlasts the connect timeout: a consumer
+   * must not wait for ever to start.
+   */
+  async openReader(onError: (error: Error) => void): Promise<RedisClient> {
+    await this.firstConnection();
+    const reader = this.client.duplicate();
+    reader.on('error', onError);
+    const failed = rejectable();
+    // A cluster client reports each root node it could not ask; connect() rejects once all failed.
+    const failFast = (error: Error): void => failed.reject(error);
+    if (this.cluster === undefined) reader.once('error', failFast);
+    try {
+      await within(Promise.race([reader.connect(), failed.promise]), this.#connectTimeoutMs, 'Redis');
+      return reader;
+    } catch (error) {
+      reader.destroy();
+      throw error;
+    } finally {
+      reader.off('error', failFast);
+    }
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#closing.abort();
     const connecting = this.#connecting;
     this.client.destroy();
     if (connecting === undefined) return;
     // A socket that was mid-connect when destroyed still completes; destroy it once settled.
     await connecting;
     this.client.destroy();
+  }
+
+  #attemptFailure(error: Error): void {
+    this.#lastError = error;
+    if (this.#connecting === undefined) return;
+    this.#attemptFailed.reject(error);
+    this.#attemptFailed = rejectable();
+  }
+
+  // A cluster client does not retry its first connect (each root node is asked once), and waits
+  // for ever on a master that does not answer: so retry here, each attempt bounded.
+  async #connectCluster(cluster: RedisClusterClient, nodes: string): Promise<void> {
+    const down = new Set<string>();
+    cluster.on('error', (error: Error) =>
+      this.#logger.debug({ err: error }, 'Redis Cluster discovery error'),
+    );
+    cluster.on('node-error', (error: Error, node: { host: string; port: number }) => {
+      this.#lastError = error;
+      const address = `${node.host}:${node.port}`;
+      if (this.#connecting !== undefined || down.has(address)) return;
+      down.add(address);
+      this.#logger.warn(
+        { err: error, node: address },
+        'lost connection to a Redis Cluster node, reconnecting',
+      );
+    });
+    cluster.on('node-ready', (node: { host: string; port: number }) => {
+      if (down.delete(`${node.host}:${node.port}`))
+        this.#logger.info({ node: `${node.host}:${node.port}` }, 'reconnected to a Redis Cluster node');
+    });
+    for (let attempt = 0; !this.#closed; attempt++) {
+      const connecting = cluster.connect();
+      try {
+        await within(connecting, this.#connectTimeoutMs, 'Redis Cluster');
+        this.#connecting = undefined;
+        this.#lastError = undefined;
+        this.#logger.info({ nodes }, 'connected to Redis Cluster');
+        return;
+      } catch (error) {
+        this.#attemptFailure(error instanceof Error ? error : new Error(String(error)));
+        this.#logger.debug({ err: error }, 'Redis Cluster connection error');
+        // A timed-out connect is still running: stop it, and let it settle before the next.
+        cluster.destroy();
+        await connecting.catch(() => undefined);
+      }
+      await sleep(reconnectDelayMs(attempt), undefined, { signal: this.#closing.signal }).catch(
+        () => undefined,
+      );
+    }
   }
 }
 
@@ -114,6 +214,29 @@ function rejectable(): { promise: Promise<never>; reject: (error: unknown) => vo
   return { promise, reject };
 }
 
+function throwIfAborted(ctx: OperationContext): void {
+  if (isAborted(ctx)) throw ctx.signal.reason;
+}
+
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** A connect that took longer than the connect timeout: the server is not reachable (`unavailable`). */
+class ConnectTimeout extends Error {
+  override readonly name = 'ConnectTimeout';
+  readonly code = 'ETIMEDOUT';
+}
+
+/** Rejects with a ConnectTimeout (`unavailable`) when `promise` takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectTimeout(`no connection to ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -6,9 +6,21 @@ import {
   type RedisCacheOptions,
 } from '../../options/schemas.ts';
 
+// REDIS_URL or REDIS_CLUSTER_NODES, not both: the options schema names REDIS_URL when neither is set.
 const connection: Record<string, EnvVariable> = {
-  REDIS_URL: { option: 'url', required: true, description: 'redis:// or rediss:// URL' },
-  REDIS_PASSWORD: { option: 'password', kind: 'secret', description: 'overrides a password in the URL' },
+  REDIS_URL: { option: 'url', description: 'redis:// or rediss:// URL of one server' },
+  REDIS_CLUSTER_NODES: {
+    option: 'cluster.nodes',
+    kind: 'list',
+    description: 'Redis Cluster instead of REDIS_URL: host:port of some of its nodes, comma-separated',
+  },
+  REDIS_CLUSTER_TLS: { option: 'cluster.tls', kind: 'boolean', description: 'TLS to every cluster node' },
+  REDIS_CLUSTER_USERNAME: { option: 'cluster.username', description: 'ACL user on every cluster node' },
+  REDIS_PASSWORD: {
+    option: 'password',
+    kind: 'secret',
+    description: "overrides a password in the URL; a cluster's password",
+  },
 };
 
 export const redisCacheAdapter = defineAdapter({

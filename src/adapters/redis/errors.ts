@@ -5,7 +5,9 @@ import {
   ConnectionTimeoutError,
   DisconnectsClientError,
   ErrorReply,
+  MaxCommandRedirectionsError,
   ReconnectStrategyError,
+  RootNodesUnavailableError,
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
   TimeoutError,
@@ -56,7 +58,10 @@ export function classifyRedisError(error: unknown): ErrorClassification {
     error instanceof SocketClosedUnexpectedlyError ||
     error instanceof ConnectionTimeoutError ||
     error instanceof ReconnectStrategyError ||
-    error instanceof DisconnectsClientError
+    error instanceof DisconnectsClientError ||
+    // A cluster none of whose given nodes answered, or whose slots kept moving.
+    error instanceof RootNodesUnavailableError ||
+    error instanceof MaxCommandRedirectionsError
   ) {
     return { reason: 'unavailable' };
   }

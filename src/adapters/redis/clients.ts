@@ -1,0 +1,60 @@
+import { createClient, createCluster } from 'redis';
+import { backoffDelayMs, type BackoffPolicy } from '../../runtime/backoff.ts';
+
+// Backoff between reconnects, capped so the client comes back within a second of Redis.
+const reconnectBackoff: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 1_000, jitter: 'half' };
+export const reconnectDelayMs = (retries: number): number => backoffDelayMs(reconnectBackoff, retries);
+
+// A node that stops answering makes the client ask for the slots again (a replica may have taken
+// over) at its reconnect attempts from this long on, so about once a second: node-redis's 5 s
+// default would add that much to every failover.
+const topologyRefreshAfterMs = 250;
+
+export interface RedisClusterSettings {
+  /** `host:port` of some nodes; the client learns the others from them. */
+  nodes: readonly string[];
+  tls: boolean;
+  username?: string | undefined;
+}
+
+export function createStandaloneClient(url: string, password: string | undefined, connectTimeoutMs: number) {
+  const target = new URL(url);
+  // node-redis lets a password in the URL win; the explicit option is meant to override it.
+  if (password !== undefined) target.password = '';
+  return createClient({
+    url: target.toString(),
+    ...(password === undefined ? {} : { password }),
+    disableOfflineQueue: true,
+    // guard() owns deadlines; node-redis's own per-command timer would cost a timer per call.
+    commandOptions: { timeout: 0 },
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
+  });
+}
+
+export function createClusterClient(
+  cluster: RedisClusterSettings,
+  password: string | undefined,
+  connectTimeoutMs: number,
+) {
+  const socket = { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs };
+  return createCluster({
+    rootNodes: cluster.nodes.map((node) => {
+      const colon = node.lastIndexOf(':');
+      return { socket: { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) } };
+    }),
+    // Every node connection, the discovered ones included, is made from these.
+    defaults: {
+      ...(cluster.username === undefined ? {} : { username: cluster.username }),
+      ...(password === undefined ? {} : { password }),
+      disableOfflineQueue: true,
+      socket: cluster.tls ? { ...socket, tls: true } : socket,
+    },
+    commandOptions: { timeout: 0 },
+    topologyRefreshOnReconnectionAttemptStrategy: topologyRefreshAfterMs,
+  });
+}
+
+export type RedisStandaloneClient = ReturnType<typeof createStandaloneClient>;
+export type RedisClusterClient = ReturnType<typeof createClusterClient>;
+/** node-redis's client for one server, or its cluster client: both take the same commands. */
+export type RedisClient = RedisStandaloneClient | RedisClusterClient;

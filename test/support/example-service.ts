@@ -1,0 +1,158 @@
+// The example service (examples/service.ts) as a child process, and a Redis of one test's own to
+// stop and start under it, for tests that watch the service from outside.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { canProvide, ensureService, respPing, which } from '../../scripts/services.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const children = new Set<ChildProcess>();
+
+/** Kills every process these helpers started that is still running; for `after()`. */
+export function killStartedProcesses(): void {
+  for (const child of children) child.kill('SIGKILL');
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+/** Polls `check` every 100 ms; resolves the time it took, fails the test past `withinMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  withinMs: number,
+): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < withinMs) {
+    if (await check()) return performance.now() - started;
+    await sleep(100);
+  }
+  assert.fail(`${what}: not within ${withinMs} ms`);
+}
+
+/** The status of a GET, 0 when nothing answered within 2 s. */
+export async function statusOf(url: string): Promise<number> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
+function start(command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export interface ExampleService {
+  readonly base: string;
+  output(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `examples/service.ts` on a free port with `env`; resolves once `/livez` answers 200. */
+export async function startExampleService(env: Record<string, string>): Promise<ExampleService> {
+  const port = await freePort();
+  const child = start(process.execPath, ['examples/service.ts'], { PORT: String(port), ...env });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  // It listens once its infrastructure started (PGlite's start alone took 2-10 s on a busy VM).
+  await waitFor(
+    'the example service answers /livez',
+    async () => (await statusOf(`${base}/livez`)) === 200,
+    60_000,
+  );
+  return {
+    base,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Why a test of a Redis of its own cannot run here, or false; under CI=true it never skips. */
+export function ownRedisSkipReason(): string | false {
+  if (which('redis-server') !== undefined) return false;
+  if (process.env.CI === 'true' && canProvide('redis')) return false;
+  return 'redis-server is not installed here: this test stops and starts a Redis of its own';
+}
+
+export interface OwnRedis {
+  readonly url: string;
+  /** Starts it (again) and waits for PONG. */
+  start(): Promise<void>;
+  /** SIGKILL: a crash, not a clean shutdown. */
+  kill(): Promise<void>;
+  /** Stops it and removes its folder. */
+  dispose(): Promise<void>;
+}
+
+/** A redis-server on a free port of its own, without persistence. */
+export async function ownRedis(): Promise<OwnRedis> {
+  if (which('redis-server') === undefined) await ensureService('redis');
+  const binary = which('redis-server');
+  assert.ok(binary !== undefined, 'redis-server is not on PATH after installing the redis service');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'berth-own-redis-'));
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
+  let running: ChildProcess | undefined;
+  const kill = async (): Promise<void> => {
+    const child = running;
+    running = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    start: async () => {
+      running = start(binary, args);
+      await waitFor(
+        'redis answers PING',
+        async () => (await respPing('127.0.0.1', port, 500).catch(() => '')) === '+PONG',
+        10_000,
+      );
+    },
+    kill,
+    dispose: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
