@@ -136,11 +136,25 @@ describe('kafka on three brokers', { skip: 'skip' in cluster ? cluster.skip : fa
           },
           60_000,
         );
-        const configs = await admin.describeConfigs({
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
-          includeSynonyms: false,
-        });
-        assert.equal(configs.resources[0]?.configEntries[0]?.configValue, '2', 'min.insync.replicas=2');
+        // The broker asked may not know the topic yet either (UNKNOWN_TOPIC_OR_PARTITION): ask again.
+        let minInsync: string | undefined;
+        await waitFor(
+          'the topic configuration',
+          async () => {
+            const configs = await admin
+              .describeConfigs({
+                resources: [
+                  { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] },
+                ],
+                includeSynonyms: false,
+              })
+              .catch(() => undefined);
+            minInsync = configs?.resources[0]?.configEntries[0]?.configValue;
+            return configs !== undefined;
+          },
+          30_000,
+        );
+        assert.equal(minInsync, '2', 'min.insync.replicas=2');
 
         broker = createKafkaBroker(
           {
