@@ -3,12 +3,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canProvide, ensureService, respPing, which } from '../../scripts/services.ts';
+import { canProvide, which } from '../../scripts/services.ts';
+import { redisServerBinary, startRedisServer, type RedisServerProcess } from './redis-cluster.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const children = new Set<ChildProcess>();
@@ -107,52 +106,26 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** SIGKILL: a crash, not a clean shutdown. */
   kill(): Promise<void>;
-  /** Stops it and removes its folder. */
+  /** Stops it for good. */
   dispose(): Promise<void>;
 }
 
 /** A redis-server on a free port of its own, without persistence. */
 export async function ownRedis(): Promise<OwnRedis> {
-  if (which('redis-server') === undefined) await ensureService('redis');
-  const binary = which('redis-server');
-  assert.ok(binary !== undefined, 'redis-server is not on PATH after installing the redis service');
+  const binary = await redisServerBinary();
+  assert.ok(binary.path !== undefined, binary.skip);
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'berth-own-redis-'));
-  const args = [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ];
-  let running: ChildProcess | undefined;
+  let running: RedisServerProcess | undefined;
   const kill = async (): Promise<void> => {
-    const child = running;
+    await running?.kill();
     running = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
   };
   return {
     url: `redis://127.0.0.1:${port}`,
     start: async () => {
-      running = start(binary, args);
-      await waitFor(
-        'redis answers PING',
-        async () => (await respPing('127.0.0.1', port, 500).catch(() => '')) === '+PONG',
-        10_000,
-      );
+      running = await startRedisServer(binary.path!, port);
     },
     kill,
-    dispose: async () => {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    dispose: kill,
   };
 }
