@@ -32,7 +32,7 @@ export type DocumentFilter = Readonly<Record<string, unknown>>;
 export type DocumentSortDirection = 1 | -1;
 
 export interface DocumentFindOptions extends OperationOptions {
-  /** Field paths in order of precedence; ties are broken by `_id` ascending. */
+  /** Field paths in order of precedence; ties are broken by `_id` ascending. A path through an array sorts differently per backend. */
   sort?: Readonly<Record<string, DocumentSortDirection>>;
   limit?: number;
   skip?: number;

@@ -1,3 +1,5 @@
+import './supported-node.ts';
+
 /** The fixed set of reasons an infrastructure operation can fail for. */
 export const errorReasons = [
   'config',

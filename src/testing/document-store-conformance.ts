@@ -131,6 +131,57 @@ export function documentStoreConformance(options: DocumentStoreConformanceOption
     );
 
     it(
+      'matches as MongoDB does: null and missing, arrays of documents, indexes, one type per comparison, dates',
+      withStore(async (store) => {
+        const items = store.collection<Record<string, unknown>>(collectionName());
+        const day = (d: number): Date => new Date(Date.UTC(2026, 0, d));
+        await items.insert({
+          _id: 'a',
+          n: 1,
+          at: day(1),
+          lines: [{ sku: 'x', qty: 2 }, { sku: 'y' }],
+          tags: ['t1'],
+        });
+        await items.insert({ _id: 'b', n: '5', at: day(3), lines: [{ sku: 'y', qty: 9 }], tags: [] });
+        await items.insert({ _id: 'c', n: null, lines: [], tags: ['t2', 't1'] });
+        await items.insert({ _id: 'd', n: 7, at: day(2) });
+        const cases: [DocumentFilter, string[]][] = [
+          [{ n: null }, ['c']],
+          [{ missing: null }, ['a', 'b', 'c', 'd']],
+          [{ n: { $ne: null } }, ['a', 'b', 'd']],
+          [{ n: { $gt: 0 } }, ['a', 'd']],
+          [{ n: { $lt: 'z' } }, ['b']],
+          [{ n: { $gte: null } }, ['c']],
+          [{ n: { $in: [null, 7] } }, ['c', 'd']],
+          [{ n: { $nin: [1, '5'] } }, ['c', 'd']],
+          [{ 'lines.sku': 'y' }, ['a', 'b']],
+          [{ 'lines.qty': { $gt: 5 } }, ['b']],
+          [{ 'lines.qty': { $exists: true } }, ['a', 'b']],
+          [{ 'lines.0.sku': 'x' }, ['a']],
+          [{ 'tags.1': 't1' }, ['c']],
+          [{ tags: { $ne: 't1' } }, ['b', 'd']],
+          [{ tags: ['t2', 't1'] }, ['c']],
+          [{ tags: ['t1', 't2'] }, []],
+          [{ at: { $gte: day(2) } }, ['b', 'd']],
+          [{ at: day(1) }, ['a']],
+          [{ at: { $lt: day(3), $exists: true } }, ['a', 'd']],
+        ];
+        for (const [filter, expected] of cases) {
+          assert.deepEqual(
+            (await items.find(filter)).map((d) => d._id),
+            expected,
+            JSON.stringify(filter),
+          );
+        }
+        // Types in BSON order: null, numbers, strings (sorting on a path through an array is not portable).
+        assert.deepEqual(
+          (await items.find({}, { sort: { n: 1 } })).map((d) => d._id),
+          ['c', 'a', 'd', 'b'],
+        );
+      }),
+    );
+
+    it(
       'sorts, skips and limits, breaking ties by _id',
       withStore(async (store) => {
         const collection = await seeded(store);

@@ -1,4 +1,3 @@
-import { find, update } from 'mingo';
 import type { HealthResult } from '../../ports/component.ts';
 import type {
   DocumentAdapterFindOptions,
@@ -13,6 +12,7 @@ import {
   memoryDocumentStoreOptionsSchema,
   type MemoryDocumentStoreOptions,
 } from '../../options/document-store-schemas.ts';
+import { applyPatch, matchesFilter, sortDocuments } from './document-query.ts';
 import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
@@ -40,8 +40,8 @@ const uniqueKey = (value: unknown): string =>
   value === undefined ? 'null' : `${value instanceof Date ? 'date' : typeof value}:${JSON.stringify(value)}`;
 
 /**
- * Documents in a Map per collection, matched and sorted by mingo (the MongoDB query language in
- * JavaScript); every document is copied on the way in and out.
+ * Documents in a Map per collection, matched and sorted with MongoDB's semantics for the portable
+ * subset (document-query.ts); every document is copied on the way in and out.
  */
 class MemoryDocumentStoreAdapter implements DocumentStoreAdapter {
   readonly system = 'memory';
@@ -101,17 +101,20 @@ class MemoryDocumentStoreAdapter implements DocumentStoreAdapter {
     return Promise.resolve(document === undefined ? undefined : structuredClone(document));
   }
 
+  #matching(name: string, filter: DocumentFilter): RawDocument[] {
+    const documents = this.#collections.get(name)?.documents.values() ?? [];
+    return [...documents].filter((document) => matchesFilter(document, filter));
+  }
+
   find(name: string, filter: DocumentFilter, options: DocumentAdapterFindOptions): Promise<RawDocument[]> {
-    const documents = [...(this.#collections.get(name)?.documents.values() ?? [])];
-    let cursor = find<RawDocument>(documents, filter).sort(options.sort);
-    if (options.skip !== undefined) cursor = cursor.skip(options.skip);
-    if (options.limit !== undefined) cursor = cursor.limit(options.limit);
-    return Promise.resolve(cursor.all().map((document) => structuredClone(document)));
+    const sorted = sortDocuments(this.#matching(name, filter), options.sort);
+    const from = options.skip ?? 0;
+    const page = sorted.slice(from, options.limit === undefined ? undefined : from + options.limit);
+    return Promise.resolve(page.map((document) => structuredClone(document)));
   }
 
   count(name: string, filter: DocumentFilter): Promise<number> {
-    const documents = [...(this.#collections.get(name)?.documents.values() ?? [])];
-    return Promise.resolve(find(documents, filter).all().length);
+    return Promise.resolve(this.#matching(name, filter).length);
   }
 
   patch(
@@ -126,11 +129,8 @@ class MemoryDocumentStoreAdapter implements DocumentStoreAdapter {
     if (current === undefined || (expectedVersion !== undefined && current._version !== expectedVersion))
       return Promise.resolve(undefined);
     const next = structuredClone(current);
-    update(next, {
-      $set: structuredClone(set),
-      $unset: Object.fromEntries(unset.map((path) => [path, ''])),
-      $inc: { _version: 1 },
-    });
+    applyPatch(next, structuredClone(set), unset);
+    next._version += 1;
     try {
       this.#checkUnique(collection, next);
     } catch (error) {
