@@ -140,6 +140,13 @@ describe('classifyCassandraError', () => {
       false,
     ],
     ['server error', response(codes.serverError, 'java.lang.RuntimeException'), 'internal', false],
+    // A function of the statement failed on its arguments (issue #22): the caller's.
+    [
+      'function failure',
+      response(codes.functionFailure, "execution of 'system.blobasint[blob]' failed"),
+      'validation',
+      false,
+    ],
     [
       'protocol error',
       response(codes.protocolError, 'Invalid or unsupported protocol version'),

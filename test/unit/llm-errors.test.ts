@@ -29,6 +29,11 @@ describe('classifyOpenAiError', () => {
     ['403', apiError(403), 'unauthorized', false],
     ['400', apiError(400), 'validation', false],
     ['404', apiError(404), 'not_found', false],
+    // Any other 4xx is the request's (issue #22), not a provider outage.
+    ['405', apiError(405), 'validation', false],
+    ['413', apiError(413), 'validation', false],
+    ['415', apiError(415), 'validation', false],
+    ['422', apiError(422), 'validation', false],
     ['connection refused', new APIConnectionError({ message: 'Connection error.' }), 'unavailable', true],
     ['connection timeout', new APIConnectionTimeoutError(), 'timeout', true],
     ['aborted', new APIUserAbortError(), 'timeout', true],
@@ -52,6 +57,8 @@ describe('classifyOllamaError', () => {
     ['429', ollamaError(429), 'rate_limited', true],
     ['404 model not found', ollamaError(404), 'not_found', false],
     ['400', ollamaError(400), 'validation', false],
+    ['410', ollamaError(410), 'validation', false],
+    ['3xx', ollamaError(304), 'internal', false],
     [
       'an unfinished stream',
       new Error('Did not receive done or success response in stream.'),

@@ -41,6 +41,35 @@ describe('classifyMongoError', () => {
     ['not writable primary', server(10107, 'not primary'), 'unavailable', true],
     ['rate limited (Cosmos DB)', server(16500, 'Request rate is large'), 'rate_limited', true],
     ['not implemented (FerretDB)', server(238, 'not implemented'), 'internal', false],
+    // What the request itself got wrong (issue #22): the caller's.
+    ['invalid options', server(72, 'invalid options'), 'validation', false],
+    ['document validation', server(121, 'Document failed validation'), 'validation', false],
+    ['unknown expression', server(168, "Unrecognized expression '$foo'"), 'validation', false],
+    [
+      'unknown pipeline stage',
+      server(40324, "Unrecognized pipeline stage name: '$foo'"),
+      'validation',
+      false,
+    ],
+    ['document too large', server(10334, 'object to insert too large'), 'validation', false],
+    [
+      'updated document too large',
+      server(17419, 'Resulting document after update is larger than 16777216'),
+      'validation',
+      false,
+    ],
+    [
+      'a document over the BSON serializer buffer',
+      Object.assign(
+        new RangeError('The value of "offset" is out of range. It must be >= 0 && <= 17825792.'),
+        {
+          code: 'ERR_OUT_OF_RANGE',
+        },
+      ),
+      'validation',
+      false,
+    ],
+    ['another RangeError', new RangeError('Invalid array length'), 'internal', false],
     ['retryable write label', server(99999, 'x', ['RetryableWriteError']), 'unavailable', true],
     ['unknown server code', server(99999, 'x'), 'internal', false],
     ['network error', new MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017'), 'unavailable', true],

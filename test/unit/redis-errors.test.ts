@@ -51,7 +51,59 @@ describe('classifyRedisError', () => {
       'unavailable',
       false,
     ],
-    ['unknown reply', new SimpleError('ERR unknown command'), 'internal', false],
+    // The server lacks a command the adapter needs: neither the caller's request nor an outage.
+    [
+      'unknown command',
+      new SimpleError("ERR unknown command 'GETEX', with args beginning with: "),
+      'internal',
+      false,
+    ],
+    // What the command itself got wrong (issue #22): the caller's.
+    ['syntax error', new SimpleError('ERR syntax error'), 'validation', false],
+    [
+      'wrong number of arguments',
+      new SimpleError("ERR wrong number of arguments for 'set' command"),
+      'validation',
+      false,
+    ],
+    ['not an integer', new SimpleError('ERR value is not an integer or out of range'), 'validation', false],
+    [
+      "keys in several slots (the adapter's own command)",
+      new SimpleError("CROSSSLOT Keys in request don't hash to the same slot"),
+      'internal',
+      false,
+    ],
+    ['no such script', new SimpleError('NOSCRIPT No matching script. Please use EVAL.'), 'validation', false],
+    ['an unknown reply code', new SimpleError('NEWCODE something the command did'), 'validation', false],
+    // What says the server is unwell.
+    [
+      'a password the server does not expect',
+      new SimpleError('ERR AUTH <password> called without any password configured for the default user.'),
+      'config',
+      false,
+    ],
+    ['a database number past the last', new SimpleError('ERR DB index is out of range'), 'config', false],
+    ['too many clients', new SimpleError('ERR max number of clients reached'), 'rate_limited', true],
+    [
+      'snapshots failing',
+      new SimpleError(
+        'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.',
+      ),
+      'unavailable',
+      false,
+    ],
+    [
+      'too few replicas',
+      new SimpleError('NOREPLICAS Not enough good replicas to write.'),
+      'unavailable',
+      true,
+    ],
+    [
+      'transaction discarded',
+      new SimpleError('EXECABORT Transaction discarded because of previous errors.'),
+      'internal',
+      false,
+    ],
     ['offline', new ClientOfflineError(), 'unavailable', true],
     ['socket closed', new SocketClosedUnexpectedlyError(), 'unavailable', true],
     ['connect timeout', new ConnectionTimeoutError(), 'unavailable', true],

@@ -260,11 +260,24 @@ function parameters(ctx: RunContext): Record<string, StoredValue> {
   return values;
 }
 
+// Strings and quoted names of the rendered SQLite text, whose `@` is no variable.
+const quotedRuns = /'(?:[^']|'')*'|"(?:[^"]|"")*"/g;
+
+/** SQL Server's 137 for a variable neither declared nor passed, which SQLite would bind as NULL. */
+function checkDeclared(sql: string, ctx: RunContext): void {
+  if (!sql.includes('@')) return;
+  for (const [name] of sql.replace(quotedRuns, "''").matchAll(/@[\w#$@]+/g)) {
+    // `@__name`: the engine's own values (@@ROWCOUNT, SCOPE_IDENTITY(), …), bound by `parameters`.
+    if (!name.startsWith('@__') && !ctx.variables.has(name)) throw sqlErrors.undeclaredVariable(name);
+  }
+}
+
 /** Whether SQL reads or writes tables (else, like `SELECT 1`, it needs no lock, as in SQL Server). */
 const touchesTables = (sql: string, verb = 'select'): boolean => verb !== 'select' || /\bFROM\b/i.test(sql);
 
 /** Runs a scalar query (conditions, DECLARE … = …, SET @v = …); the last row when `last`. */
 async function evaluate(sql: string, ctx: RunContext, last = false): Promise<StoredValue[]> {
+  checkDeclared(sql, ctx);
   if (!touchesTables(sql)) return scalar(ctx.state.database.prepare(sql, false), ctx, last);
   const database = await lockDatabase(ctx);
   startTransaction(ctx, database);
@@ -308,6 +321,7 @@ async function runQuery(
   final: boolean,
 ): Promise<void> {
   const { state } = ctx;
+  checkDeclared(statement.sql, ctx);
   const dirtyRead =
     !touchesTables(statement.sql, statement.verb) ||
     (statement.verb === 'select' && /UNCOMMITTED/.test(state.isolation) && !state.transaction?.started);

@@ -19,10 +19,11 @@ const serverCodes: ReadonlyMap<number, { reason: ErrorReason; retryable?: boolea
   [codes.invalid, { reason: 'validation', retryable: false }],
   [codes.configError, { reason: 'config', retryable: false }],
   [codes.alreadyExists, { reason: 'conflict', retryable: false }],
+  // A function of the statement failed on its arguments (`blobAsInt` of 3 bytes): the statement's.
+  [codes.functionFailure, { reason: 'validation', retryable: false }],
   // Replicas answered with a failure (a tombstone limit, a disk): trying again fails the same way.
   [codes.readFailure, { reason: 'internal' }],
   [codes.writeFailure, { reason: 'internal' }],
-  [codes.functionFailure, { reason: 'internal' }],
   [codes.serverError, { reason: 'internal' }],
   [codes.protocolError, { reason: 'internal' }],
 ]);

@@ -23,6 +23,12 @@ const serverCodes: Record<number, { reason: ErrorReason; retryable?: boolean }> 
   56: { reason: 'validation' }, // EmptyFieldName
   57: { reason: 'validation' }, // DottedFieldName
   66: { reason: 'validation' }, // ImmutableField
+  72: { reason: 'validation' }, // InvalidOptions
+  121: { reason: 'validation' }, // DocumentValidationFailure: the collection's validator refused it
+  168: { reason: 'validation' }, // InvalidPipelineOperator: an unknown expression operator
+  40324: { reason: 'validation' }, // an unknown aggregation stage
+  10334: { reason: 'validation' }, // BSONObjectTooLarge: a document over 16 MiB
+  17419: { reason: 'validation' }, // a document over 16 MiB after an update
   13: { reason: 'unauthorized' }, // Unauthorized
   18: { reason: 'unauthorized' }, // AuthenticationFailed
   8000: { reason: 'unauthorized' }, // AtlasError: bad credentials on Atlas
@@ -74,5 +80,8 @@ export function classifyMongoError(error: unknown): ErrorClassification {
   if (error instanceof MongoNetworkError) return { reason: 'unavailable' };
   if (error instanceof MongoParseError) return { reason: 'config', retryable: false };
   if (error instanceof MongoInvalidArgumentError) return { reason: 'validation', retryable: false };
+  // BSON's serializer writes into a buffer of 17 MiB: a larger document overruns it.
+  if (error instanceof RangeError && (error as { code?: unknown }).code === 'ERR_OUT_OF_RANGE')
+    return { reason: 'validation', retryable: false, message: 'the document is too large for BSON (16 MiB)' };
   return { reason: 'internal' };
 }

@@ -9,6 +9,8 @@ const byNumber: ReadonlyMap<number, { reason: ErrorReason; retryable?: boolean }
   [3960, { reason: 'conflict', retryable: true }],
   [1222, { reason: 'timeout', retryable: false }], // lock request time out
   [18456, { reason: 'unauthorized', retryable: false }], // login failed
+  [229, { reason: 'unauthorized', retryable: false }], // permission denied on an object
+  [230, { reason: 'unauthorized', retryable: false }], // permission denied on a column
   [4060, { reason: 'unavailable' }], // cannot open the database
   [40613, { reason: 'unavailable' }], // Azure SQL: database not currently available
   [10928, { reason: 'rate_limited' }], // Azure SQL: resource limit
@@ -24,6 +26,10 @@ const byNumber: ReadonlyMap<number, { reason: ErrorReason; retryable?: boolean }
   [8114, { reason: 'validation', retryable: false }], // conversion of a parameter
   [8152, { reason: 'validation', retryable: false }], // string or binary data would be truncated
   [2628, { reason: 'validation', retryable: false }], // the same, SQL Server 2019 and later
+  [137, { reason: 'validation', retryable: false }], // a variable (parameter) not declared or passed
+  [201, { reason: 'validation', retryable: false }], // a procedure's parameter not supplied
+  [8178, { reason: 'validation', retryable: false }], // a parameterized query's parameter not supplied
+  [8134, { reason: 'validation', retryable: false }], // divide by zero
 ]);
 
 // Codes of the mssql package and tedious, for failures without a server error number.
@@ -40,13 +46,14 @@ const byCode: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }> 
   ['EPOOLCLOSED', { reason: 'closed', retryable: false }],
   ['EARGS', { reason: 'validation', retryable: false }],
   ['EINJECT', { reason: 'validation', retryable: false }],
+  ['EPARAM', { reason: 'validation', retryable: false }], // tedious refused a parameter's value
 ]);
 
 interface MssqlErrorShape {
   number?: unknown;
   code?: unknown;
   class?: unknown;
-  originalError?: { info?: { number?: unknown }; code?: unknown };
+  originalError?: { info?: { number?: unknown; class?: unknown }; code?: unknown };
 }
 
 /** Maps an error of the `mssql` package (over tedious) to berth's reasons. */
@@ -58,8 +65,12 @@ export function classifySqlServerError(error: unknown): ErrorClassification {
     // The server's message names the user: say what happened without it.
     if (number === 18456) return { ...known!, message: 'login failed (18456): check the credentials' };
     if (known) return known;
+    const severity = typeof shape.class === 'number' ? shape.class : shape.originalError?.info?.class;
+    if (typeof severity !== 'number') return { reason: 'internal', retryable: false };
     // Severity 20 and above ends the connection.
-    if (typeof shape.class === 'number' && shape.class >= 20) return { reason: 'unavailable' };
+    if (severity >= 20) return { reason: 'unavailable' };
+    // 11 to 16 the user can correct (issue #22): the statement's; 17 to 19 are the server's resources or software.
+    if (severity >= 11 && severity <= 16) return { reason: 'validation', retryable: false };
     return { reason: 'internal', retryable: false };
   }
   const code = typeof shape.code === 'string' ? shape.code : shape.originalError?.code;

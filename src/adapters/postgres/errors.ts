@@ -8,24 +8,26 @@ const byCode: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }> 
   ['40P01', { reason: 'conflict', retryable: true }],
   ['57014', { reason: 'timeout', retryable: false }], // query_canceled: by a deadline, not worth repeating
   ['55P03', { reason: 'timeout', retryable: false }], // lock_not_available (lock_timeout)
-  ['57P01', { reason: 'unavailable' }], // admin_shutdown
-  ['57P02', { reason: 'unavailable' }], // crash_shutdown
-  ['57P03', { reason: 'unavailable' }], // cannot_connect_now (starting up)
   ['53300', { reason: 'rate_limited' }], // too_many_connections
   ['28P01', { reason: 'unauthorized', retryable: false }],
   ['28000', { reason: 'unauthorized', retryable: false }],
   ['42501', { reason: 'unauthorized', retryable: false }], // insufficient_privilege
   ['3D000', { reason: 'config', retryable: false }], // the database does not exist
-  ['25P02', { reason: 'validation', retryable: false }], // a statement after a failed one in a transaction
+  ['25006', { reason: 'unavailable' }], // read_only_sql_transaction: a write reached a standby (a failover)
+  ['23P01', { reason: 'conflict', retryable: false }], // exclusion_violation: another row holds the range
 ]);
+// Classes that say the server or the connection is unwell. Any other SQLSTATE the server answers
+// is about the statement (syntax, types, values, constraints, limits, a RAISE, 25P02 after a failed
+// one in a transaction): the caller's.
 const byClass: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }> = new Map([
   ['08', { reason: 'unavailable' }], // connection exception
   ['53', { reason: 'unavailable' }], // insufficient resources (disk full, out of memory)
-  ['42', { reason: 'validation', retryable: false }], // syntax error or access rule violation
-  ['22', { reason: 'validation', retryable: false }], // data exception (a value out of range)
-  ['23', { reason: 'validation', retryable: false }], // integrity constraint (not null, foreign key, check)
+  ['57', { reason: 'unavailable' }], // operator intervention: shutdown, starting up, database dropped
+  ['58', { reason: 'internal', retryable: false }], // system error (I/O) outside PostgreSQL
+  ['XX', { reason: 'internal', retryable: false }], // internal error, data or index corrupted
   ['40', { reason: 'conflict', retryable: true }], // transaction rollback
 ]);
+const statementError: ErrorClassification = { reason: 'validation', retryable: false };
 
 // Errors of the client's own, before or without a server answer.
 const networkCodes = new Set([
@@ -43,6 +45,8 @@ const connectionLost =
 export function classifyPostgresError(error: unknown): ErrorClassification {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
+    // A bind message with too few values (issue #22): answered, and the session goes on; FATAL ends it.
+    if (code === '08P01' && !sessionEnded(error)) return statementError;
     const known = byCode.get(code) ?? (code.length === 5 ? byClass.get(code.slice(0, 2)) : undefined);
     if (known) {
       // The server's text names the user on a failed login: say what happened without it.
@@ -54,7 +58,7 @@ export function classifyPostgresError(error: unknown): ErrorClassification {
     if (networkCodes.has(code) || code === 'ETIMEDOUT') {
       return { reason: code === 'ETIMEDOUT' ? 'timeout' : 'unavailable' };
     }
-    if (/^[0-9A-Z]{5}$/.test(code)) return { reason: 'internal', retryable: false };
+    if (/^[0-9A-Z]{5}$/.test(code)) return statementError;
   }
   const message = error instanceof Error ? error.message : String(error);
   // pg-pool's wait for a connection, and pg's own connect timeout (`connectionTimeoutMillis`).
@@ -62,4 +66,9 @@ export function classifyPostgresError(error: unknown): ErrorClassification {
     return { reason: 'timeout' };
   if (connectionLost.test(message)) return { reason: 'unavailable' };
   return { reason: 'internal', retryable: false };
+}
+
+function sessionEnded(error: unknown): boolean {
+  const severity = (error as { severity?: unknown }).severity;
+  return severity === 'FATAL' || severity === 'PANIC';
 }

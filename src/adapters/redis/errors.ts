@@ -15,6 +15,7 @@ import {
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
 
 // Redis error replies start with an upper-case code: `WRONGPASS invalid username-password pair`.
+// A code not listed (ERR syntax, wrong number of arguments, NOSCRIPT…) is about the command.
 const replyCodes: Record<string, { reason: ErrorReason; retryable?: boolean }> = {
   WRONGPASS: { reason: 'unauthorized' },
   NOAUTH: { reason: 'unauthorized' },
@@ -28,10 +29,16 @@ const replyCodes: Record<string, { reason: ErrorReason; retryable?: boolean }> =
   READONLY: { reason: 'unavailable' },
   MOVED: { reason: 'unavailable' },
   ASK: { reason: 'unavailable' },
-  // Out of memory under maxmemory: retrying at once will not help.
+  NOREPLICAS: { reason: 'unavailable' },
+  // Out of memory under maxmemory, or snapshots failing to reach the disk: retrying at once will not help.
   OOM: { reason: 'unavailable', retryable: false },
+  MISCONF: { reason: 'unavailable', retryable: false },
+  // Discarded for an error of a queued command, which the reply does not name.
   EXECABORT: { reason: 'internal' },
+  // A multi-key command of the adapter's own across cluster slots: berth's bug, logged as an error.
+  CROSSSLOT: { reason: 'internal' },
 };
+const commandError: ErrorClassification = { reason: 'validation', retryable: false };
 
 const networkCodes = new Set([
   'ECONNREFUSED',
@@ -49,7 +56,16 @@ export function classifyRedisError(error: unknown): ErrorClassification {
   if (error instanceof ErrorReply) {
     const code = error.message.split(' ', 1)[0] ?? '';
     const known = replyCodes[code];
-    return known ?? { reason: 'internal' };
+    if (known) return known;
+    if (code === 'ERR') {
+      if (error.message.startsWith('ERR max number of clients')) return { reason: 'rate_limited' };
+      // Answers to the connection's own setup: the options do not fit this server.
+      if (/^ERR (AUTH|Client sent AUTH|DB index is out of range)/.test(error.message))
+        return { reason: 'config', retryable: false };
+      // The server lacks a command the adapter needs: not the caller's request, not an outage either.
+      if (/^ERR unknown (sub)?command/.test(error.message)) return { reason: 'internal' };
+    }
+    return commandError;
   }
   if (error instanceof ClientClosedError) return { reason: 'closed', retryable: false };
   if (error instanceof ClientOfflineError)

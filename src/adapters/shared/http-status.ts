@@ -28,7 +28,8 @@ export function classifyHttpStatus(status: number, retryAfter: number | undefine
   if (status === 404) return { reason: 'not_found' };
   if (status === 409) return { reason: 'conflict' };
   if (status === 408) return { reason: 'timeout', ...wait };
-  if (status === 400 || status === 413 || status === 422) return { reason: 'validation' };
+  // Any other 4xx (400, 413, 422…) says the request is wrong, not that the provider is unwell.
+  if (status >= 400 && status < 500) return { reason: 'validation' };
   if (status >= 500) return { reason: 'unavailable', retryable: waitable, ...wait };
   return { reason: 'internal' };
 }
