@@ -65,7 +65,14 @@ class DeadlineList {
   }
 
   onTick(): void {
+    const previous = this.tick;
     this.#readClock();
+    // The loop was blocked (ticks missed): operations added since the last tick took that stale
+    // tick as their start, though most began after the block; they start now instead of expiring
+    // at once. Those added in the last tick before the block get the block's length on top.
+    if (this.tick - previous > 2)
+      for (let added = this.tail; added !== undefined && added.startTick === previous; added = added.prev)
+        added.startTick = this.tick - 1;
     let op = this.head;
     // A tick counts only once it has fully passed, hence the strict comparison.
     while (op !== undefined && this.tick - op.startTick > this.ticksToExpire) {

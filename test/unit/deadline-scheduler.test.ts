@@ -35,4 +35,21 @@ describe('DeadlineScheduler', () => {
     const tookMs = performance.now() - started;
     assert.ok(tookMs >= 49 && tookMs < 50 + 5 + 50, `took ${tookMs.toFixed(1)} ms for a 50 ms deadline`);
   });
+
+  it('gives an operation added right after the loop was blocked its whole deadline', async () => {
+    const scheduler = new DeadlineScheduler();
+    let earlierExpired = false;
+    scheduler.add(50, () => (earlierExpired = true)); // the list ticks
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    busy(300); // e.g. a WebAssembly module compiling: no tick runs meanwhile
+    const started = performance.now();
+    const expiredAfter = await new Promise<number>((resolve) =>
+      scheduler.add(50, () => resolve(performance.now() - started)),
+    );
+    assert.ok(earlierExpired, 'the operation that was waiting through the block expired');
+    assert.ok(
+      expiredAfter >= 49,
+      `expired ${expiredAfter.toFixed(1)} ms after it was added, for a 50 ms deadline`,
+    );
+  });
 });
