@@ -1,4 +1,4 @@
-import type { AdapterDescriptor, EnvVariable } from '../runtime/adapter-descriptor.ts';
+import { installCommand, type AdapterDescriptor, type EnvVariable } from '../runtime/adapter-descriptor.ts';
 import { builtinAdapters } from './builtin-adapters.ts';
 import { portNames, ports, portVariables } from './ports.ts';
 
@@ -24,6 +24,29 @@ export function environmentTable(adapters: readonly AdapterDescriptor[] = builti
         rows.push(`| \`${variable}\` | ${port} | ${driver} | \`${spec.option}\` | ${description} |`);
       }
     }
+  }
+  return rows.join('\n');
+}
+
+/**
+ * The README's table of what to install for each driver: its packages, with the version ranges of
+ * berth's peerDependencies. One row a driver, its ports together (`redis`: cache, broker).
+ */
+export function packagesTable(adapters: readonly AdapterDescriptor[] = builtinAdapters): string {
+  const rows = ['| driver | ports | install |', '|---|---|---|'];
+  const byDriver = new Map<string, { ports: string[]; packages: readonly string[] }>();
+  for (const adapter of adapters) {
+    const packages = adapter.packages ?? [];
+    if (packages.length === 0) continue;
+    const key = `${adapter.driver}\0${packages.join(' ')}`;
+    const row = byDriver.get(key) ?? { ports: [], packages };
+    row.ports.push(adapter.port);
+    byDriver.set(key, row);
+  }
+  for (const [key, { ports: served, packages }] of byDriver) {
+    // A `|` in a range (`^1 || ^2`) would end the cell.
+    const install = installCommand(packages).replaceAll('|', '\\|');
+    rows.push(`| \`${key.split('\0')[0]}\` | ${served.join(', ')} | \`${install}\` |`);
   }
   return rows.join('\n');
 }

@@ -1,10 +1,12 @@
 import type { Component } from '../ports/component.ts';
 import { ConfigError, InfraError } from '../ports/errors.ts';
-import type {
-  AdapterDescriptor,
-  PortName,
-  PortTypes,
-  StartableComponent,
+import {
+  createAdapter,
+  type AdapterDescriptor,
+  type AdapterSource,
+  type PortName,
+  type PortTypes,
+  type StartableComponent,
 } from '../runtime/adapter-descriptor.ts';
 import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
 import {
@@ -14,6 +16,7 @@ import {
   type HealthCheckerOptions,
 } from '../health/health-checker.ts';
 import { AdapterRegistry } from './builtin-adapters.ts';
+import { driverVariable, isConfigFromEnvironment } from './load-config.ts';
 import { portNames, ports, type InfrastructureConfig } from './ports.ts';
 
 export interface InfrastructureOptions {
@@ -66,6 +69,12 @@ interface Entry {
   component: StartableComponent;
 }
 
+/**
+ * Builds every configured port (typed config or `loadConfig`'s), in the port table's order.
+ * A driver unknown, or one whose SDK (`descriptor.packages`) is not installed, is a ConfigError:
+ * the latter names the variable (`BROKER_DRIVER`) for a config `loadConfig` returned, the port
+ * and `driver` for typed config, and the `npm install` to run. What was built is closed first.
+ */
 export async function createInfrastructure(
   config: InfrastructureConfig,
   runtime: Runtime = defaultRuntime(),
@@ -105,7 +114,11 @@ export async function createInfrastructure(
             { path: 'driver', message: `must be one of ${registry.drivers(port).join(', ')}` },
           ]);
         const id = name === 'default' ? {} : { id: `${ports[port].idPrefix}:${name}` };
-        add(port, name, await descriptor.create({ ...id, ...adapterOptions }, runtime));
+        // A driver whose SDK is not installed is named as the config named it: by variable or by port.
+        const source: AdapterSource = isConfigFromEnvironment(config)
+          ? { subject: 'configuration from the environment', path: driverVariable(port, name) }
+          : { subject: `${port} "${name}"`, path: 'driver' };
+        add(port, name, await createAdapter(descriptor, { ...id, ...adapterOptions }, runtime, source));
       }
     }
   } catch (error) {

@@ -2,9 +2,17 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, isInfraError, type ConfigIssue } from '../ports/errors.ts';
 import { Redacted } from '../ports/redacted.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
-import type { AdapterDescriptor, EnvVariable, PortName } from '../runtime/adapter-descriptor.ts';
+import { nearestName, safeParsePlain } from '../options/validate.ts';
+import {
+  createAdapter,
+  missingPackages,
+  missingPackagesMessage,
+  type AdapterDescriptor,
+  type EnvVariable,
+  type PortName,
+} from '../runtime/adapter-descriptor.ts';
 import { defaultRuntime, type Runtime } from '../runtime/runtime.ts';
-import { AdapterRegistry } from './builtin-adapters.ts';
+import { AdapterRegistry, builtinAdapters } from './builtin-adapters.ts';
 import { portNames, ports, portVariables, type InfrastructureConfig } from './ports.ts';
 
 export type { InfrastructureConfig };
@@ -12,12 +20,20 @@ export type { InfrastructureConfig };
 type Env = Record<string, string | undefined>;
 type Options = Record<string, unknown>;
 
+/** A variable `loadConfig` found with a prefix berth reads, that no port or driver reads. */
+export interface UnknownVariable {
+  readonly variable: string;
+  /** The variable berth reads that is nearest to it by spelling, if one is near. */
+  readonly suggestion?: string | undefined;
+}
+
 export interface LoadConfigOptions {
   /**
    * Resolves values of the form `secret://<name>`. Default: the store `SECRETS_DRIVER` names,
    * built for the references and closed after them.
    */
   secrets?: SecretStore;
+  /** Its logger gets the warning about unknown variables; default the shared default runtime. */
   runtime?: Runtime;
   /** Adapters of the application's own or another package's, beside (or replacing) berth's. */
   adapters?: readonly AdapterDescriptor[];
@@ -26,9 +42,33 @@ export interface LoadConfigOptions {
    * `<PREFIX>_DRIVER` is unset. Default none.
    */
   memoryDefaults?: readonly PortName[];
+  /**
+   * Receives the variables that look like berth's (a port's prefix such as `CACHE_`, a driver's
+   * such as `REDIS_`, either after a named instance's `<NAME>_`) but that nothing reads, such as
+   * `CACHE_DRIVR`, each with the nearest known variable when one is near. Called once per call
+   * when there is any, even when the configuration is invalid, in place of the default: one
+   * warning line on the runtime's logger, naming each variable once per logger. An application
+   * whose own variables share such a prefix (`CACHE_TTL_S`) may pass `() => {}` to silence it.
+   * Kubernetes service links (`KAFKA_SERVICE_HOST`, `REDIS_PORT_6379_TCP`) are never reported.
+   */
+  onUnknownVariables?: (unknown: readonly UnknownVariable[]) => void;
 }
 
 const secretReference = 'secret://';
+const subject = 'configuration from the environment';
+
+// Configs loadConfig returned, so that createInfrastructure names a variable, not an option, in its errors.
+const fromEnvironment = new WeakSet<object>();
+
+/** Whether `config` is one `loadConfig` returned (not a copy): its problems are named by variable. */
+export function isConfigFromEnvironment(config: object): boolean {
+  return fromEnvironment.has(config);
+}
+
+/** The variable that picks the driver of a port's instance: `CACHE_DRIVER`, `SESSIONS_CACHE_DRIVER`. */
+export function driverVariable(port: PortName, name: string): string {
+  return `${variablePrefix(name)}${ports[port].envPrefix}_DRIVER`;
+}
 
 /**
  * Builds the configuration of every port from environment variables, through the adapters'
@@ -37,28 +77,46 @@ const secretReference = 'secret://';
  * its budget across retries. `<NAME>_<PREFIX>_DRIVER` declares another instance named `<name>`, whose variables carry `<NAME>_` in front
  * (`SESSIONS_CACHE_DRIVER=redis`, `SESSIONS_REDIS_URL=…`). Any value may be `secret://<name>`,
  * read from a secret store. Every problem is reported at once, named by its variable, never
- * with a value. The README's table lists every variable.
+ * with a value; a driver whose SDK is not installed is one of them. A variable with a prefix
+ * berth reads that nothing reads (`CACHE_DRIVR`) is a warning, not an error: see
+ * {@link LoadConfigOptions.onUnknownVariables}. The README's table lists every variable.
  */
 export async function loadConfig(
   env: Env = process.env,
   options: LoadConfigOptions = {},
 ): Promise<InfrastructureConfig> {
   const registry = new AdapterRegistry(options.adapters);
-  const resolved = await resolveSecretReferences(env, options, registry);
-  const issues: ConfigIssue[] = [];
-  const config: Record<string, unknown> = {};
-  const instances: Record<string, Record<string, unknown>> = {};
-  for (const port of portNames) {
-    for (const name of instanceNames(resolved, port)) {
-      const built = instanceFrom(resolved, registry, port, name, options.memoryDefaults ?? [], issues);
-      if (built === undefined) continue;
-      if (name === 'default') config[port] = built;
-      else (instances[port] ??= {})[name] = built;
+  const vocabulary = vocabularyOf([...builtinAdapters, ...(options.adapters ?? [])]);
+  const readPrefixes: string[] = [];
+  try {
+    const resolved = await resolveSecretReferences(env, options, registry, vocabulary);
+    const issues: ConfigIssue[] = [];
+    const config: Record<string, unknown> = {};
+    const instances: Record<string, Record<string, unknown>> = {};
+    for (const port of portNames) {
+      for (const name of instanceNames(resolved, port)) {
+        const built = instanceFrom(
+          resolved,
+          registry,
+          vocabulary,
+          port,
+          name,
+          options.memoryDefaults ?? [],
+          issues,
+        );
+        if (built === undefined) continue;
+        if (built.readPrefix !== undefined) readPrefixes.push(built.readPrefix);
+        if (name === 'default') config[port] = built.options;
+        else (instances[port] ??= {})[name] = built.options;
+      }
     }
+    if (issues.length > 0) throw new ConfigError(subject, issues);
+    if (Object.keys(instances).length > 0) config.instances = instances;
+    fromEnvironment.add(config);
+    return config;
+  } finally {
+    reportUnknownVariables(unknownVariables(env, vocabulary, readPrefixes), options);
   }
-  if (issues.length > 0) throw new ConfigError('configuration from the environment', issues);
-  if (Object.keys(instances).length > 0) config.instances = instances;
-  return config;
 }
 
 /** `default`, then the names of `<NAME>_<PREFIX>_DRIVER` variables, lower-cased with `-` for `_`. */
@@ -75,63 +133,114 @@ function instanceNames(env: Env, port: PortName): string[] {
 const variablePrefix = (name: string): string =>
   name === 'default' ? '' : `${name.toUpperCase().replaceAll('-', '_')}_`;
 
+interface BuiltInstance {
+  options: Options;
+  /** Variables an instance that reads the whole environment reads by prefix (the env secret store's). */
+  readPrefix?: string | undefined;
+}
+
 function instanceFrom(
   env: Env,
   registry: AdapterRegistry,
+  vocabulary: Vocabulary,
   port: PortName,
   name: string,
   memoryDefaults: readonly PortName[],
   issues: ConfigIssue[],
-): Options | undefined {
+): BuiltInstance | undefined {
   const prefix = variablePrefix(name);
-  const driverVariable = `${prefix}${ports[port].envPrefix}_DRIVER`;
+  const selector = driverVariable(port, name);
   const driver =
-    env[driverVariable] ||
-    (name === 'default' && memoryDefaults.includes(port) ? ports[port].inMemoryDriver : '');
+    env[selector] || (name === 'default' && memoryDefaults.includes(port) ? ports[port].inMemoryDriver : '');
   if (driver === '') return undefined;
-  const descriptor = registry.find(port, driver);
-  if (descriptor === undefined) {
-    issues.push({ path: driverVariable, message: `must be one of ${registry.drivers(port).join(', ')}` });
-    return undefined;
-  }
-  const variables: Record<string, EnvVariable> = {
-    ...portVariables(port),
-    ...descriptor.env,
-  };
-  const input: Options = name === 'default' ? {} : { id: `${ports[port].idPrefix}:${name}` };
-  const optionVariables: Record<string, string> = {};
   // Variables already reported (missing, not a number…) get no second issue from the schema.
   const named = new Set<string>();
   const report = (path: string, message: string): void => {
     if (named.has(path)) return;
     named.add(path);
-    issues.push({ path, message });
+    issues.push({ path, message: prefix === '' ? message : withInstancePrefix(message, prefix, vocabulary) });
   };
+  const descriptor = registry.find(port, driver);
+  if (descriptor === undefined) {
+    report(selector, `must be one of ${registry.drivers(port).join(', ')}`);
+    // The port's own variables are still checked, as its in-memory driver checks them, so that
+    // one run names every bad variable, not the driver alone.
+    const standIn = registry.find(port, ports[port].inMemoryDriver);
+    if (standIn !== undefined) optionsFrom(env, name, port, portVariables(port), standIn, report, true);
+    return undefined;
+  }
+  const variables = { ...portVariables(port), ...descriptor.env };
+  const data = optionsFrom(env, name, port, variables, descriptor, report, false);
+  const missing = missingPackages(descriptor.packages ?? []);
+  if (missing.length > 0) report(selector, missingPackagesMessage(driver, missing));
+  if (data === undefined || missing.length > 0) return undefined;
+  const readPrefix = descriptor.environmentOption === undefined ? undefined : data.prefix;
+  return {
+    options: { driver, ...data },
+    readPrefix: typeof readPrefix === 'string' ? readPrefix : undefined,
+  };
+}
+
+/**
+ * The options `variables` give, checked by the descriptor's schema, each issue reported on the
+ * variable behind its option; undefined when any is bad. With `portOnly`, issues on options no
+ * variable sets (a stand-in driver's required options) are left out.
+ */
+function optionsFrom(
+  env: Env,
+  name: string,
+  port: PortName,
+  variables: Readonly<Record<string, EnvVariable>>,
+  descriptor: AdapterDescriptor,
+  report: (path: string, message: string) => void,
+  portOnly: boolean,
+): Options | undefined {
+  const { driver } = descriptor;
+  const prefix = variablePrefix(name);
+  const selector = driverVariable(port, name);
+  const input: Options = name === 'default' ? {} : { id: `${ports[port].idPrefix}:${name}` };
+  const optionVariables: Record<string, string> = {};
+  let bad = false;
   for (const [variable, spec] of Object.entries(variables)) {
     const fullName = prefix + variable;
     optionVariables[spec.option] = fullName;
     const raw = env[fullName];
     if (raw === undefined || raw === '') {
-      if (spec.required) report(fullName, `is required when ${driverVariable}=${driver}`);
+      if (spec.required && !portOnly) {
+        report(fullName, `is required when ${selector}=${driver}`);
+        bad = true;
+      }
       continue;
     }
-    const value = envValue(raw, spec, (message) => report(fullName, message));
+    const value = envValue(raw, spec, (message) => {
+      report(fullName, message);
+      bad = true;
+    });
     if (value !== undefined) setPath(input, spec.option, value);
   }
-  const result = descriptor.options.safeParse(input);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const path = issue.path.map(String);
-      // Named by the variable behind the option, or behind the nearest option above it.
-      let variable: string | undefined;
-      for (let depth = path.length; depth > 0 && variable === undefined; depth--)
-        variable = optionVariables[path.slice(0, depth).join('.')];
-      // One issue per variable: a list such as KAFKA_BROKERS may fail in several places.
-      report(variable ?? `${driverVariable}=${driver}: ${path.join('.')}`, issue.message);
-    }
-    return undefined;
+  const result = safeParsePlain(descriptor.options, input);
+  if (result.success) return bad ? undefined : (result.data as Options);
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String);
+    // Named by the variable behind the option, or behind the nearest option above it.
+    let variable: string | undefined;
+    for (let depth = path.length; depth > 0 && variable === undefined; depth--)
+      variable = optionVariables[path.slice(0, depth).join('.')];
+    if (variable === undefined && portOnly) continue;
+    // One issue per variable: a list such as KAFKA_BROKERS may fail in several places.
+    report(variable ?? `${selector}=${driver}: ${path.join('.')}`, issue.message);
   }
-  return { driver, ...(result.data as Options) };
+  return undefined;
+}
+
+/**
+ * A schema's message as a named instance spells its variables: `REDIS_CLUSTER_NODES` in
+ * "unless cluster.nodes (REDIS_CLUSTER_NODES) …" is `SESSIONS_REDIS_CLUSTER_NODES` for `sessions`.
+ */
+function withInstancePrefix(message: string, prefix: string, vocabulary: Vocabulary): string {
+  return message.replaceAll(/(?<![A-Z0-9_])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![A-Z0-9_])/g, (word) =>
+    vocabulary.known.has(word) ? prefix + word : word,
+  );
 }
 
 function envValue(raw: string, spec: EnvVariable, invalid: (message: string) => void): unknown {
@@ -172,10 +281,108 @@ function setPath(target: Options, path: string, value: unknown): void {
   node[keys.at(-1)!] = value;
 }
 
+/** What berth reads, derived from the port table and the descriptors, never listed by hand. */
+interface Vocabulary {
+  /** Every variable of the default instance that some port or driver reads. */
+  readonly known: ReadonlySet<string>;
+  /**
+   * The prefixes that mark a variable as meant for berth: each port's (`CACHE_`) and each
+   * driver's, the longest start its variables share after their first word (`REDIS_`,
+   * `AZURE_KEYVAULT_`: not `AZURE_`, which the Azure SDKs' own variables start with).
+   */
+  readonly prefixes: readonly string[];
+}
+
+function vocabularyOf(adapters: readonly AdapterDescriptor[]): Vocabulary {
+  const known = new Set<string>();
+  const prefixes = new Set<string>();
+  for (const port of portNames) {
+    known.add(driverVariable(port, 'default'));
+    for (const variable of Object.keys(portVariables(port))) known.add(variable);
+    prefixes.add(`${ports[port].envPrefix}_`);
+  }
+  const portPrefixes = [...prefixes];
+  for (const descriptor of adapters) {
+    const byFirstWord = new Map<string, string[]>();
+    for (const variable of Object.keys(descriptor.env)) {
+      known.add(variable);
+      if (portPrefixes.some((prefix) => variable.startsWith(prefix))) continue;
+      const first = variable.split('_')[0]!;
+      byFirstWord.set(first, [...(byFirstWord.get(first) ?? []), variable]);
+    }
+    for (const group of byFirstWord.values()) {
+      let common = group[0]!;
+      for (const variable of group) while (!variable.startsWith(common)) common = common.slice(0, -1);
+      const cut = common.lastIndexOf('_');
+      if (cut > 0) prefixes.add(common.slice(0, cut + 1));
+    }
+  }
+  return { known, prefixes: [...prefixes] };
+}
+
+// Kubernetes service links (`KAFKA_SERVICE_HOST`, `REDIS_PORT_6379_TCP_ADDR`) and Docker links:
+// set for every service in the namespace, never meant for berth.
+const serviceLink =
+  /_(?:SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)?)$/;
+
+/** Variables with a prefix berth reads that nothing reads, each with the nearest known one. */
+function unknownVariables(
+  env: Env,
+  vocabulary: Vocabulary,
+  readPrefixes: readonly string[],
+): UnknownVariable[] {
+  const { known, prefixes } = vocabulary;
+  const hasKnownPrefix = (variable: string): boolean =>
+    prefixes.some((prefix) => variable.startsWith(prefix));
+  const instancePrefixes = portNames
+    .flatMap((port) => instanceNames(env, port).slice(1))
+    .map(variablePrefix)
+    .sort((a, b) => b.length - a.length);
+  const unknown: UnknownVariable[] = [];
+  for (const [variable, value] of Object.entries(env)) {
+    if (value === undefined || !/^[A-Z][A-Z0-9_]*$/.test(variable)) continue;
+    if (readPrefixes.some((prefix) => prefix !== '' && variable.startsWith(prefix))) continue;
+    const instance =
+      instancePrefixes.find(
+        (prefix) => variable.startsWith(prefix) && hasKnownPrefix(variable.slice(prefix.length)),
+      ) ?? '';
+    const own = variable.slice(instance.length);
+    if (!hasKnownPrefix(own) || known.has(own) || serviceLink.test(own)) continue;
+    const near = nearestName(own, known);
+    unknown.push({ variable, suggestion: near === undefined ? undefined : instance + near });
+  }
+  return unknown.sort((a, b) => (a.variable < b.variable ? -1 : 1));
+}
+
+// Each unknown variable is warned about once per logger, however often loadConfig runs.
+const warned = new WeakMap<object, Set<string>>();
+
+function reportUnknownVariables(unknown: readonly UnknownVariable[], options: LoadConfigOptions): void {
+  if (options.onUnknownVariables !== undefined) {
+    if (unknown.length > 0) options.onUnknownVariables(unknown);
+    return;
+  }
+  const logger = (options.runtime ?? defaultRuntime()).logger;
+  const seen = warned.get(logger) ?? new Set<string>();
+  warned.set(logger, seen);
+  const fresh = unknown.filter(({ variable }) => !seen.has(variable));
+  if (fresh.length === 0) return;
+  for (const { variable } of fresh) seen.add(variable);
+  const named = fresh.map(({ variable, suggestion }) =>
+    suggestion === undefined ? variable : `${variable} (did you mean ${suggestion}?)`,
+  );
+  const message =
+    fresh.length === 1
+      ? `${fresh[0]!.variable} is not a variable berth reads${fresh[0]!.suggestion === undefined ? '' : `; did you mean ${fresh[0]!.suggestion}?`}`
+      : `${fresh.length} variables berth does not read: ${named.join(', ')}`;
+  logger.warn({ component: 'load-config', variables: fresh.map(({ variable }) => variable) }, message);
+}
+
 async function resolveSecretReferences(
   env: Env,
   options: LoadConfigOptions,
   registry: AdapterRegistry,
+  vocabulary: Vocabulary,
 ): Promise<Env> {
   const references = Object.entries(env).filter(
     (entry): entry is [string, string] => entry[1]?.startsWith(secretReference) === true,
@@ -184,7 +391,7 @@ async function resolveSecretReferences(
   const issues: ConfigIssue[] = [];
   const owned =
     options.secrets === undefined
-      ? await secretStoreFromEnv(env, registry, issues, options.runtime ?? defaultRuntime())
+      ? await secretStoreFromEnv(env, registry, vocabulary, issues, options.runtime ?? defaultRuntime())
       : undefined;
   const store = options.secrets ?? owned;
   if (store === undefined) {
@@ -195,7 +402,7 @@ async function resolveSecretReferences(
           message: 'is a secret:// reference but no secret store is configured (SECRETS_DRIVER)',
         });
     }
-    throw new ConfigError('configuration from the environment', issues);
+    throw new ConfigError(subject, issues);
   }
   const resolved: Env = { ...env };
   try {
@@ -216,7 +423,7 @@ async function resolveSecretReferences(
   } finally {
     await owned?.close();
   }
-  if (issues.length > 0) throw new ConfigError('configuration from the environment', issues);
+  if (issues.length > 0) throw new ConfigError(subject, issues);
   return resolved;
 }
 
@@ -224,13 +431,17 @@ async function resolveSecretReferences(
 async function secretStoreFromEnv(
   env: Env,
   registry: AdapterRegistry,
+  vocabulary: Vocabulary,
   issues: ConfigIssue[],
   runtime: Runtime,
 ): Promise<SecretStore | undefined> {
-  const options = instanceFrom(env, registry, 'secrets', 'default', [], issues);
-  if (options === undefined) return undefined;
-  const { driver, ...rest } = options;
+  const built = instanceFrom(env, registry, vocabulary, 'secrets', 'default', [], issues);
+  if (built === undefined) return undefined;
+  const { driver, ...rest } = built.options;
   const descriptor = registry.find('secrets', String(driver))!;
   if (descriptor.environmentOption !== undefined) rest[descriptor.environmentOption] = env;
-  return (await descriptor.create(rest, runtime)) as SecretStore;
+  return (await createAdapter(descriptor, rest, runtime, {
+    subject,
+    path: driverVariable('secrets', 'default'),
+  })) as SecretStore;
 }

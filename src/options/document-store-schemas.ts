@@ -38,7 +38,9 @@ export const mongoDocumentStoreOptionsSchema = z.strictObject({
 });
 export type MongoDocumentStoreOptions = z.input<typeof mongoDocumentStoreOptionsSchema>;
 
-const collectionName = z.string().regex(/^[A-Za-z0-9_.-]{1,120}$/);
+const collectionName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,120}$/, { message: 'must be 1 to 120 letters, digits, _ . -' });
 
 export const mongoBrokerOptionsSchema = z.strictObject({
   ...mongoDocumentStoreOptionsSchema.shape,

@@ -92,6 +92,7 @@ export interface MemoryExecutorOptions extends ExecutorOptions {
 }
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
+const aFunction = () => z.custom(isFunction).describe('a function');
 const output = z.union([z.string(), z.instanceof(Uint8Array)]);
 
 const scriptedResultSchema = z.strictObject({
@@ -110,9 +111,9 @@ export const memoryExecutorOptionsSchema = executorOptionsSchema.extend({
   script: z
     .array(
       z.strictObject({
-        command: z.union([z.string().min(1), z.instanceof(RegExp), z.custom(isFunction)]),
-        args: z.union([z.array(z.string()), z.instanceof(RegExp), z.custom(isFunction)]).optional(),
-        result: z.union([scriptedResultSchema, z.custom(isFunction)]).optional(),
+        command: z.union([z.string().min(1), z.instanceof(RegExp), aFunction()]),
+        args: z.union([z.array(z.string()), z.instanceof(RegExp), aFunction()]).optional(),
+        result: z.union([scriptedResultSchema, aFunction()]).optional(),
       }),
     )
     .default([]),

@@ -72,6 +72,7 @@ const redisConnectionShape = {
   /** Overrides a password in `url`; a `Redacted` keeps it out of logs. */
   password: z
     .union([z.string(), z.custom<Redacted<string>>((value) => value instanceof Redacted)])
+    .describe('a string or a Redacted string')
     .optional(),
   connectTimeoutMs: positiveInt.default(5_000),
   policies: policyOverridesSchema.optional(),
@@ -123,10 +124,9 @@ export const redisBrokerOptionsSchema = z
 export type RedisBrokerOptions = z.input<typeof redisBrokerOptionsSchema>;
 
 /** A secret option: a non-empty string, or a `Redacted` one that stays out of logs. */
-export const secretValue = z.union([
-  z.string().min(1),
-  z.custom<Redacted<string>>((value) => value instanceof Redacted),
-]);
+export const secretValue = z
+  .union([z.string().min(1), z.custom<Redacted<string>>((value) => value instanceof Redacted)])
+  .describe('a non-empty string or a Redacted string');
 
 export const kafkaBrokerOptionsSchema = z.strictObject({
   id: componentId.optional(),
@@ -134,7 +134,7 @@ export const kafkaBrokerOptionsSchema = z.strictObject({
   brokers: z.array(z.string().regex(/^[^\s:/@]+:\d{1,5}$/, { message: 'must be host:port' })).min(1),
   clientId: z
     .string()
-    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1 to 100 letters, digits, . _ -' })
     .default('berth'),
   ssl: z.boolean().default(false),
   sasl: z

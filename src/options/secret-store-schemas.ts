@@ -86,7 +86,10 @@ export const azureKeyVaultSecretStoreOptionsSchema = z
 export type AzureKeyVaultSecretStoreOptions = z.input<typeof azureKeyVaultSecretStoreOptionsSchema>;
 
 const encryptionKey = z
-  .union([z.instanceof(Buffer), z.custom<Redacted<Buffer>>((value) => value instanceof Redacted)])
+  .union([
+    z.instanceof(Buffer),
+    z.custom<Redacted<Buffer>>((value) => value instanceof Redacted).describe('a Redacted Buffer'),
+  ])
   .refine(
     (value) => (value instanceof Redacted ? value.reveal() : value).length === 32,
     'must be 32 bytes (AES-256)',

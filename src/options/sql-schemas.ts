@@ -59,6 +59,12 @@ export const embeddedDatabaseOptionsSchema = z.strictObject({
   /** A folder that keeps the database across restarts; absent keeps it in memory. */
   dataDir: z.string().min(1).optional(),
   /**
+   * Whether `start()` loads PGlite (default true: its seconds of loading block the event loop, better
+   * at start than mid-request). False loads it on the first statement, so an app or a test that
+   * never runs one neither waits for it nor needs `@electric-sql/pglite` installed.
+   */
+  loadOnStart: z.boolean().default(true),
+  /**
    * A PGlite instance of the caller's to use instead of starting one (its start takes seconds);
    * the caller closes it. Excludes `dataDir`.
    */

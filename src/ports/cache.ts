@@ -24,17 +24,30 @@ export interface CacheEntry<T = unknown> {
 }
 
 /**
- * A key-value cache of JSON values. Values round-trip through JSON on every adapter, so a
- * value read back is a copy and `Date`s come back as strings.
+ * A key-value cache of JSON values. Values round-trip through JSON on every adapter, so a value
+ * read back is a copy (an object referenced twice comes back as two equal objects, `-0` as `0`).
+ *
+ * Only what JSON gives back as it was is stored: plain objects (or with a null prototype),
+ * arrays, strings, finite numbers, booleans and null. Anything else is refused with
+ * `InfraError('validation')` naming where it sits (`value.a[2]: a Map cannot be stored …`),
+ * before any I/O, by `set`, `setMany` and the value a `getOrSet` loader returns: a Map or a Set
+ * (JSON writes `{}`), NaN and ±Infinity (`null`), `undefined` in an object or an array (dropped
+ * or `null`), functions, symbols, BigInt, cycles, class instances and objects with a `toJSON`
+ * method, and `Date`s, which JSON would give back as strings: store `date.toISOString()` or
+ * `date.getTime()`. Symbol keys and non-enumerable properties are not looked at; JSON leaves
+ * them out. The check is one walk over the value, after `JSON.stringify`, in the port's guard:
+ * every adapter refuses alike.
  */
 export interface Cache extends Component {
   get<T = unknown>(key: string, options?: OperationOptions): Promise<T | undefined>;
+  /** Refuses (`validation`) a value JSON would not give back as it was: see above. */
   set(key: string, value: unknown, options?: CacheSetOptions): Promise<void>;
   /** Resolves true when the key existed. */
   delete(key: string, options?: OperationOptions): Promise<boolean>;
   has(key: string, options?: OperationOptions): Promise<boolean>;
   /** Values in the order of `keys`, `undefined` where absent. */
   getMany<T = unknown>(keys: readonly string[], options?: OperationOptions): Promise<(T | undefined)[]>;
+  /** Writes nothing when one entry is refused; the error names it (`entries[3].value.tags`). */
   setMany(entries: readonly CacheEntry[], options?: OperationOptions): Promise<void>;
   /**
    * The keys of live entries, fetched page by page (`timeoutMs` applies to each page), so
@@ -46,7 +59,8 @@ export interface Cache extends Component {
   clear(options?: OperationOptions): Promise<void>;
   /**
    * Returns the cached value, or calls `loader` and caches its result. Concurrent calls for
-   * one key in one process share a single loader call.
+   * one key in one process share a single loader call. A result the cache would refuse (a Map, a
+   * Date…) is not stored: the callers get the `validation` error instead of the value.
    */
   getOrSet<T>(
     key: string,

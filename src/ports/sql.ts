@@ -1,8 +1,11 @@
 /**
  * SQL statements as data: text split around parameters, so a value a caller passes is always a
  * bound parameter and never part of the SQL text. Each adapter renders a statement in its own
- * dialect (`$1` for PostgreSQL, `@p1` for SQL Server).
+ * dialect (`$1` for PostgreSQL, `@p1` for SQL Server). Misuse of the helpers (`sql.id`,
+ * `sql.values`) and a value that is no `SqlValue` throw `InfraError('validation')`, never retryable;
+ * inside a port call it reaches the caller with the port and operation set.
  */
+import { InfraError } from './errors.ts';
 
 /** A JSON document as a parameter (`sql.json(value)`): stored as the dialect's JSON or text. */
 export class SqlJson {
@@ -18,6 +21,11 @@ export class SqlJson {
  */
 export type SqlValue = null | string | number | bigint | boolean | Date | Uint8Array | SqlJson;
 
+/** What the helpers throw: a `validation` error saying what was expected. */
+function invalidSql(message: string): InfraError {
+  return new InfraError('validation', message, { retryable: false });
+}
+
 /** Letters, digits and `_`, not starting with a digit, at most 63 characters (PostgreSQL's limit). */
 const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -31,12 +39,13 @@ export class SqlIdentifier {
   readonly parts: readonly string[];
   constructor(parts: readonly string[]) {
     if (parts.length === 0 || parts.length > 3) {
-      throw new TypeError('an SQL identifier has one to three parts');
+      throw invalidSql(`sql.id(): expected one to three parts (schema, table, column), got ${parts.length}`);
     }
     for (const part of parts) {
       if (typeof part !== 'string' || !identifierPattern.test(part)) {
-        throw new TypeError(
-          `not an SQL identifier: ${JSON.stringify(String(part)).slice(0, 80)} (letters, digits and _, not starting with a digit, at most 63 characters)`,
+        const shown = typeof part === 'string' ? JSON.stringify(part).slice(0, 80) : String(part);
+        throw invalidSql(
+          `not an SQL identifier: ${shown} (expected letters, digits and _, not starting with a digit, at most 63 characters)`,
         );
       }
     }
@@ -66,12 +75,14 @@ export class SqlStatement {
 export class SqlRows {
   readonly rows: readonly (readonly unknown[])[];
   constructor(rows: readonly (readonly unknown[])[]) {
-    if (!Array.isArray(rows) || rows.length === 0) throw new TypeError('sql.values() needs at least one row');
+    if (!Array.isArray(rows)) throw invalidSql('sql.values(): expected an array of rows (arrays of values)');
+    if (rows.length === 0) throw invalidSql('sql.values(): expected at least one row');
     const width = Array.isArray(rows[0]) ? rows[0].length : 0;
-    if (width === 0) throw new TypeError('sql.values(): row 1 is not a non-empty array');
+    if (width === 0)
+      throw invalidSql('sql.values(): row 1 is not a non-empty array (expected an array of values)');
     rows.forEach((row, index) => {
       if (!Array.isArray(row) || row.length !== width) {
-        throw new TypeError(`sql.values(): row ${index + 1} is not an array of ${width} values like row 1`);
+        throw invalidSql(`sql.values(): row ${index + 1} is not an array of ${width} values like row 1`);
       }
     });
     this.rows = rows;
@@ -185,7 +196,7 @@ class Rendering {
 
 /**
  * Renders a statement in a dialect. A value that is no `SqlValue` (a plain object, an array, a
- * function, a symbol, a non-finite number) throws a `TypeError` naming its position.
+ * function, a symbol, a non-finite number) throws `InfraError('validation')` naming its position.
  */
 export function renderSql(statement: SqlStatement, dialect: SqlDialect): RenderedSql {
   const rendering = new Rendering(dialect);
@@ -193,7 +204,7 @@ export function renderSql(statement: SqlStatement, dialect: SqlDialect): Rendere
   return { text: rendering.text, values: rendering.values };
 }
 
-/** Checks one parameter; `position` counts from 1, as placeholders do. */
+/** Checks one parameter (`InfraError('validation')` if it is no `SqlValue`); `position` counts from 1, as placeholders do. */
 export function checkValue(value: unknown, position: number): SqlValue {
   if (
     value === null ||
@@ -207,19 +218,19 @@ export function checkValue(value: unknown, position: number): SqlValue {
   }
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return value;
-    throw new TypeError(`parameter ${position}: ${value} is not a finite number`);
+    throw invalidSql(`parameter ${position}: ${value} is not a finite number (expected a finite number)`);
   }
   if (value instanceof Date) {
     if (Number.isFinite(value.getTime())) return value;
-    throw new TypeError(`parameter ${position}: an invalid Date`);
+    throw invalidSql(`parameter ${position}: an invalid Date (expected a Date with a time)`);
   }
-  if (value === undefined) throw new TypeError(`parameter ${position}: undefined (pass null for NULL)`);
+  if (value === undefined) throw invalidSql(`parameter ${position}: undefined (pass null for NULL)`);
   const kind = Array.isArray(value)
     ? 'an array'
     : typeof value === 'object'
       ? 'an object'
       : `a ${typeof value}`;
-  throw new TypeError(
-    `parameter ${position}: ${kind} is not an SQL value (wrap JSON in sql.json(), lists in sql.join())`,
+  throw invalidSql(
+    `parameter ${position}: ${kind} is not an SQL value (expected null, a string, a finite number, a bigint, a boolean, a Date, a Uint8Array or sql.json(); wrap JSON in sql.json(), lists in sql.join())`,
   );
 }

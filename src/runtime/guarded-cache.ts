@@ -11,7 +11,7 @@ import {
 import { isInfraError, type ErrorReason } from '../ports/errors.ts';
 import { Guard, type GuardedOptions, type GuardedPort } from './guard.ts';
 import { rejecting } from './rejecting.ts';
-import { toJson } from './json-codec.ts';
+import { toExactJson } from './json-codec.ts';
 import type { Runtime } from './runtime.ts';
 import { dbClientOperationDuration } from './semconv.ts';
 
@@ -62,8 +62,11 @@ export function guardCache<Cursor>(
     }
     return ttlMs;
   };
-  const encode = (operation: string, value: unknown): string =>
-    toJson(value, (cause) => guard.invalid(operation, 'value', 'is not serializable as JSON', { cause }));
+  // Refused here, for every adapter alike: what JSON would not give back as it was (a Map, NaN, a Date…).
+  const encode = (operation: string, value: unknown, path = 'value'): string =>
+    toExactJson(value, path, (at, message, cause) =>
+      guard.invalid(operation, at, message, cause === undefined ? {} : { cause }),
+    );
   const decode = <T>(operation: string, text: string | null | undefined): T | undefined => {
     if (text === undefined || text === null) return undefined;
     try {
@@ -123,11 +126,16 @@ export function guardCache<Cursor>(
     setMany(entries: readonly CacheEntry[], opts?: OperationOptions): Promise<void> {
       return rejecting(() => {
         if (!Array.isArray(entries)) throw guard.invalid('setMany', 'entries', 'must be an array');
-        const serialized = entries.map((entry: CacheEntry) => ({
-          key: checkKey('setMany', entry.key),
-          value: encode('setMany', entry.value),
-          ttlMs: checkTtl('setMany', entry.ttlMs),
-        }));
+        const serialized = entries.map((entry: CacheEntry, index) => {
+          if (typeof entry !== 'object' || entry === null) {
+            throw guard.invalid('setMany', `entries[${index}]`, 'must be an object { key, value, ttlMs? }');
+          }
+          return {
+            key: checkKey('setMany', entry.key),
+            value: encode('setMany', entry.value, `entries[${index}].value`),
+            ttlMs: checkTtl('setMany', entry.ttlMs),
+          };
+        });
         if (serialized.length === 0) return Promise.resolve();
         return guard.run('setMany', opts, (ctx) => adapter.setMany(serialized, ctx), ignoreResult);
       });

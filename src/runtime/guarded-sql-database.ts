@@ -1,4 +1,5 @@
 import type { OperationContext, OperationOptions } from '../ports/component.ts';
+import { isInfraError } from '../ports/errors.ts';
 import {
   isolationLevels,
   sqlOperations,
@@ -81,19 +82,23 @@ export function guardSqlDatabase(
     throw guard.invalid('options', 'migrationsTable', 'expected letters, digits and _, at most 63');
   }
 
+  // The checks of src/ports/sql.ts know no component: their validation errors get this port's id and operation.
   function render(operation: SqlOperation, statement: SqlInput): RenderedSql {
     try {
       if (isSqlStatement(statement)) return renderSql(statement, adapter.dialect);
       const text: unknown = (statement as { text?: unknown } | null)?.text;
       const values: unknown = statement?.values ?? [];
       if (typeof text !== 'string' || text.trim() === '' || !Array.isArray(values)) {
-        throw new TypeError(
+        throw guard.invalid(
+          operation,
+          'statement',
           'expected sql`…`, or { text, values } with the text non-empty and values an array',
         );
       }
       return { text, values: values.map((value, index) => checkValue(value, index + 1)) };
     } catch (error) {
-      if (error instanceof TypeError) throw guard.invalid(operation, 'statement', error.message);
+      if (isInfraError(error) && error.reason === 'validation' && error.operation === undefined)
+        throw guard.invalid(operation, 'statement', error.message, { cause: error });
       throw error;
     }
   }

@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 import { register as globalRegistry, type Registry } from 'prom-client';
 import type { IBreaker } from 'cockatiel';
 import { redactCredentials } from '../ports/redacted.ts';
-import { isInfraError } from '../ports/errors.ts';
+import { ConfigError, isInfraError } from '../ports/errors.ts';
 import {
   createTracing,
   openTelemetryApi,
@@ -117,11 +117,30 @@ export const redactedLogPaths = [
   '*.token',
 ];
 
+/** The levels a logger takes, pino's, most severe first; `silent` logs nothing. */
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/**
+ * The level given, else `LOG_LEVEL` (empty counts as unset), else `fallback`. One that is not a
+ * level is a ConfigError naming `level` or `LOG_LEVEL` and listing the levels, rather than
+ * pino's `default level:… must be included in custom levels`.
+ */
+export function logLevelOf(level: string | undefined, fallback: LogLevel = 'info'): LogLevel {
+  const fromEnv = process.env.LOG_LEVEL || undefined;
+  const chosen = level ?? fromEnv ?? fallback;
+  if ((logLevels as readonly string[]).includes(chosen)) return chosen as LogLevel;
+  throw new ConfigError('logger', [
+    { path: level === undefined ? 'LOG_LEVEL' : 'level', message: `must be one of ${logLevels.join(', ')}` },
+  ]);
+}
+
+/** A pino logger named `berth`: `options.level`, else `LOG_LEVEL`, else `info`; credentials redacted. */
 export function createLogger(options: { level?: string } = {}, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       name: 'berth',
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: logLevelOf(options.level),
       redact: { paths: redactedLogPaths, censor: '<redacted>' },
       serializers: { err: serializeError },
       // Lines written inside a span carry its trace_id and span_id, so logs join traces.
@@ -142,8 +161,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
 let sharedDefault: Runtime | undefined;
 
-/** The runtime an adapter uses when the application passes none. */
+/**
+ * The runtime an adapter uses when the application passes none. Its logger writes warnings and
+ * errors only, unless `LOG_LEVEL` asks for more: an adapter built without a runtime (in a test,
+ * a script) was not asked to log its info lines, and they would flood the test output.
+ */
 export function defaultRuntime(): Runtime {
-  sharedDefault ??= createRuntime();
+  sharedDefault ??= createRuntime({ logger: createLogger({ level: logLevelOf(undefined, 'warn') }) });
   return sharedDefault;
 }

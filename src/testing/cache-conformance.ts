@@ -102,12 +102,84 @@ export function cacheConformance(options: CacheConformanceOptions): void {
     );
 
     it(
-      'stores values as JSON, so a Date comes back as its ISO string',
+      'refuses, as validation naming the path, any value JSON would not give back as it was, before any I/O',
       withCache(async (cache) => {
         const k = key();
-        const date = new Date('2026-01-02T03:04:05.000Z');
-        await cache.set(k, { date });
-        assert.deepEqual(await cache.get(k), { date: date.toISOString() });
+        const circular: Record<string, unknown> = { list: [] };
+        (circular.list as unknown[]).push({ back: circular });
+        class Point {
+          x = 1;
+        }
+        const cases: [string, unknown, string, RegExp][] = [
+          ['a Map', { a: [0, 1, new Map([['x', 1]])] }, 'value.a[2]', /a Map cannot be stored/],
+          ['a Set', new Set([1]), 'value', /a Set cannot be stored/],
+          ['NaN', { n: Number.NaN }, 'value.n', /NaN cannot be stored/],
+          ['Infinity', [Number.NEGATIVE_INFINITY], 'value[0]', /-Infinity cannot be stored/],
+          ['undefined in an object', { a: 1, b: undefined }, 'value.b', /undefined cannot be stored/],
+          ['undefined in an array', [1, undefined], 'value[1]', /undefined cannot be stored/],
+          ['a hole in an array', new Array<number>(2), 'value[0]', /undefined cannot be stored/],
+          ['a function', { 'odd key': () => 1 }, 'value["odd key"]', /a function cannot be stored/],
+          ['a symbol', { s: Symbol('s') }, 'value.s', /a symbol cannot be stored/],
+          ['a BigInt', { deep: { n: 10n } }, 'value.deep.n', /a BigInt cannot be stored/],
+          ['a Date', { at: new Date(0) }, 'value.at', /a Date cannot be stored .*toISOString/],
+          ['a class instance', { p: new Point() }, 'value.p', /a Point cannot be stored/],
+          ['bytes', new Uint8Array([1]), 'value', /a Uint8Array cannot be stored/],
+          ['a toJSON method', { toJSON: () => 1 }, 'value', /toJSON/],
+          ['a cycle', circular, 'value.list[0].back', /a cycle cannot be stored/],
+        ];
+        for (const [name, value, path, message] of cases) {
+          const error = await rejectsWith(cache.set(k, value), 'validation');
+          assert.ok(error.message.includes(`set: ${path}: `), `${name}: ${error.message}`);
+          assert.match(error.message, message, name);
+          assert.deepEqual(
+            { port: error.port, operation: error.operation, retryable: error.retryable },
+            { port: 'cache', operation: 'set', retryable: false },
+            name,
+          );
+        }
+        const many = await rejectsWith(
+          cache.setMany([
+            { key: k, value: 1 },
+            { key: key(), value: { tags: new Set(['a']) } },
+          ]),
+          'validation',
+        );
+        assert.match(many.message, /setMany: entries\[1\]\.value\.tags: a Set cannot be stored/);
+        assert.equal(
+          await cache.has(k),
+          false,
+          'setMany stored its first entry although the second was refused',
+        );
+
+        let calls = 0;
+        const loaded = await rejectsWith(
+          cache.getOrSet(k, () => {
+            calls++;
+            return Promise.resolve({ byId: new Map([[1, 'a']]) });
+          }),
+          'validation',
+        );
+        assert.match(loaded.message, /getOrSet: value\.byId: a Map cannot be stored/);
+        assert.equal(await cache.has(k), false, 'the refused value of the loader was stored');
+        assert.equal(await cache.getOrSet(k, () => Promise.resolve('fine')), 'fine');
+        assert.equal(calls, 1);
+      }),
+    );
+
+    it(
+      'stores what JSON gives back alike: null-prototype objects, nesting, -0 as 0, shared objects as copies',
+      withCache(async (cache) => {
+        const k = key();
+        const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+        const shared = { n: 1 };
+        await cache.set(k, { bare, deep: [[[{ x: [] }]]], zero: -0, twice: [shared, shared], iso: 'x' });
+        assert.deepEqual(await cache.get(k), {
+          bare: { a: 1 },
+          deep: [[[{ x: [] }]]],
+          zero: 0,
+          twice: [{ n: 1 }, { n: 1 }],
+          iso: 'x',
+        });
       }),
     );
 

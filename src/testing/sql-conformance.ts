@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqlDatabase } from '../ports/sql-database.ts';
 import { sql } from '../ports/sql.ts';
-import { rejectsWith } from './infra-assertions.ts';
+import { rejectsWith, throwsWith } from './infra-assertions.ts';
 import {
   assertCanary,
   dialectTypes,
@@ -161,8 +161,8 @@ export function sqlConformance(options: SqlConformanceOptions): void {
             await assertCanary(db, canary);
           });
         });
-        assert.throws(() => sql.id(`${canary}; DROP TABLE x`), TypeError);
-        assert.throws(() => sql.id('a"b'), TypeError);
+        throwsWith(() => sql.id(`${canary}; DROP TABLE x`), 'validation');
+        throwsWith(() => sql.id('a"b'), 'validation');
       }),
     );
 
@@ -195,6 +195,13 @@ export function sqlConformance(options: SqlConformanceOptions): void {
           const error = await rejectsWith(promise, 'validation');
           assert.match(error.message, message, name);
         }
+        // A refused parameter names the port and the operation, and is never retried.
+        const refused = await rejectsWith(db.execute(sql`SELECT ${new Date(Number.NaN)} AS x`), 'validation');
+        assert.deepEqual(
+          { port: refused.port, operation: refused.operation, retryable: refused.retryable },
+          { port: 'sql-database', operation: 'execute', retryable: false },
+        );
+        assert.match(refused.message, /statement: parameter 1: an invalid Date/);
         const stream = db.stream(sql`SELECT ${1} AS x`, { batchSize: 0 });
         await rejectsWith(stream[Symbol.asyncIterator]().next(), 'validation');
       }),

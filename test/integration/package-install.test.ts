@@ -141,7 +141,10 @@ describe('berth as a user installs it: npm pack, the tarball in an empty app', (
     const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
     const wiring = readme.slice(readme.indexOf('## Wiring'));
     const example = /```ts\n([\s\S]*?)```/.exec(wiring)?.[1];
-    assert.ok(example?.includes('createInfrastructure'), 'the README has a wiring example');
+    assert.ok(
+      example !== undefined && example.includes('createInfrastructure'),
+      'the README has a wiring example',
+    );
     const source = `${example.replace('.listen(3000,', '.listen(0,')}
 if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
 const { port } = server.address() as { port: number };

@@ -18,7 +18,7 @@ async function load(
   return config as Required<InfrastructureConfig>;
 }
 import { ConfigError, Redacted } from '../../src/ports/index.ts';
-import { silentRuntime } from '../support/runtime.ts';
+import { capturingRuntime, silentRuntime } from '../support/runtime.ts';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -399,5 +399,122 @@ describe('loadConfig: ports beyond cache, broker and documents', () => {
       missing.issues.map((issue) => issue.path),
       ['SESSIONS_REDIS_URL'],
     );
+  });
+});
+
+describe('loadConfig: every bad variable of a port, named as the instance spells it', () => {
+  it('names an invalid driver and the port’s other bad variables together', async () => {
+    const error = await loadError(loadConfig({ CACHE_DRIVER: 'memcached', CACHE_TIMEOUT_MS: '-5' }));
+    assert.deepEqual(error.issues.map((issue) => issue.path).sort(), ['CACHE_DRIVER', 'CACHE_TIMEOUT_MS']);
+    const sql = await loadError(loadConfig({ SQL_DRIVER: 'oracle', SQL_ACQUIRE_TIMEOUT_MS: 'soon' }));
+    assert.deepEqual(sql.issues.map((issue) => issue.path).sort(), ['SQL_ACQUIRE_TIMEOUT_MS', 'SQL_DRIVER']);
+  });
+
+  it('names a named instance’s variables with its prefix, in messages too', async () => {
+    const neither = await loadError(loadConfig({ SESSIONS_CACHE_DRIVER: 'redis' }));
+    assert.deepEqual(
+      neither.issues.map((issue) => `${issue.path}: ${issue.message}`),
+      [
+        'SESSIONS_REDIS_URL: is required, unless cluster.nodes (SESSIONS_REDIS_CLUSTER_NODES) names a Redis Cluster',
+      ],
+    );
+    const both = await loadError(
+      loadConfig({
+        SESSIONS_CACHE_DRIVER: 'redis',
+        SESSIONS_REDIS_URL: 'redis://a:6379',
+        SESSIONS_REDIS_CLUSTER_NODES: 'b:6379',
+      }),
+    );
+    assert.match(
+      both.message,
+      /SESSIONS_REDIS_URL: and cluster\.nodes \(SESSIONS_REDIS_CLUSTER_NODES\) exclude/,
+    );
+    assert.equal(/(?<![A-Z_])REDIS_CLUSTER_NODES/.test(both.message), false);
+  });
+});
+
+describe('loadConfig: variables nothing reads', () => {
+  async function unknownOf(env: Record<string, string>, options: LoadConfigOptions = {}): Promise<string[]> {
+    const seen: string[] = [];
+    await loadConfig(env, {
+      ...options,
+      onUnknownVariables: (unknown) => {
+        for (const { variable, suggestion } of unknown)
+          seen.push(suggestion === undefined ? variable : `${variable} -> ${suggestion}`);
+      },
+    });
+    return seen;
+  }
+
+  it('names a typo of a known prefix and the nearest variable', async () => {
+    assert.deepEqual(await unknownOf({ CACHE_DRIVR: 'redis' }), ['CACHE_DRIVR -> CACHE_DRIVER']);
+    assert.deepEqual(
+      await unknownOf({ BROKER_DRIVER: 'kafka', KAFKA_BROKER: 'k:9092', KAFKA_BROKERS: 'k:9092' }),
+      ['KAFKA_BROKER -> KAFKA_BROKERS'],
+    );
+    assert.deepEqual(await unknownOf({ REDIS_HOST: 'cache.internal' }), ['REDIS_HOST']);
+  });
+
+  it('checks a named instance’s variables against its own names', async () => {
+    assert.deepEqual(
+      await unknownOf({
+        SESSIONS_CACHE_DRIVER: 'redis',
+        SESSIONS_REDIS_URL: 'redis://a:6379',
+        SESSIONS_REDIS_KEY_PREFX: 's:',
+      }),
+      ['SESSIONS_REDIS_KEY_PREFX -> SESSIONS_REDIS_KEY_PREFIX'],
+    );
+  });
+
+  it('stays quiet about what berth reads, other software’s variables and the env store’s secrets', async () => {
+    assert.deepEqual(
+      await unknownOf({
+        CACHE_DRIVER: 'memory',
+        REDIS_URL: 'redis://a:6379', // read when CACHE_DRIVER=redis: known
+        LOG_LEVEL: 'info',
+        HOME: '/root',
+        PATH: '/usr/bin',
+        KAFKA_SERVICE_HOST: '10.0.0.1', // Kubernetes service links
+        KAFKA_PORT_9092_TCP_ADDR: '10.0.0.1',
+        AZURE_CLIENT_ID: 'read by DefaultAzureCredential',
+        SECRETS_DRIVER: 'env',
+        SECRETS_ENV_PREFIX: 'CACHE_SECRET_',
+        CACHE_SECRET_TOKEN: 'not a config variable',
+      }),
+      [],
+    );
+  });
+
+  it('warns through the runtime’s logger, in one line, once per variable', async () => {
+    const runtime = capturingRuntime();
+    const env = { CACHE_DRIVR: 'redis', REDIS_HOST: 'x', KAFKA_BROKER: 'k:1' };
+    await loadConfig(env, { runtime });
+    await loadConfig(env, { runtime });
+    const warnings = runtime
+      .logs()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string; variables: string[] })
+      .filter((line) => line.level === 40);
+    assert.equal(warnings.length, 1, runtime.logs());
+    assert.deepEqual(warnings[0]?.variables, ['CACHE_DRIVR', 'KAFKA_BROKER', 'REDIS_HOST']);
+    assert.match(warnings[0]?.msg ?? '', /CACHE_DRIVR \(did you mean CACHE_DRIVER\?\)/);
+    const one = capturingRuntime();
+    await loadConfig({ CACHE_DRIVR: 'redis' }, { runtime: one });
+    assert.match(one.logs(), /"CACHE_DRIVR is not a variable berth reads; did you mean CACHE_DRIVER\?"/);
+  });
+
+  it('reports them even when the configuration is invalid', async () => {
+    const seen: string[] = [];
+    await loadError(
+      loadConfig(
+        { CACHE_DRIVER: 'redis', REDIS_UR: 'redis://a:6379' },
+        {
+          onUnknownVariables: (unknown) =>
+            seen.push(...unknown.map((u) => `${u.variable} -> ${u.suggestion}`)),
+        },
+      ),
+    );
+    assert.deepEqual(seen, ['REDIS_UR -> REDIS_URL']);
   });
 });

@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderSql, sql, SqlJson } from '../../src/ports/sql.ts';
+import { isInfraError, type InfraError } from '../../src/ports/errors.ts';
+import { checkValue, renderSql, sql, SqlJson } from '../../src/ports/sql.ts';
+
+/** A predicate for assert.throws: an InfraError('validation'), not retryable, whose message matches. */
+const validation =
+  (message: RegExp) =>
+  (error: unknown): boolean => {
+    assert.ok(isInfraError(error), `expected an InfraError, got ${String(error)}`);
+    const infra: InfraError = error;
+    assert.equal(infra.reason, 'validation');
+    assert.equal(infra.retryable, false);
+    assert.match(infra.message, message);
+    return true;
+  };
 
 describe('the sql tag', () => {
   const id = 7;
@@ -43,13 +56,14 @@ describe('the sql tag', () => {
   });
 
   it('refuses sql.values without rows, with ragged rows, or with a value that is no SQL value', () => {
-    assert.throws(() => sql.values([]), /at least one row/);
-    assert.throws(() => sql.values([[]]), /row 1 is not a non-empty array/);
-    assert.throws(() => sql.values([[1, 2], [3]]), /row 2 is not an array of 2 values/);
-    assert.throws(() => sql.values([[1], 'x' as unknown as unknown[]]), /row 2/);
+    assert.throws(() => sql.values([]), validation(/at least one row/));
+    assert.throws(() => sql.values('x' as unknown as unknown[][]), validation(/expected an array of rows/));
+    assert.throws(() => sql.values([[]]), validation(/row 1 is not a non-empty array/));
+    assert.throws(() => sql.values([[1, 2], [3]]), validation(/row 2 is not an array of 2 values/));
+    assert.throws(() => sql.values([[1], 'x' as unknown as unknown[]]), validation(/row 2/));
     assert.throws(
       () => renderSql(sql`VALUES ${sql.values([[1], [{}]])}`, 'postgres'),
-      /parameter 2: an object/,
+      validation(/parameter 2: an object/),
     );
   });
 
@@ -67,9 +81,16 @@ describe('the sql tag', () => {
 
   it('refuses identifiers that are not plain names', () => {
     for (const bad of ['', '1a', 'a b', 'a"b', 'a]b', 'a;b', 'x'.repeat(64), 'é']) {
-      assert.throws(() => sql.id(bad), TypeError, bad);
+      assert.throws(
+        () => sql.id(bad),
+        validation(/not an SQL identifier: .*expected letters, digits and _/),
+        bad,
+      );
     }
-    assert.throws(() => sql.id(), TypeError);
+    assert.throws(() => sql.id('a; drop table x'), validation(/not an SQL identifier: "a; drop table x"/));
+    assert.throws(() => sql.id(7 as unknown as string), validation(/not an SQL identifier: 7/));
+    assert.throws(() => sql.id(), validation(/one to three parts/));
+    assert.throws(() => sql.id('a', 'b', 'c', 'd'), validation(/one to three parts/));
     assert.doesNotThrow(() => sql.id('_ok', 'Name_2'));
   });
 
@@ -84,7 +105,16 @@ describe('the sql tag', () => {
       [Symbol('s'), /parameter 2: a symbol/],
     ];
     for (const [value, message] of cases) {
-      assert.throws(() => renderSql(sql`SELECT ${1}, ${value}`, 'postgres'), message);
+      assert.throws(() => renderSql(sql`SELECT ${1}, ${value}`, 'postgres'), validation(message));
+      assert.throws(() => checkValue(value, 2), validation(message));
     }
+    assert.throws(
+      () => renderSql(sql`SELECT ${Number.NaN}`, 'mssql'),
+      validation(/parameter 1: NaN is not a finite number \(expected/),
+    );
+    assert.throws(
+      () => checkValue(undefined, 3),
+      validation(/parameter 3: undefined \(pass null for NULL\)/),
+    );
   });
 });

@@ -9,6 +9,7 @@ export const azureKeyVaultSecretStoreAdapter = defineAdapter({
   port: 'secrets',
   driver: 'azure-keyvault',
   options: azureKeyVaultSecretStoreOptionsSchema,
+  packages: ['@azure/identity', '@azure/keyvault-secrets'],
   env: {
     AZURE_KEYVAULT_URL: {
       option: 'vaultUrl',

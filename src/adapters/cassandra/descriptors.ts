@@ -8,6 +8,7 @@ export const cassandraTimeSeriesAdapter = defineAdapter({
   port: 'timeSeries',
   driver: 'cassandra',
   options: cassandraTimeSeriesOptionsSchema,
+  packages: ['cassandra-driver'],
   env: {
     CASSANDRA_CONTACT_POINTS: {
       option: 'contactPoints',

@@ -5,6 +5,7 @@ export const kafkaBrokerAdapter = defineAdapter({
   port: 'broker',
   driver: 'kafka',
   options: kafkaBrokerOptionsSchema,
+  packages: ['kafkajs'],
   env: {
     KAFKA_BROKERS: {
       option: 'brokers',

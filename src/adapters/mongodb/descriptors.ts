@@ -21,6 +21,7 @@ export const mongoDocumentStoreAdapter = defineAdapter({
   port: 'documents',
   driver: 'mongodb',
   options: mongoDocumentStoreOptionsSchema,
+  packages: ['mongodb'],
   env: connection,
   create: async (options, runtime) =>
     (await import('./document-store.ts')).createMongoDocumentStore(
@@ -34,6 +35,7 @@ export const mongoBrokerAdapter = defineAdapter({
   port: 'broker',
   driver: 'mongodb',
   options: mongoBrokerOptionsSchema,
+  packages: ['mongodb'],
   env: connection,
   create: async (options, runtime) =>
     (await import('./broker.ts')).createMongoBroker(options as MongoBrokerOptions, runtime),

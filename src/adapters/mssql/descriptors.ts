@@ -5,6 +5,7 @@ export const mssqlSqlAdapter = defineAdapter({
   port: 'sql',
   driver: 'mssql',
   options: mssqlDatabaseOptionsSchema,
+  packages: ['mssql'],
   env: {
     MSSQL_URL: { option: 'url', required: true, description: 'mssql://user:password@host:port/database' },
     MSSQL_PASSWORD: { option: 'password', kind: 'secret', description: 'overrides the password in the URL' },

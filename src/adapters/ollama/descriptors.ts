@@ -5,6 +5,7 @@ export const ollamaClientAdapter = defineAdapter({
   port: 'llm',
   driver: 'ollama',
   options: ollamaClientOptionsSchema,
+  packages: ['ollama'],
   env: {
     LLM_MODEL: { option: 'model', description: 'model used when a request names none' },
     OLLAMA_HOST: { option: 'host', description: 'default http://127.0.0.1:11434' },

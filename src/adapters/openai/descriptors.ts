@@ -14,6 +14,7 @@ export const openAiClientAdapter = defineAdapter({
   port: 'llm',
   driver: 'openai',
   options: openAiClientOptionsSchema,
+  packages: ['openai'],
   env: {
     ...model,
     OPENAI_API_KEY: { option: 'apiKey', kind: 'secret', required: true, description: 'API key' },
@@ -29,6 +30,8 @@ export const azureOpenAiClientAdapter = defineAdapter({
   port: 'llm',
   driver: 'azure-openai',
   options: azureOpenAiClientOptionsSchema,
+  // @azure/identity too, but only with a `credential`, and imported on its first token.
+  packages: ['openai'],
   env: {
     ...model,
     AZURE_OPENAI_ENDPOINT: {

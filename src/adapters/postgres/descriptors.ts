@@ -2,7 +2,6 @@ import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
 import {
   embeddedDatabaseOptionsSchema,
   postgresDatabaseOptionsSchema,
-  type EmbeddedDatabaseOptions,
   type PostgresDatabaseOptions,
 } from '../../options/sql-schemas.ts';
 
@@ -10,20 +9,24 @@ export const embeddedSqlAdapter = defineAdapter({
   port: 'sql',
   driver: 'embedded',
   options: embeddedDatabaseOptionsSchema,
+  packages: ['@electric-sql/pglite'],
   env: {
     SQL_DATA_DIR: { option: 'dataDir', description: 'folder that keeps the database (default: in memory)' },
   },
-  create: async (options, runtime) =>
-    (await import('./embedded-database.ts')).createEmbeddedDatabase(
-      options as EmbeddedDatabaseOptions,
-      runtime,
-    ),
+  create: async (options, runtime) => {
+    // The adapter imports PGlite only at start: resolving it now makes a missing one fail here,
+    // as a ConfigError; not when asked to load it on the first statement (`loadOnStart: false`).
+    if (options.pglite === undefined && options.loadOnStart !== false)
+      import.meta.resolve('@electric-sql/pglite');
+    return (await import('./embedded-database.ts')).createEmbeddedDatabase(options, runtime);
+  },
 });
 
 export const postgresSqlAdapter = defineAdapter({
   port: 'sql',
   driver: 'postgres',
   options: postgresDatabaseOptionsSchema,
+  packages: ['pg'],
   env: {
     POSTGRES_URL: {
       option: 'url',

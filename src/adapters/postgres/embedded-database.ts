@@ -14,9 +14,12 @@ import { parseOptions } from '../../options/validate.ts';
 import { guardSqlDatabase, type GuardedSqlDatabase } from '../../runtime/guarded-sql-database.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+import { missingPackageOf, missingPackagesMessage } from '../../runtime/adapter-descriptor.ts';
 import { openDeclaredCursor } from './cursor.ts';
 import { classifyPostgresError } from './errors.ts';
 import { beginStatement, postgresParsers, toPostgresValues } from './values.ts';
+
+const pglitePackage = '@electric-sql/pglite';
 
 export type EmbeddedDatabase = GuardedSqlDatabase & { pglite(): Promise<PGlite> };
 
@@ -31,11 +34,13 @@ class EmbeddedAdapter implements SqlAdapter {
   readonly poolSize = 1;
   readonly #dataDir: string | undefined;
   readonly #owned: boolean;
+  readonly #loadOnStart: boolean;
   #db: Promise<PGlite> | undefined;
   #busy = false;
 
-  constructor(dataDir: string | undefined, given: PGlite | undefined) {
+  constructor(dataDir: string | undefined, given: PGlite | undefined, loadOnStart: boolean) {
     this.#dataDir = dataDir;
+    this.#loadOnStart = loadOnStart;
     this.#owned = given === undefined;
     if (given !== undefined) this.#db = Promise.resolve(given);
   }
@@ -46,14 +51,18 @@ class EmbeddedAdapter implements SqlAdapter {
       .then(({ PGlite }) => PGlite.create(this.#dataDir))
       .catch((error: unknown) => {
         this.#db = undefined;
-        throw error;
+        // Loaded on the first statement (`loadOnStart: false`): a missing PGlite says what to install.
+        if (missingPackageOf(error) !== pglitePackage) throw error;
+        throw new ConfigError('embedded database', [
+          { path: 'driver', message: missingPackagesMessage('embedded', [pglitePackage]) },
+        ]);
       });
     return this.#db;
   }
 
   // Loading the module blocks the event loop for seconds on a busy machine: better at start than mid-request.
   async start(): Promise<void> {
-    await this.database();
+    if (this.#loadOnStart) await this.database();
   }
 
   async query(statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
@@ -148,7 +157,11 @@ export function createEmbeddedDatabase(
       { path: 'pglite', message: 'give a PGlite instance or a dataDir, not both' },
     ]);
   }
-  const adapter = new EmbeddedAdapter(parsed.dataDir, parsed.pglite as PGlite | undefined);
+  const adapter = new EmbeddedAdapter(
+    parsed.dataDir,
+    parsed.pglite as PGlite | undefined,
+    parsed.loadOnStart,
+  );
   // Its own id: `sql:postgresql` would read as a server.
   const port = guardSqlDatabase(adapter, { ...parsed, id: parsed.id ?? 'sql:embedded' }, runtime);
   return extendPort(port, { pglite: () => adapter.database() });

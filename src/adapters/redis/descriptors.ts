@@ -27,6 +27,7 @@ export const redisCacheAdapter = defineAdapter({
   port: 'cache',
   driver: 'redis',
   options: redisCacheOptionsSchema,
+  packages: ['redis'],
   env: {
     ...connection,
     REDIS_KEY_PREFIX: { option: 'keyPrefix', description: 'prepended to every key' },
@@ -39,6 +40,7 @@ export const redisBrokerAdapter = defineAdapter({
   port: 'broker',
   driver: 'redis',
   options: redisBrokerOptionsSchema,
+  packages: ['redis'],
   env: {
     ...connection,
     REDIS_STREAM_PREFIX: {
