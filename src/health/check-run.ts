@@ -1,6 +1,6 @@
 import type { HealthResult, HealthStatus } from '../ports/component.ts';
 import { InfraError } from '../ports/errors.ts';
-import type { HealthCheckReport, HealthCheckTarget, HealthProbe, HealthReport } from './health-checker.ts';
+import type { HealthCheckReport, HealthCheckTarget, HealthProbe, HealthReport } from './types.ts';
 
 /** One check as the checker keeps it, its options resolved. */
 export interface RegisteredCheck {

@@ -1,27 +1,16 @@
 import { z } from 'zod';
-import type { Component, HealthResult, HealthStatus } from '../ports/component.ts';
-import { parseOptions } from '../options/validate.ts';
+import type { Component } from '../ports/component.ts';
+import { parseOptions } from '../runtime/options/validate.ts';
 import { errorMessage, isRecord, reasonReport, runChecks, type RegisteredCheck } from './check-run.ts';
+import {
+  healthProbes,
+  type HealthCheckOptions,
+  type HealthCheckTarget,
+  type HealthProbe,
+  type HealthReport,
+} from './types.ts';
 
-export type HealthProbe = 'liveness' | 'readiness' | 'startup';
-
-export const healthProbes: readonly HealthProbe[] = ['liveness', 'readiness', 'startup'];
 const healthProbeSet: ReadonlySet<unknown> = new Set(healthProbes);
-
-/** Resolving nothing means up; throwing means down with the error's message. */
-export type HealthCheckFunction = (signal: AbortSignal) => Promise<HealthResult | void>;
-
-export type HealthCheckTarget = Pick<Component, 'health'> | HealthCheckFunction;
-
-export interface HealthCheckOptions {
-  /** Down makes the whole report down when true, degraded when false. Default true. */
-  critical?: boolean;
-  tags?: readonly string[];
-  /** Overrides the checker's `defaultTimeoutMs`. */
-  timeoutMs?: number;
-  /** Which probes run this check. Default `['readiness']`. */
-  probes?: readonly HealthProbe[];
-}
 
 export interface HealthCheckerOptions {
   /**
@@ -42,23 +31,6 @@ export interface HealthCheckerOptions {
 export interface HealthProbeOptions {
   /** Run the checks now and wait for them, rather than answer from the last report. */
   fresh?: boolean;
-}
-
-export interface HealthCheckReport {
-  status: HealthStatus;
-  latencyMs: number;
-  critical: boolean;
-  tags: readonly string[];
-  error?: string;
-  details?: Record<string, unknown>;
-}
-
-export interface HealthReport {
-  status: HealthStatus;
-  /** Why the probe answered without running its checks, e.g. `shutting down`. */
-  reason?: string;
-  checks: Readonly<Record<string, HealthCheckReport>>;
-  durationMs: number;
 }
 
 /** `all` is every registered check, whatever its probes. */

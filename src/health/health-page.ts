@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { HealthStatus } from '../ports/component.ts';
-import { parseOptions } from '../options/validate.ts';
-import type { HealthCheckReport, HealthReport } from './health-checker.ts';
+import { parseOptions } from '../runtime/options/validate.ts';
+import type { HealthCheckReport, HealthReport } from './types.ts';
 
 /** The HTML view of `/healthz`, for people; see `createHealthHandler`'s `page` option. */
 export interface HealthPageOptions {

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { redactCredentials } from '../ports/redacted.ts';
-import type { HealthChecker, HealthCheckReport, HealthReport } from './health-checker.ts';
+import type { HealthChecker } from './health-checker.ts';
+import type { HealthCheckReport, HealthReport } from './types.ts';
 import {
   healthPageHeaders,
   prefersHtml,

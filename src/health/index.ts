@@ -1,3 +1,4 @@
+export * from './types.ts';
 export * from './health-checker.ts';
 export * from './http-handler.ts';
 export {

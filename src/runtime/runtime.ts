@@ -9,7 +9,7 @@ import {
   traceLogFields,
   type Tracing,
   type TracingOptions,
-} from './tracing.ts';
+} from './telemetry/tracing.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included; 1 disables retries. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Broker, ReceivedMessage, SubscribeOptions, Subscription } from '../ports/broker.ts';
-import { brokerHeaders } from '../runtime/broker-headers.ts';
+import { brokerHeaders } from '../runtime/broker/headers.ts';
 import { rejectsWith, throwsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 

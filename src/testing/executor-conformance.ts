@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isInfraError } from '../ports/errors.ts';
 import { isCommandFailedError, type Executor, type ExecutorProcess } from '../ports/executor.ts';
-import type { ScriptedCommand } from '../options/executor-schemas.ts';
+import type { ScriptedCommand } from '../runtime/executor/scripted-types.ts';
 import { rejectsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 

@@ -6,8 +6,8 @@ import {
   createInfrastructure,
   type Infrastructure,
   type InfrastructureOptions,
-} from '../composition/infrastructure.ts';
-import { portNames, ports, type InfrastructureConfig } from '../composition/ports.ts';
+} from '../config/infrastructure.ts';
+import { portNames, ports, type InfrastructureConfig } from '../config/ports.ts';
 
 export interface TestInfrastructureOptions extends Omit<InfrastructureOptions, 'provided'> {
   /**

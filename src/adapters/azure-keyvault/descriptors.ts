@@ -1,8 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import {
-  azureKeyVaultSecretStoreOptionsSchema,
-  type AzureKeyVaultSecretStoreOptions,
-} from '../../options/secret-store-schemas.ts';
+import { azureKeyVaultSecretStoreOptionsSchema, type AzureKeyVaultSecretStoreOptions } from './options.ts';
 
 /** An app registration's secret from the variables, else `DefaultAzureCredential` (which reads `AZURE_*` itself). */
 export const azureKeyVaultSecretStoreAdapter = defineAdapter({

@@ -1,3 +1,4 @@
+import { networkErrorCodes } from '../shared/network-errors.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import { classifyHttpStatus, retryAfterMs } from '../shared/http-status.ts';
 
@@ -42,17 +43,7 @@ const identityErrors: ReadonlySet<string> = new Set([
 ]);
 
 // Node's socket errors and the pipeline's: the vault or the identity endpoint cannot be reached.
-const connectionCodes: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'REQUEST_SEND_ERROR',
-]);
+const connectionCodes: ReadonlySet<string> = new Set([...networkErrorCodes, 'REQUEST_SEND_ERROR']);
 
 interface RestErrorLike {
   name?: unknown;

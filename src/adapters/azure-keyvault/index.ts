@@ -1,3 +1,3 @@
 export { createAzureKeyVaultSecretStore } from './secret-store.ts';
 export { classifyKeyVaultError } from './errors.ts';
-export type { AzureKeyVaultSecretStoreOptions } from '../../options/secret-store-schemas.ts';
+export type { AzureKeyVaultSecretStoreOptions } from './options.ts';

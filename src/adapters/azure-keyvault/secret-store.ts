@@ -11,14 +11,11 @@ import type {
 } from '../../ports/secret-store.ts';
 import type { z } from 'zod';
 import { Redacted } from '../../ports/redacted.ts';
-import { parseOptions } from '../../options/validate.ts';
-import type { TokenCredentialLike } from '../../options/llm-schemas.ts';
-import {
-  azureKeyVaultSecretStoreOptionsSchema,
-  type AzureKeyVaultSecretStoreOptions,
-} from '../../options/secret-store-schemas.ts';
-import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
-import { serverOfUrl } from '../../runtime/server-info.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import type { TokenCredentialLike } from '../../runtime/options/schema-pieces.ts';
+import { azureKeyVaultSecretStoreOptionsSchema, type AzureKeyVaultSecretStoreOptions } from './options.ts';
+import { guardSecretStore } from '../../runtime/secrets/guarded-secret-store.ts';
+import { serverOfUrl } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKeyVaultError, toKeyVaultError, TokenTimeoutError } from './errors.ts';
 

@@ -2,10 +2,7 @@ import { auth, Client, policies, types, type Host } from 'cassandra-driver';
 import type { Logger } from 'pino';
 import type { HealthResult } from '../../ports/component.ts';
 import { Redacted } from '../../ports/redacted.ts';
-import type {
-  CassandraConsistency,
-  ParsedCassandraTimeSeriesOptions,
-} from '../../options/time-series-schemas.ts';
+import type { CassandraConsistency, ParsedCassandraTimeSeriesOptions } from './options.ts';
 
 /** The driver's number for a consistency level named in the options. */
 export const consistencyLevel = (name: CassandraConsistency): number => types.consistencies[name];

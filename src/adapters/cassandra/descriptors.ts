@@ -1,8 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import {
-  cassandraTimeSeriesOptionsSchema,
-  type CassandraTimeSeriesOptions,
-} from '../../options/time-series-schemas.ts';
+import { cassandraTimeSeriesOptionsSchema, type CassandraTimeSeriesOptions } from './options.ts';
 
 export const cassandraTimeSeriesAdapter = defineAdapter({
   port: 'timeSeries',

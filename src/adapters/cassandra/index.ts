@@ -1,3 +1,3 @@
 export { createCassandraTimeSeries, type CassandraTimeSeries } from './time-series.ts';
 export { classifyCassandraError } from './errors.ts';
-export type { CassandraConsistency, CassandraTimeSeriesOptions } from '../../options/time-series-schemas.ts';
+export type { CassandraConsistency, CassandraTimeSeriesOptions } from './options.ts';

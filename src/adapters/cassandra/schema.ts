@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { cassandraReplicationSchema } from '../../options/time-series-schemas.ts';
+import type { cassandraReplicationSchema } from './options.ts';
 
 // The CQL of the time series. Only the keyspace, checked against a strict lowercase pattern,
 // and numbers from checked options are written into a statement; every value is bound.

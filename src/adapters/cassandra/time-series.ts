@@ -8,16 +8,13 @@ import type {
   TimeSeries,
   TimeSeriesAdapter,
 } from '../../ports/time-series.ts';
-import { parseOptions } from '../../options/validate.ts';
-import {
-  cassandraTimeSeriesOptionsSchema,
-  type CassandraTimeSeriesOptions,
-} from '../../options/time-series-schemas.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { cassandraTimeSeriesOptionsSchema, type CassandraTimeSeriesOptions } from './options.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
-import { guardTimeSeries } from '../../runtime/guarded-time-series.ts';
-import { serverOfHostPort } from '../../runtime/server-info.ts';
+import { guardTimeSeries } from '../../runtime/time-series/guarded-time-series.ts';
+import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
-import { maxTime } from '../../runtime/time-series-validation.ts';
+import { maxTime } from '../../runtime/time-series/validation.ts';
 import { CassandraConnection, consistencyLevel } from './connection.ts';
 import { classifyCassandraError } from './errors.ts';
 import { indexTtlSeconds, instantNow, WrittenIndexRows } from './index-rows.ts';

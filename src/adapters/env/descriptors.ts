@@ -1,8 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import {
-  envSecretStoreOptionsSchema,
-  type EnvSecretStoreOptions,
-} from '../../options/secret-store-schemas.ts';
+import { envSecretStoreOptionsSchema, type EnvSecretStoreOptions } from './options.ts';
 
 export const envSecretStoreAdapter = defineAdapter({
   port: 'secrets',

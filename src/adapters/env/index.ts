@@ -1,2 +1,2 @@
 export { createEnvSecretStore } from './secret-store.ts';
-export type { EnvSecretStoreOptions } from '../../options/secret-store-schemas.ts';
+export type { EnvSecretStoreOptions } from './options.ts';

@@ -1,12 +1,9 @@
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import type { SecretStore, SecretStoreAdapter, StoredSecret } from '../../ports/secret-store.ts';
-import { parseOptions } from '../../options/validate.ts';
-import {
-  envSecretStoreOptionsSchema,
-  type EnvSecretStoreOptions,
-} from '../../options/secret-store-schemas.ts';
-import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { envSecretStoreOptionsSchema, type EnvSecretStoreOptions } from './options.ts';
+import { guardSecretStore } from '../../runtime/secrets/guarded-secret-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 type Env = Record<string, string | undefined>;

@@ -1,8 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import {
-  fileSecretStoreOptionsSchema,
-  type FileSecretStoreOptions,
-} from '../../options/secret-store-schemas.ts';
+import { fileSecretStoreOptionsSchema, type FileSecretStoreOptions } from './options.ts';
 
 export const fileSecretStoreAdapter = defineAdapter({
   port: 'secrets',

@@ -1,2 +1,2 @@
 export { createFileSecretStore } from './secret-store.ts';
-export type { FileSecretStoreOptions } from '../../options/secret-store-schemas.ts';
+export type { FileSecretStoreOptions } from './options.ts';

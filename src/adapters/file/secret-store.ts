@@ -3,12 +3,9 @@ import path from 'node:path';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import type { SecretStore, SecretStoreAdapter, StoredSecret } from '../../ports/secret-store.ts';
-import { parseOptions } from '../../options/validate.ts';
-import {
-  fileSecretStoreOptionsSchema,
-  type FileSecretStoreOptions,
-} from '../../options/secret-store-schemas.ts';
-import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { fileSecretStoreOptionsSchema, type FileSecretStoreOptions } from './options.ts';
+import { guardSecretStore } from '../../runtime/secrets/guarded-secret-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 // Kubernetes keeps its own entries (`..data`, `..2024_…`) beside the secrets; they start with dots.

@@ -20,11 +20,11 @@ import type {
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import { Redacted } from '../../ports/redacted.ts';
-import { parseOptions } from '../../options/validate.ts';
-import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from '../../options/schemas.ts';
-import { guardBroker } from '../../runtime/guarded-broker.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from './options.ts';
+import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
-import { serverOfHostPort } from '../../runtime/server-info.ts';
+import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKafkaError } from './errors.ts';
 import { KafkaRecord } from './record.ts';

@@ -1,5 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from '../../options/schemas.ts';
+import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from './options.ts';
 
 export const kafkaBrokerAdapter = defineAdapter({
   port: 'broker',

@@ -1,3 +1,4 @@
+import { isNetworkErrorCode } from '../shared/network-errors.ts';
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
 
 // Kafka protocol error types (KafkaJSProtocolError.type) that mean something specific to a caller.
@@ -81,12 +82,7 @@ export function classifyKafkaError(error: unknown): ErrorClassification {
       // An unknown kafkajs error still says whether retrying may help.
       if (e.retriable === true) return { reason: 'unavailable' };
       const code = (current as { code?: unknown }).code;
-      if (
-        typeof code === 'string' &&
-        ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)
-      ) {
-        return { reason: 'unavailable' };
-      }
+      if (isNetworkErrorCode(code)) return { reason: 'unavailable' };
       break;
     }
     current = next;

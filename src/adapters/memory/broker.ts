@@ -9,7 +9,7 @@ import type {
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { guardBroker, type GuardedBrokerOptions } from '../../runtime/guarded-broker.ts';
+import { guardBroker, type GuardedBrokerOptions } from '../../runtime/broker/guarded-broker.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 const partitionsPerTopic = 4;

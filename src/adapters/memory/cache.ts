@@ -1,9 +1,9 @@
 import type { CacheAdapter, CacheKeyPage, SerializedCacheEntry, Cache } from '../../ports/cache.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { parseOptions } from '../../options/validate.ts';
-import { memoryCacheOptionsSchema, type MemoryCacheOptions } from '../../options/schemas.ts';
-import { guardCache } from '../../runtime/guarded-cache.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { memoryCacheOptionsSchema, type MemoryCacheOptions } from './options.ts';
+import { guardCache } from '../../runtime/cache/guarded-cache.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 interface StoredValue {

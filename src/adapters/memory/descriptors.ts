@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import { executorOptionsSchema } from '../../options/executor-schemas.ts';
-import { memoryDocumentStoreOptionsSchema } from '../../options/document-store-schemas.ts';
-import { memoryCacheOptionsSchema, policyOverridesSchema } from '../../options/schemas.ts';
-import { memorySecretStoreOptionsSchema } from '../../options/secret-store-schemas.ts';
-import { memoryTimeSeriesOptionsSchema } from '../../options/time-series-schemas.ts';
+import { executorOptionsSchema } from '../../runtime/executor/call-schemas.ts';
+import {
+  memoryDocumentStoreOptionsSchema,
+  memoryCacheOptionsSchema,
+  memorySecretStoreOptionsSchema,
+  memoryTimeSeriesOptionsSchema,
+} from './options.ts';
+import { componentId, policyOverridesSchema } from '../../runtime/options/schema-pieces.ts';
 import { createMemoryBroker, type MemoryBrokerOptions } from './broker.ts';
 import { createMemoryCache } from './cache.ts';
 import { createMemoryDocumentStore } from './document-store.ts';
@@ -14,7 +17,6 @@ import { createMemorySecretStore } from './secret-store.ts';
 import { createMemoryTimeSeries } from './time-series.ts';
 
 // Memory adapters load no SDK: their factories are imported directly.
-const componentId = z.string().min(1).max(200);
 
 export const memoryCacheAdapter = defineAdapter({
   port: 'cache',

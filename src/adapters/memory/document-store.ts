@@ -7,13 +7,10 @@ import type {
   RawDocument,
 } from '../../ports/document-store.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { parseOptions } from '../../options/validate.ts';
-import {
-  memoryDocumentStoreOptionsSchema,
-  type MemoryDocumentStoreOptions,
-} from '../../options/document-store-schemas.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { memoryDocumentStoreOptionsSchema, type MemoryDocumentStoreOptions } from './options.ts';
 import { applyPatch, matchesFilter, sortDocuments } from './document-query.ts';
-import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
+import { guardDocumentStore } from '../../runtime/documents/guarded-document-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 // A driver-like error, so the guard names the port and operation when it classifies it.

@@ -2,15 +2,15 @@ import { PassThrough, Writable } from 'node:stream';
 import type { HealthResult } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import type { CommandRequest, Executor, ExecutorAdapter, StartedCommand } from '../../ports/executor.ts';
-import { parseOptions } from '../../options/validate.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { memoryExecutorOptionsSchema } from './options.ts';
 import {
-  memoryExecutorOptionsSchema,
   type ExecutorCall,
   type MemoryExecutorOptions,
   type ScriptedCommand,
   type ScriptedResult,
-} from '../../options/executor-schemas.ts';
-import { guardExecutor } from '../../runtime/guarded-executor.ts';
+} from '../../runtime/executor/scripted-types.ts';
+import { guardExecutor } from '../../runtime/executor/guarded-executor.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
@@ -22,7 +22,7 @@ export type {
   ScriptedContext,
   ScriptedResponder,
   ScriptedResult,
-} from '../../options/executor-schemas.ts';
+} from '../../runtime/executor/scripted-types.ts';
 
 export interface MemoryExecutor extends Executor {
   /** Every command started, unknown ones included, in order. */

@@ -1,5 +1,5 @@
 export { createMemoryCache } from './cache.ts';
-export type { MemoryCacheOptions } from '../../options/schemas.ts';
+export type { MemoryCacheOptions, MemorySecretStoreOptions, MemoryTimeSeriesOptions } from './options.ts';
 export { createMemoryBroker, type MemoryBrokerOptions } from './broker.ts';
 export {
   createMemoryExecutor,
@@ -19,6 +19,4 @@ export {
   type ScriptedLlmReply,
 } from './llm-client.ts';
 export { createMemorySecretStore } from './secret-store.ts';
-export type { MemorySecretStoreOptions } from '../../options/secret-store-schemas.ts';
 export { createMemoryTimeSeries } from './time-series.ts';
-export type { MemoryTimeSeriesOptions } from '../../options/time-series-schemas.ts';

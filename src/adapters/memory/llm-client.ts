@@ -11,7 +11,7 @@ import type {
   LlmStreamEvent,
 } from '../../ports/llm-client.ts';
 import type { PolicyOverrides } from '../../runtime/runtime.ts';
-import { guardLlmClient } from '../../runtime/guarded-llm-client.ts';
+import { guardLlmClient } from '../../runtime/llm/guarded-llm-client.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 

@@ -8,12 +8,9 @@ import type {
   SecretStoreAdapter,
   StoredSecret,
 } from '../../ports/secret-store.ts';
-import { parseOptions } from '../../options/validate.ts';
-import {
-  memorySecretStoreOptionsSchema,
-  type MemorySecretStoreOptions,
-} from '../../options/secret-store-schemas.ts';
-import { guardSecretStore } from '../../runtime/guarded-secret-store.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { memorySecretStoreOptionsSchema, type MemorySecretStoreOptions } from './options.ts';
+import { guardSecretStore } from '../../runtime/secrets/guarded-secret-store.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 /** Secrets in a Map, versioned like Key Vault: a faithful, writable test double. */

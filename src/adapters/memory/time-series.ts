@@ -8,12 +8,9 @@ import type {
   TimeSeries,
   TimeSeriesAdapter,
 } from '../../ports/time-series.ts';
-import { parseOptions } from '../../options/validate.ts';
-import {
-  memoryTimeSeriesOptionsSchema,
-  type MemoryTimeSeriesOptions,
-} from '../../options/time-series-schemas.ts';
-import { guardTimeSeries } from '../../runtime/guarded-time-series.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { memoryTimeSeriesOptionsSchema, type MemoryTimeSeriesOptions } from './options.ts';
+import { guardTimeSeries } from '../../runtime/time-series/guarded-time-series.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 
 interface Entry {

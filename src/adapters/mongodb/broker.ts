@@ -19,11 +19,11 @@ import type {
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
 import { InfraError } from '../../ports/errors.ts';
-import { parseOptions } from '../../options/validate.ts';
-import { mongoBrokerOptionsSchema, type MongoBrokerOptions } from '../../options/document-store-schemas.ts';
-import { guardBroker } from '../../runtime/guarded-broker.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { mongoBrokerOptionsSchema, type MongoBrokerOptions } from './options.ts';
+import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
-import { serverOfUrl } from '../../runtime/server-info.ts';
+import { serverOfUrl } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';

@@ -4,7 +4,7 @@ import {
   mongoDocumentStoreOptionsSchema,
   type MongoBrokerOptions,
   type MongoDocumentStoreOptions,
-} from '../../options/document-store-schemas.ts';
+} from './options.ts';
 
 const connection: Record<string, EnvVariable> = {
   MONGODB_URL: { option: 'url', required: true, description: 'mongodb:// or mongodb+srv:// URL' },

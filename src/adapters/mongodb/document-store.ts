@@ -7,14 +7,11 @@ import type {
   DocumentStoreAdapter,
   RawDocument,
 } from '../../ports/document-store.ts';
-import { parseOptions } from '../../options/validate.ts';
-import {
-  mongoDocumentStoreOptionsSchema,
-  type MongoDocumentStoreOptions,
-} from '../../options/document-store-schemas.ts';
-import { guardDocumentStore } from '../../runtime/guarded-document-store.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { mongoDocumentStoreOptionsSchema, type MongoDocumentStoreOptions } from './options.ts';
+import { guardDocumentStore } from '../../runtime/documents/guarded-document-store.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
-import { serverOfUrl } from '../../runtime/server-info.ts';
+import { serverOfUrl } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';

@@ -1,5 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import { mssqlDatabaseOptionsSchema, type MssqlDatabaseOptions } from '../../options/sql-schemas.ts';
+import { mssqlDatabaseOptionsSchema, type MssqlDatabaseOptions } from './options.ts';
 
 export const mssqlSqlAdapter = defineAdapter({
   port: 'sql',
@@ -22,5 +22,5 @@ export const mssqlSqlAdapter = defineAdapter({
     },
   },
   create: async (options, runtime) =>
-    (await import('./database.ts')).createMssqlDatabase(options as MssqlDatabaseOptions, runtime),
+    (await import('./sql-database.ts')).createMssqlDatabase(options as MssqlDatabaseOptions, runtime),
 });

@@ -1,3 +1,3 @@
-export { createMssqlDatabase, type MssqlDatabase } from './database.ts';
+export { createMssqlDatabase, type MssqlDatabase } from './sql-database.ts';
 export { classifySqlServerError } from './errors.ts';
-export type { MssqlDatabaseOptions } from '../../options/sql-schemas.ts';
+export type { MssqlDatabaseOptions } from './options.ts';

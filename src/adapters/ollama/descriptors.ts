@@ -1,5 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import { ollamaClientOptionsSchema, type OllamaClientOptions } from '../../options/llm-schemas.ts';
+import { ollamaClientOptionsSchema, type OllamaClientOptions } from './options.ts';
 
 export const ollamaClientAdapter = defineAdapter({
   port: 'llm',
@@ -11,5 +11,5 @@ export const ollamaClientAdapter = defineAdapter({
     OLLAMA_HOST: { option: 'host', description: 'default http://127.0.0.1:11434' },
   },
   create: async (options, runtime) =>
-    (await import('./client.ts')).createOllamaClient(options as OllamaClientOptions, runtime),
+    (await import('./llm-client.ts')).createOllamaClient(options as OllamaClientOptions, runtime),
 });

@@ -1,3 +1,3 @@
-export { createOllamaClient, type OllamaClient } from './client.ts';
+export { createOllamaClient, type OllamaClient } from './llm-client.ts';
 export { classifyOllamaError } from './errors.ts';
-export type { OllamaClientOptions } from '../../options/llm-schemas.ts';
+export type { OllamaClientOptions } from './options.ts';

@@ -4,7 +4,7 @@ import {
   openAiClientOptionsSchema,
   type AzureOpenAiClientOptions,
   type OpenAiClientOptions,
-} from '../../options/llm-schemas.ts';
+} from './options.ts';
 
 const model: Record<string, EnvVariable> = {
   LLM_MODEL: { option: 'model', description: 'model used when a request names none' },
@@ -23,7 +23,7 @@ export const openAiClientAdapter = defineAdapter({
     OPENAI_PROJECT: { option: 'project', description: 'project id' },
   },
   create: async (options, runtime) =>
-    (await import('./client.ts')).createOpenAiClient(options as OpenAiClientOptions, runtime),
+    (await import('./llm-client.ts')).createOpenAiClient(options as OpenAiClientOptions, runtime),
 });
 
 export const azureOpenAiClientAdapter = defineAdapter({
@@ -44,5 +44,5 @@ export const azureOpenAiClientAdapter = defineAdapter({
     AZURE_OPENAI_API_KEY: { option: 'apiKey', kind: 'secret', required: true, description: 'API key' },
   },
   create: async (options, runtime) =>
-    (await import('./client.ts')).createAzureOpenAiClient(options as AzureOpenAiClientOptions, runtime),
+    (await import('./llm-client.ts')).createAzureOpenAiClient(options as AzureOpenAiClientOptions, runtime),
 });

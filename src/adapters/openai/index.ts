@@ -1,7 +1,4 @@
-export { createAzureOpenAiClient, createOpenAiClient, type OpenAiClient } from './client.ts';
+export { createAzureOpenAiClient, createOpenAiClient, type OpenAiClient } from './llm-client.ts';
 export { classifyOpenAiError } from './errors.ts';
-export type {
-  AzureOpenAiClientOptions,
-  OpenAiClientOptions,
-  TokenCredentialLike,
-} from '../../options/llm-schemas.ts';
+export type { AzureOpenAiClientOptions, OpenAiClientOptions } from './options.ts';
+export type { TokenCredentialLike } from '../../runtime/options/schema-pieces.ts';

@@ -3,7 +3,7 @@ import {
   embeddedDatabaseOptionsSchema,
   postgresDatabaseOptionsSchema,
   type PostgresDatabaseOptions,
-} from '../../options/sql-schemas.ts';
+} from './options.ts';
 
 export const embeddedSqlAdapter = defineAdapter({
   port: 'sql',
@@ -18,7 +18,7 @@ export const embeddedSqlAdapter = defineAdapter({
     // as a ConfigError; not when asked to load it on the first statement (`loadOnStart: false`).
     if (options.pglite === undefined && options.loadOnStart !== false)
       import.meta.resolve('@electric-sql/pglite');
-    return (await import('./embedded-database.ts')).createEmbeddedDatabase(options, runtime);
+    return (await import('./embedded-sql-database.ts')).createEmbeddedDatabase(options, runtime);
   },
 });
 
@@ -45,5 +45,5 @@ export const postgresSqlAdapter = defineAdapter({
     },
   },
   create: async (options, runtime) =>
-    (await import('./pg-database.ts')).createPostgresDatabase(options as PostgresDatabaseOptions, runtime),
+    (await import('./sql-database.ts')).createPostgresDatabase(options as PostgresDatabaseOptions, runtime),
 });

@@ -1,4 +1,4 @@
 // `berth/embedded`: PGlite only, so that an application without `pg` installed can import it.
-export { createEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.ts';
+export { createEmbeddedDatabase, type EmbeddedDatabase } from './embedded-sql-database.ts';
 export { classifyPostgresError } from './errors.ts';
-export type { EmbeddedDatabaseOptions } from '../../options/sql-schemas.ts';
+export type { EmbeddedDatabaseOptions } from './options.ts';

@@ -1,4 +1,5 @@
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
+import { isNetworkErrorCode } from '../shared/network-errors.ts';
 
 // SQLSTATE codes by their own value, then by class (the first two characters).
 const byCode: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }> = new Map([
@@ -29,15 +30,6 @@ const byClass: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }>
 ]);
 const statementError: ErrorClassification = { reason: 'validation', retryable: false };
 
-// Errors of the client's own, before or without a server answer.
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-]);
 const connectionLost =
   /Connection terminated|connection is closed|Client has encountered a connection error|Client was closed/i;
 
@@ -55,7 +47,8 @@ export function classifyPostgresError(error: unknown): ErrorClassification {
       }
       return known;
     }
-    if (networkCodes.has(code) || code === 'ETIMEDOUT') {
+    // Errors of the client's own, before or without a server answer.
+    if (isNetworkErrorCode(code)) {
       return { reason: code === 'ETIMEDOUT' ? 'timeout' : 'unavailable' };
     }
     if (/^[0-9A-Z]{5}$/.test(code)) return statementError;

@@ -1,4 +1,4 @@
-export { createPostgresDatabase, type PostgresDatabase } from './pg-database.ts';
-export { createEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.ts';
+export { createPostgresDatabase, type PostgresDatabase } from './sql-database.ts';
+export { createEmbeddedDatabase, type EmbeddedDatabase } from './embedded-sql-database.ts';
 export { classifyPostgresError } from './errors.ts';
-export type { EmbeddedDatabaseOptions, PostgresDatabaseOptions } from '../../options/sql-schemas.ts';
+export type { EmbeddedDatabaseOptions, PostgresDatabaseOptions } from './options.ts';

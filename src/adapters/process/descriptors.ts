@@ -1,5 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
-import { processExecutorOptionsSchema, type ProcessExecutorOptions } from '../../options/executor-schemas.ts';
+import { processExecutorOptionsSchema, type ProcessExecutorOptions } from './options.ts';
 
 export const processExecutorAdapter = defineAdapter({
   port: 'executor',

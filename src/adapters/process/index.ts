@@ -1,3 +1,3 @@
 export { createProcessExecutor } from './executor.ts';
 export { classifyProcessError } from './errors.ts';
-export type { ProcessExecutorOptions } from '../../options/executor-schemas.ts';
+export type { ProcessExecutorOptions } from './options.ts';

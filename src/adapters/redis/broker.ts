@@ -15,11 +15,11 @@ import type {
 } from '../../ports/broker.ts';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
-import { parseOptions } from '../../options/validate.ts';
-import { redisBrokerOptionsSchema, type RedisBrokerOptions } from '../../options/schemas.ts';
-import { guardBroker } from '../../runtime/guarded-broker.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { redisBrokerOptionsSchema, type RedisBrokerOptions } from './options.ts';
+import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
-import { serverOfRedis } from '../../runtime/server-info.ts';
+import { serverOfRedis } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';
 

@@ -1,11 +1,11 @@
 import type { Cache, CacheAdapter, CacheKeyPage, SerializedCacheEntry } from '../../ports/cache.ts';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
 import { ConfigError, type ErrorClassification } from '../../ports/errors.ts';
-import { parseOptions } from '../../options/validate.ts';
-import { redisCacheOptionsSchema, type RedisCacheOptions } from '../../options/schemas.ts';
-import { guardCache } from '../../runtime/guarded-cache.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { redisCacheOptionsSchema, type RedisCacheOptions } from './options.ts';
+import { guardCache } from '../../runtime/cache/guarded-cache.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
-import { serverOfRedis } from '../../runtime/server-info.ts';
+import { serverOfRedis } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { scanClusterPage } from './cluster-scan.ts';
 import { RedisConnection, type RedisClient } from './connection.ts';

@@ -1,5 +1,5 @@
 import { createClient, createCluster } from 'redis';
-import { backoffDelayMs, type BackoffPolicy } from '../../runtime/backoff.ts';
+import { backoffDelayMs, type BackoffPolicy } from '../../runtime/guard/backoff.ts';
 
 // Backoff between reconnects, capped so the client comes back within a second of Redis.
 const reconnectBackoff: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 1_000, jitter: 'half' };

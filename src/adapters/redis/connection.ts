@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientClosedError } from 'redis';
 import type { Logger } from 'pino';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
-import { isAborted } from '../../runtime/abortable-operation.ts';
+import { isAborted } from '../../runtime/guard/abortable-operation.ts';
 import type { ErrorClassification } from '../../ports/errors.ts';
 import { Redacted, redactCredentials } from '../../ports/redacted.ts';
 import {

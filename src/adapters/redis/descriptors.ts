@@ -4,7 +4,7 @@ import {
   redisCacheOptionsSchema,
   type RedisBrokerOptions,
   type RedisCacheOptions,
-} from '../../options/schemas.ts';
+} from './options.ts';
 
 // REDIS_URL or REDIS_CLUSTER_NODES, not both: the options schema names REDIS_URL when neither is set.
 const connection: Record<string, EnvVariable> = {

@@ -13,6 +13,7 @@ import {
   TimeoutError,
 } from 'redis';
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
+import { isNetworkErrorCode } from '../shared/network-errors.ts';
 
 // Redis error replies start with an upper-case code: `WRONGPASS invalid username-password pair`.
 // A code not listed (ERR syntax, wrong number of arguments, NOSCRIPT…) is about the command.
@@ -39,17 +40,6 @@ const replyCodes: Record<string, { reason: ErrorReason; retryable?: boolean }> =
   CROSSSLOT: { reason: 'internal' },
 };
 const commandError: ErrorClassification = { reason: 'validation', retryable: false };
-
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 /** Maps a node-redis error to berth's reasons. */
 export function classifyRedisError(error: unknown): ErrorClassification {
@@ -85,6 +75,6 @@ export function classifyRedisError(error: unknown): ErrorClassification {
     return { reason: 'timeout' };
   }
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && networkCodes.has(code)) return { reason: 'unavailable' };
+  if (isNetworkErrorCode(code)) return { reason: 'unavailable' };
   return { reason: 'internal' };
 }

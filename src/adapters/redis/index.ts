@@ -1,5 +1,4 @@
 export { createRedisCache, type RedisCache } from './cache.ts';
 export { classifyRedisError } from './errors.ts';
-export type { RedisCacheOptions } from '../../options/schemas.ts';
+export type { RedisCacheOptions, RedisBrokerOptions } from './options.ts';
 export { createRedisBroker, type RedisBroker } from './broker.ts';
-export type { RedisBrokerOptions } from '../../options/schemas.ts';

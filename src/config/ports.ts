@@ -1,0 +1,163 @@
+import type { EnvVariable, PortName } from '../runtime/adapter-descriptor.ts';
+import type { MemoryBrokerOptions } from '../adapters/memory/broker.ts';
+import type { MemoryExecutorOptions } from '../adapters/memory/executor.ts';
+import type { MemoryLlmClientOptions } from '../adapters/memory/llm-client.ts';
+import type {
+  MemoryDocumentStoreOptions,
+  MemoryCacheOptions,
+  MemorySecretStoreOptions,
+  MemoryTimeSeriesOptions,
+} from '../adapters/memory/options.ts';
+import type { MongoBrokerOptions, MongoDocumentStoreOptions } from '../adapters/mongodb/options.ts';
+import type { ProcessExecutorOptions } from '../adapters/process/options.ts';
+import type { AzureOpenAiClientOptions, OpenAiClientOptions } from '../adapters/openai/options.ts';
+import type { OllamaClientOptions } from '../adapters/ollama/options.ts';
+import type { KafkaBrokerOptions } from '../adapters/kafka/options.ts';
+import type { RedisBrokerOptions, RedisCacheOptions } from '../adapters/redis/options.ts';
+import type { AzureKeyVaultSecretStoreOptions } from '../adapters/azure-keyvault/options.ts';
+import type { EnvSecretStoreOptions } from '../adapters/env/options.ts';
+import type { FileSecretStoreOptions } from '../adapters/file/options.ts';
+import type { EmbeddedDatabaseOptions, PostgresDatabaseOptions } from '../adapters/postgres/options.ts';
+import type { MssqlDatabaseOptions } from '../adapters/mssql/options.ts';
+import type { CassandraTimeSeriesOptions } from '../adapters/cassandra/options.ts';
+
+export interface PortSpec {
+  /** `<PREFIX>_DRIVER` picks the driver; `<PREFIX>_TIMEOUT_MS` sets `policies.timeoutMs`, `<PREFIX>_TOTAL_TIMEOUT_MS` `policies.totalTimeoutMs`. */
+  readonly envPrefix: string;
+  /** Down makes readiness down (true) or degraded (false). */
+  readonly critical: boolean;
+  /** First part of component ids, as the guarded ports write it: a named instance is `<idPrefix>:<name>`. */
+  readonly idPrefix: string;
+  /** The driver that needs no server, for `memoryDefaults` and test infrastructure. */
+  readonly inMemoryDriver: string;
+  /** Variables every driver of the port reads (options of what berth does around the driver). */
+  readonly env?: Readonly<Record<string, EnvVariable>>;
+}
+
+/** What the SqlDatabase port does around any driver: migrations and the connection queue. */
+const sqlPortVariables: Readonly<Record<string, EnvVariable>> = {
+  SQL_MIGRATIONS_DIR: {
+    option: 'migrationsDirectory',
+    description: 'folder of *.sql migrations applied by start(), in file-name order',
+  },
+  SQL_ACQUIRE_TIMEOUT_MS: {
+    option: 'acquireTimeoutMs',
+    kind: 'integer',
+    description: 'wait for a free connection before timeout (default 1000)',
+  },
+  SQL_MAX_WAITING: {
+    option: 'maxWaiting',
+    kind: 'integer',
+    description: 'calls waiting for a connection at most, then rate_limited (default 1000)',
+  },
+};
+
+/**
+ * Every port of the composition root, in the order they are built (and closed in reverse):
+ * secrets first, as other adapters' credentials may come from it; the broker last, so that
+ * handlers still running while it closes can use everything else.
+ */
+export const ports: Readonly<Record<PortName, PortSpec>> = {
+  secrets: { idPrefix: 'secrets', envPrefix: 'SECRETS', critical: true, inMemoryDriver: 'memory' },
+  cache: { idPrefix: 'cache', envPrefix: 'CACHE', critical: true, inMemoryDriver: 'memory' },
+  documents: { idPrefix: 'documents', envPrefix: 'DOCUMENT_STORE', critical: true, inMemoryDriver: 'memory' },
+  // PostgreSQL in the process (PGlite) stands in for a database server.
+  sql: {
+    idPrefix: 'sql',
+    envPrefix: 'SQL',
+    critical: true,
+    inMemoryDriver: 'embedded',
+    env: sqlPortVariables,
+  },
+  timeSeries: { idPrefix: 'time-series', envPrefix: 'TIME_SERIES', critical: true, inMemoryDriver: 'memory' },
+  // A language model that is down degrades a service; it should not take it out of rotation.
+  llm: { idPrefix: 'llm', envPrefix: 'LLM', critical: false, inMemoryDriver: 'memory' },
+  executor: { idPrefix: 'executor', envPrefix: 'EXECUTOR', critical: true, inMemoryDriver: 'memory' },
+  broker: { idPrefix: 'broker', envPrefix: 'BROKER', critical: true, inMemoryDriver: 'memory' },
+};
+export const portNames = Object.keys(ports) as PortName[];
+
+/** The variables of a port that every driver reads: its deadline and budget, and the port's own. */
+export function portVariables(port: PortName): Record<string, EnvVariable> {
+  return {
+    [`${ports[port].envPrefix}_TIMEOUT_MS`]: {
+      option: 'policies.timeoutMs',
+      kind: 'integer',
+      description: 'deadline of one attempt',
+    },
+    [`${ports[port].envPrefix}_TOTAL_TIMEOUT_MS`]: {
+      option: 'policies.totalTimeoutMs',
+      kind: 'integer',
+      description: 'budget of a whole call across its retries (default: the deadline of one attempt)',
+    },
+    ...ports[port].env,
+  };
+}
+
+// Options of each driver, by driver name. Interfaces, so that a package adding a driver can
+// declare its options by module augmentation.
+export interface CacheDrivers {
+  memory: MemoryCacheOptions;
+  redis: RedisCacheOptions;
+}
+export interface BrokerDrivers {
+  memory: MemoryBrokerOptions;
+  kafka: KafkaBrokerOptions;
+  redis: RedisBrokerOptions;
+  mongodb: MongoBrokerOptions;
+}
+export interface DocumentStoreDrivers {
+  memory: MemoryDocumentStoreOptions;
+  mongodb: MongoDocumentStoreOptions;
+}
+export interface TimeSeriesDrivers {
+  memory: MemoryTimeSeriesOptions;
+  cassandra: CassandraTimeSeriesOptions;
+}
+export interface SqlDrivers {
+  embedded: EmbeddedDatabaseOptions;
+  postgres: PostgresDatabaseOptions;
+  mssql: MssqlDatabaseOptions;
+}
+export interface SecretStoreDrivers {
+  memory: MemorySecretStoreOptions;
+  env: EnvSecretStoreOptions;
+  file: FileSecretStoreOptions;
+  'azure-keyvault': AzureKeyVaultSecretStoreOptions;
+}
+export interface LlmClientDrivers {
+  memory: MemoryLlmClientOptions;
+  openai: OpenAiClientOptions;
+  'azure-openai': AzureOpenAiClientOptions;
+  ollama: OllamaClientOptions;
+}
+export interface ExecutorDrivers {
+  memory: MemoryExecutorOptions;
+  process: ProcessExecutorOptions;
+}
+
+type DriverConfig<Drivers> = { [D in keyof Drivers]: { driver: D } & Drivers[D] }[keyof Drivers];
+export type CacheConfig = DriverConfig<CacheDrivers>;
+export type BrokerConfig = DriverConfig<BrokerDrivers>;
+export type DocumentStoreConfig = DriverConfig<DocumentStoreDrivers>;
+export type TimeSeriesConfig = DriverConfig<TimeSeriesDrivers>;
+export type SqlConfig = DriverConfig<SqlDrivers>;
+export type SecretStoreConfig = DriverConfig<SecretStoreDrivers>;
+export type LlmClientConfig = DriverConfig<LlmClientDrivers>;
+export type ExecutorConfig = DriverConfig<ExecutorDrivers>;
+
+export interface PortConfigs {
+  cache: CacheConfig;
+  broker: BrokerConfig;
+  documents: DocumentStoreConfig;
+  timeSeries: TimeSeriesConfig;
+  sql: SqlConfig;
+  secrets: SecretStoreConfig;
+  llm: LlmClientConfig;
+  executor: ExecutorConfig;
+}
+
+/** Each port's instance named `default`, and more instances by port and name. */
+export type InfrastructureConfig = { [P in PortName]?: PortConfigs[P] } & {
+  instances?: { [P in PortName]?: Readonly<Record<string, PortConfigs[P]>> };
+};
