@@ -8,14 +8,13 @@ import tseslint from 'typescript-eslint';
 // import besides itself. Every backend folder of src/adapters/ is a layer of its own.
 const layers = {
   ports: [],
-  options: ['ports'],
-  runtime: ['ports', 'options'],
-  health: ['ports', 'options', 'runtime'],
-  'adapters/shared': ['ports', 'options', 'runtime'],
+  runtime: ['ports'],
+  health: ['ports', 'runtime'],
+  'adapters/shared': ['ports', 'runtime'],
   // The test composition builds on the composition root; the suites themselves import no adapter.
-  testing: ['ports', 'options', 'runtime', 'health', 'composition'],
-  composition: ['ports', 'options', 'runtime', 'health', 'adapters'],
-  'index.ts': ['ports', 'options', 'runtime', 'health', 'composition'],
+  testing: ['ports', 'runtime', 'health', 'config'],
+  config: ['ports', 'runtime', 'health', 'adapters'],
+  'index.ts': ['ports', 'runtime', 'health', 'config'],
 };
 const src = join(import.meta.dirname, 'src');
 const adapterEntries = readdirSync(join(src, 'adapters'), { withFileTypes: true });
@@ -26,7 +25,7 @@ if (strayAdapterFile) {
   );
 }
 for (const { name } of adapterEntries.filter((entry) => entry.name !== 'shared')) {
-  layers[`adapters/${name}`] = ['ports', 'options', 'runtime', 'adapters/shared'];
+  layers[`adapters/${name}`] = ['ports', 'runtime', 'adapters/shared'];
 }
 // A new top-level entry of src/ must be placed in the table, else nothing would check it.
 const unplaced = readdirSync(src).find((name) => name !== 'adapters' && !(name in layers));
@@ -43,6 +42,38 @@ const layerZones = Object.entries(layers).map(([layer, allowed]) => ({
   except: [layer, ...allowed].map((name) => `./${name}`),
   message: `src/${layer} may import ${allowedText(allowed)} (docs/DESIGN-NOTES.md, Layers).`,
 }));
+
+// Who may import whom outside src/ (docs/DESIGN-NOTES.md, "Test servers"): the test servers stand
+// alone (node builtins and npm packages only), the tests' helpers build on them, the command-line
+// entries on both; nothing imports a command-line entry. Every top-level folder of code and every
+// folder of test/ counts, so a new one is covered too.
+const rooms = {
+  'test/servers': [],
+  'test/support': ['src', 'test/servers'],
+  scripts: ['src', 'test/servers', 'test/support'],
+};
+const codeFolders = [
+  'src',
+  'scripts',
+  'bench',
+  'examples',
+  ...readdirSync(join(import.meta.dirname, 'test'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => `test/${entry.name}`),
+];
+const roomZones = Object.entries(rooms).map(([room, allowed]) => ({
+  target: `./${room}`,
+  from: codeFolders.filter((folder) => folder !== room && !allowed.includes(folder)).map((f) => `./${f}`),
+  message: `${room} may import ${allowed.length === 0 ? 'no code of the repo' : `only ${allowed.join(', ')}`} (docs/DESIGN-NOTES.md, Test servers).`,
+}));
+const commandLineZone = {
+  target: codeFolders.filter((folder) => folder !== 'scripts').map((folder) => `./${folder}`),
+  from: './scripts',
+  // The README generator's functions are checked by test/unit/env-table.test.ts.
+  except: ['./env-table.ts'],
+  message:
+    'scripts/ holds command-line entries, which nothing imports: put shared code in test/servers or test/support.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.prof/'] },
@@ -75,6 +106,24 @@ export default tseslint.config(
     rules: {
       'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: layerZones }],
     },
+  },
+  {
+    files: ['scripts/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })] },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        { basePath: import.meta.dirname, zones: [...roomZones, commandLineZone] },
+      ],
+    },
+  },
+  {
+    // import-x/no-cycle skips `import type`: type-only circles are not reported. It follows only
+    // files with the extensions listed here (its default is .js, .mjs and .cjs).
+    files: ['test/servers/**/*.ts'],
+    settings: { 'import-x/extensions': ['.ts', '.js'] },
+    rules: { 'import-x/no-cycle': 'error' },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

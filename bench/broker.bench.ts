@@ -4,7 +4,7 @@ import kafkajs from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createKafkaBroker } from '../src/adapters/kafka/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
-import { ensureService } from '../scripts/services.ts';
+import { ensureService } from '../test/servers/services.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 11);
 // A consume round is one full read of the topic per side: more of them, as each varies more.

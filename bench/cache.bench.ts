@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { createRedisCache } from '../src/adapters/redis/index.ts';
 import type { CacheAdapter } from '../src/ports/index.ts';
 import { createLogger, createRuntime, guardCache } from '../src/runtime/index.ts';
-import { ensureService } from '../scripts/services.ts';
+import { ensureService } from '../test/servers/services.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const opsPerRound = Number(process.env.BENCH_OPS ?? 20_000);

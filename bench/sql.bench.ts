@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { createPostgresDatabase } from '../src/adapters/postgres/index.ts';
 import { sql, type SqlDatabase } from '../src/ports/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
-import { ensureService } from '../scripts/services.ts';
+import { ensureService } from '../test/servers/services.ts';
 import { collectGarbage, median, timed } from './timing.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -10,7 +10,7 @@ import { timeSeriesStatements, ttlSeconds } from '../src/adapters/cassandra/sche
 import { createMemoryTimeSeries } from '../src/adapters/memory/index.ts';
 import type { Point, TimeSeries } from '../src/ports/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
-import { ensureService } from '../scripts/services.ts';
+import { ensureService } from '../test/servers/services.ts';
 import { collectGarbage, median, timed } from './timing.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

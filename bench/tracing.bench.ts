@@ -14,7 +14,7 @@ import { createMemoryCache } from '../src/adapters/memory/index.ts';
 import { createRedisCache } from '../src/adapters/redis/index.ts';
 import type { Broker, Cache } from '../src/ports/index.ts';
 import { createLogger, createRuntime, type Runtime } from '../src/runtime/index.ts';
-import { ensureService } from '../scripts/services.ts';
+import { ensureService } from '../test/servers/services.ts';
 import { median, timed } from './timing.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { environmentTable, packagesTable } from '../src/composition/env-table.ts';
+import { environmentTable, packagesTable } from '../src/config/env-table.ts';
 
 export const readmePath = path.join(import.meta.dirname, '..', 'README.md');
 export const tableStart = '<!-- env-table:start (npm run docs:env writes it) -->';

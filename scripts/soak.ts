@@ -24,7 +24,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ensureService } from './services.ts';
+import { ensureService } from '../test/servers/services.ts';
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import { after, before } from 'node:test';
 import { createAzureOpenAiClient } from '../../src/adapters/openai/index.ts';
 import { llmClientConformance } from '../../src/testing/index.ts';
-import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
+import { startLlmServer, type LlmTestServer } from '../servers/fakes/llm-servers.ts';
 import { silentRuntime } from '../support/runtime.ts';
 
 let server: LlmTestServer;

@@ -1,4 +1,4 @@
-// The `cassandra` test server (Apache Cassandra 5.0, see scripts/services/cassandra.ts), reached
+// The `cassandra` test server (Apache Cassandra 5.0, see test/servers/launchers/cassandra.ts), reached
 // with cassandra-driver: CQL answers, a write reads back, a TTL expires.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

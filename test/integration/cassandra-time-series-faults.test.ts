@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canProvide } from '../../scripts/services.ts';
+import { canProvide } from '../servers/services.ts';
 import { createCassandraTimeSeries } from '../../src/adapters/cassandra/index.ts';
 import { createMemoryTimeSeries } from '../../src/adapters/memory/time-series.ts';
 import { HealthChecker } from '../../src/health/index.ts';

@@ -21,7 +21,7 @@ import {
 import { rejectsWith } from '../../src/testing/infra-assertions.ts';
 import { capturingRuntime, silentRuntime } from '../support/runtime.ts';
 import { findCassandra } from '../support/servers.ts';
-import { createTcpProxy } from '../support/tcp-proxy.ts';
+import { createTcpProxy } from '../servers/fakes/tcp-proxy.ts';
 
 const cassandra = await findCassandra();
 const run = randomBytes(4).toString('hex');

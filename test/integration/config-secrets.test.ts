@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvault/index.ts';
 import { createInfrastructure, loadConfig } from '../../src/index.ts';
-import { startKeyVaultEmulator, type KeyVaultEmulator } from '../../scripts/services/keyvault-emulator.ts';
+import { startKeyVaultEmulator, type KeyVaultEmulator } from '../servers/keyvault/server.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';
 import { capturingRuntime } from '../support/runtime.ts';
 import { findRedis } from '../support/servers.ts';

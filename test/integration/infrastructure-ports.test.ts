@@ -17,7 +17,7 @@ import {
   type Infrastructure,
   type PortName,
 } from '../../src/index.ts';
-import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
+import { startLlmServer, type LlmTestServer } from '../servers/fakes/llm-servers.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvault/index.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canProvide } from '../../scripts/services.ts';
+import { canProvide } from '../servers/services.ts';
 import { createKafkaBroker, type KafkaBroker } from '../../src/adapters/kafka/index.ts';
 import { HealthChecker } from '../../src/health/index.ts';
 import { ownService } from '../support/own-service.ts';

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaBroker, type KafkaBroker } from '../../src/adapters/kafka/index.ts';
 import type { ReceivedMessage } from '../../src/ports/index.ts';
-import { brokerHeaders } from '../../src/runtime/broker-headers.ts';
+import { brokerHeaders } from '../../src/runtime/broker/headers.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findKafka } from '../support/servers.ts';
 

@@ -9,7 +9,7 @@ import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvaul
 import { ConfigError, isInfraError } from '../../src/ports/index.ts';
 import { cachedSecretStore } from '../../src/runtime/index.ts';
 import { rejectsWith } from '../../src/testing/infra-assertions.ts';
-import { startKeyVaultEmulator, type KeyVaultEmulator } from '../../scripts/services/keyvault-emulator.ts';
+import { startKeyVaultEmulator, type KeyVaultEmulator } from '../servers/keyvault/server.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';
 import { capturingRuntime, silentRuntime } from '../support/runtime.ts';
 

@@ -1,4 +1,4 @@
-// The `keyvault` test server (scripts/services/keyvault.ts: berth's own emulator, or Lowkey Vault
+// The `keyvault` test server (test/servers/launchers/keyvault.ts: berth's own emulator, or Lowkey Vault
 // in a container): the Key Vault REST API over HTTPS, trusted through its own certificate only
 // (AZURE_KEYVAULT_CA_FILE), never by turning TLS checks off. Then the real Azure SDK
 // (SecretClient with ClientSecretCredential) against an in-process emulator.
@@ -8,7 +8,7 @@ import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { ClientSecretCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { startKeyVaultEmulator, type KeyVaultEmulator } from '../../scripts/services/keyvault-emulator.ts';
+import { startKeyVaultEmulator, type KeyVaultEmulator } from '../servers/keyvault/server.ts';
 import { findKeyVault } from '../support/servers.ts';
 
 const vault = await findKeyVault();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createAzureOpenAiClient, createOpenAiClient } from '../../src/adapters/openai/index.ts';
 import { createOllamaClient } from '../../src/adapters/ollama/index.ts';
 import { isInfraError } from '../../src/ports/index.ts';
-import { startLlmServer, type LlmTestServer } from '../support/llm-servers.ts';
+import { startLlmServer, type LlmTestServer } from '../servers/fakes/llm-servers.ts';
 import { capturingRuntime } from '../support/runtime.ts';
 
 const apiKey = 'sk-secret-do-not-print';

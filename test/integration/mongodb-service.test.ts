@@ -1,8 +1,8 @@
-// The `mongodb` test server (FerretDB 1.24, see scripts/services/mongodb.ts) speaks the MongoDB
+// The `mongodb` test server (FerretDB 1.24, see test/servers/launchers/mongodb.ts) speaks the MongoDB
 // wire protocol: raw OP_MSG commands, without the `mongodb` driver.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { opMsg, type BsonDocument } from '../../scripts/services/mongodb.ts';
+import { opMsg, type BsonDocument } from '../servers/launchers/mongodb.ts';
 import { findMongo } from '../support/servers.ts';
 
 const mongo = await findMongo();

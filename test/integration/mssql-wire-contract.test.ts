@@ -1,7 +1,7 @@
 // Wire-level contract of the TDS test server with the real mssql/tedious driver: what the SQL
 // Server adapter will rely on (logins, every parameter type, result sets, transactions, locks,
 // cancellation, streaming, error numbers) against the `mssql` test server — berth's own TDS
-// server on SQLite locally (scripts/services/tds/), SQL Server 2022 where Docker runs it. The
+// server on SQLite locally (test/servers/tds/), SQL Server 2022 where Docker runs it. The
 // assertions hold for both: nothing here is emulator-only.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,8 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import sql from 'mssql';
-import { canProvide } from '../../scripts/services.ts';
-import { tdsLogin } from '../../scripts/services/tds/probe.ts';
+import { canProvide } from '../servers/services.ts';
+import { tdsLogin } from '../servers/tds/probe.ts';
 import { findMssql } from '../support/servers.ts';
 
 const server = await findMssql();
@@ -382,7 +382,7 @@ describe(
   },
 );
 
-describe('mssql test service (scripts/services/mssql.ts)', () => {
+describe('mssql test service (test/servers/launchers/mssql.ts)', () => {
   it('`up` from several processes starts one server; `up` again is idempotent; `down` stops it', async (t) => {
     if (!canProvide('mssql')) {
       t.skip('this machine cannot run the TDS test server (no node:sqlite)');

@@ -1,4 +1,4 @@
-// The `postgres` test server (a cluster of its own, see scripts/services/postgres.ts), reached with
+// The `postgres` test server (a cluster of its own, see test/servers/launchers/postgres.ts), reached with
 // pg: a real query; the local one is its own cluster; `up` twice is idempotent; `down` is quick.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { canProvide, serviceEnv, stateDir } from '../../scripts/services.ts';
+import { canProvide, serviceEnv, stateDir } from '../servers/services.ts';
 import { findPostgres } from '../support/servers.ts';
 
 const servicesScript = fileURLToPath(new URL('../../scripts/services.ts', import.meta.url));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { canProvide } from '../../scripts/services.ts';
+import { canProvide } from '../servers/services.ts';
 import { Registry } from 'prom-client';
 import {
   createPostgresDatabase,

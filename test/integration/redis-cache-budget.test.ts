@@ -6,7 +6,7 @@ import { createRedisCache, type RedisCache } from '../../src/adapters/redis/inde
 import type { PolicyOverrides } from '../../src/runtime/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findRedis } from '../support/servers.ts';
-import { createTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { createTcpProxy, type TcpProxy } from '../servers/fakes/tcp-proxy.ts';
 
 const redis = await findRedis();
 // Slack for a loaded 2-core machine, where a timer can fire hundreds of ms late; below one more

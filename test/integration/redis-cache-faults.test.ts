@@ -6,7 +6,7 @@ import { HealthChecker } from '../../src/health/index.ts';
 import { isInfraError, type ErrorReason } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findRedis } from '../support/servers.ts';
-import { createTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { createTcpProxy, type TcpProxy } from '../servers/fakes/tcp-proxy.ts';
 
 const redis = await findRedis();
 // The operation deadline. Every timing bound below is a fraction or a multiple of it: an operation

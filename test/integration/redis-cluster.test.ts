@@ -13,7 +13,7 @@ import {
   type RedisCache,
 } from '../../src/adapters/redis/index.ts';
 import { isInfraError } from '../../src/ports/index.ts';
-import { clusterNodes } from '../../scripts/services/redis-cluster.ts';
+import { clusterNodes } from '../servers/launchers/redis-cluster.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { redisServerBinary, startOwnRedisCluster, type OwnRedisCluster } from '../support/redis-cluster.ts';
 

@@ -23,7 +23,7 @@ import { HealthChecker } from '../../src/health/index.ts';
 import { createInfrastructure, loadConfig } from '../../src/index.ts';
 import { isInfraError, Redacted, sql, type SecretStore, type SqlDatabase } from '../../src/ports/index.ts';
 import { cachedSecretStore } from '../../src/runtime/index.ts';
-import { startKeyVaultEmulator, type KeyVaultEmulator } from '../../scripts/services/keyvault-emulator.ts';
+import { startKeyVaultEmulator, type KeyVaultEmulator } from '../servers/keyvault/server.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';
 import { capturingRuntime } from '../support/runtime.ts';
 import { findPostgres, findRedis } from '../support/servers.ts';

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { canProvide, ensureService } from '../../scripts/services.ts';
+import { canProvide, ensureService } from '../servers/services.ts';
 import { findRedis } from '../support/servers.ts';
 
 const servicesScript = fileURLToPath(new URL('../../scripts/services.ts', import.meta.url));

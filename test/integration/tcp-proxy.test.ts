@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTcpProxy } from '../support/tcp-proxy.ts';
+import { createTcpProxy } from '../servers/fakes/tcp-proxy.ts';
 
 /** An echo server on 127.0.0.1 that counts what reaches it. */
 async function startEchoServer() {

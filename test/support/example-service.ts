@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canProvide, which } from '../../scripts/services.ts';
+import { canProvide, which } from '../servers/services.ts';
 import { redisServerBinary, startRedisServer, type RedisServerProcess } from './redis-cluster.ts';
 
 const root = join(import.meta.dirname, '..', '..');

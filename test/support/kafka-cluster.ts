@@ -1,7 +1,7 @@
-// The three-node Kafka of scripts/services/kafka-cluster.ts, with the controls a failover test
+// The three-node Kafka of test/servers/launchers/kafka-cluster.ts, with the controls a failover test
 // needs. Always the local service, never a KAFKA_CLUSTER_BROKERS from elsewhere: the test must
 // be able to kill one of its nodes.
-import { canProvide, ensureService, stateDir } from '../../scripts/services.ts';
+import { canProvide, ensureService, stateDir } from '../servers/services.ts';
 import {
   clusterNodes,
   killClusterNode,
@@ -9,7 +9,7 @@ import {
   startStoppedClusterNodes,
   stopOrphanedClusterNodes,
   type ClusterNode,
-} from '../../scripts/services/kafka-cluster.ts';
+} from '../servers/launchers/kafka-cluster.ts';
 import type { Skip } from './servers.ts';
 
 export interface LocalKafkaCluster {

@@ -8,13 +8,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canProvide, ensureService, respPing, which } from '../../scripts/services.ts';
+import { canProvide, ensureService, respPing, which } from '../servers/services.ts';
 import {
   CLUSTER_NODE_COUNT,
   clusterHealthy,
   clusterNodeArgs,
   formCluster,
-} from '../../scripts/services/redis-cluster.ts';
+} from '../servers/launchers/redis-cluster.ts';
 
 /**
  * The `redis-server` binary, installed through the redis service when this machine can; else a

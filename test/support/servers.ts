@@ -1,10 +1,10 @@
 /**
  * How tests find the real servers they need (see ARCHITECTURE.md, "Tests"), in this order:
  *   1. an environment variable (`REDIS_URL`, …) naming a server that is already up;
- *   2. a local server that scripts/services.ts installs and starts, without Docker;
+ *   2. a local server that test/servers/services.ts installs and starts, without Docker;
  *   3. Testcontainers, only when a Docker engine answers (the container stops at exit);
  *   4. otherwise `{ skip: reason }`, with the reason printed to stderr.
- * Under `CI=true`, when this machine can provide the server (scripts/services.ts
+ * Under `CI=true`, when this machine can provide the server (test/servers/services.ts
  * `canProvide`) but it could not be obtained, it throws instead of skipping.
  *
  * Each server is one `findServer` call; results are memoised per process.
@@ -14,8 +14,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
-import { canProvide, ensureService } from '../../scripts/services.ts';
-import { LOWKEY_VAULT_VERSION } from '../../scripts/services/keyvault.ts';
+import { canProvide, ensureService } from '../servers/services.ts';
+import { LOWKEY_VAULT_VERSION } from '../servers/launchers/keyvault.ts';
 
 export interface ContainerRecipe {
   /** e.g. `redis:7-alpine`. */
@@ -33,7 +33,7 @@ export interface ContainerRecipe {
 export interface ServerOptions {
   /** The env var that names a running server, e.g. `REDIS_URL`; also the key read from the local service's env. */
   readonly envVar: string;
-  /** Name in the scripts/services.ts table, when the project can run it locally without Docker. */
+  /** Name in the test/servers/services.ts table, when the project can run it locally without Docker. */
   readonly service?: string;
   /** How to run it with Testcontainers where a Docker engine answers. */
   readonly container?: ContainerRecipe;
@@ -147,7 +147,7 @@ export async function findCassandra(): Promise<{ contactPoints: string[]; localD
           .withEnvironment({
             MAX_HEAP_SIZE: '1G',
             HEAP_NEWSIZE: '256M',
-            // One node: no ring to wait for (as scripts/services/cassandra.ts starts it).
+            // One node: no ring to wait for (as test/servers/launchers/cassandra.ts starts it).
             JVM_EXTRA_OPTS: '-Dcassandra.ring_delay_ms=100 -Dcassandra.skip_wait_for_gossip_to_settle=0',
           })
           .withStartupTimeout(180_000),
@@ -184,7 +184,7 @@ function freePort(): Promise<number> {
 
 /**
  * An Azure Key Vault emulator over HTTPS with its own self-signed certificate (`caFile`): locally
- * berth's own (scripts/services/keyvault-emulator.ts), which also issues tokens to the client
+ * berth's own (test/servers/keyvault/server.ts), which also issues tokens to the client
  * `tenantId`/`clientId`/`clientSecret` at `authorityHost`; in a container Lowkey Vault, which has
  * no token endpoint (those stay undefined; it takes any bearer token).
  */
@@ -298,7 +298,7 @@ async function locate(name: string, options: ServerOptions): Promise<FoundServer
         const env = await ensureService(options.service);
         const value = env[options.envVar];
         if (value) return { value, source: 'local', env };
-        reasons.push(`scripts/services.ts '${options.service}' gave no ${options.envVar}`);
+        reasons.push(`test/servers/services.ts '${options.service}' gave no ${options.envVar}`);
       } catch (error) {
         reasons.push(`local ${options.service} failed: ${message(error)}`);
       }

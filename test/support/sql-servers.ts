@@ -1,5 +1,5 @@
 // The SQL servers of the tests, found as test/support/servers.ts finds every server.
-import { tdsLogin } from '../../scripts/services/tds/probe.ts';
+import { tdsLogin } from '../servers/tds/probe.ts';
 import { findServer, type Skip } from './servers.ts';
 
 /** PostgreSQL; `POSTGRES_URL` is `postgres://user:password@host:port/db`. */
@@ -32,7 +32,7 @@ const MSSQL_CONTAINER_PASSWORD = 'Berth-Test-Passw0rd';
 
 /**
  * Microsoft SQL Server; `MSSQL_URL` is `mssql://user:password@host:port/database`. Locally it is
- * berth's own TDS server on SQLite (scripts/services/tds/: the protocol in full, a T-SQL subset),
+ * berth's own TDS server on SQLite (test/servers/tds/: the protocol in full, a T-SQL subset),
  * which says so with `MSSQL_EMULATED=true`; in a container SQL Server 2022 itself.
  */
 export async function findMssql(): Promise<{ url: string; emulated: boolean } | Skip> {

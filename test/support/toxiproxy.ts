@@ -1,5 +1,5 @@
 /**
- * A client for Toxiproxy's HTTP API (the `toxiproxy` service of scripts/services.ts), with
+ * A client for Toxiproxy's HTTP API (the `toxiproxy` service of test/servers/services.ts), with
  * `fetch`: proxies in front of real servers, and toxics that break them.
  *
  *   const toxiproxy = new ToxiproxyClient(process.env.TOXIPROXY_URL);

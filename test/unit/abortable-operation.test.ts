@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AbortableOperation, isAborted, onAbort } from '../../src/runtime/abortable-operation.ts';
+import { AbortableOperation, isAborted, onAbort } from '../../src/runtime/guard/abortable-operation.ts';
 
 describe('AbortableOperation', () => {
   it('calls each listener once with the reason, not one that stopped listening', () => {

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { builtinAdapters } from '../../src/composition/builtin-adapters.ts';
-import { createInfrastructure } from '../../src/composition/infrastructure.ts';
-import { loadConfig } from '../../src/composition/load-config.ts';
-import { policyOverridesSchema } from '../../src/options/schemas.ts';
+import { builtinAdapters } from '../../src/config/builtin-adapters.ts';
+import { createInfrastructure } from '../../src/config/infrastructure.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { policyOverridesSchema } from '../../src/runtime/options/schema-pieces.ts';
 import { ConfigError } from '../../src/ports/errors.ts';
 import { createMemoryCache } from '../../src/adapters/memory/index.ts';
 import { defineAdapter, installCommand, missingPackageOf } from '../../src/runtime/adapter-descriptor.ts';
@@ -175,8 +175,8 @@ describe('built-in drivers without their SDK (a copy of berth without kafkajs, @
     }
     fs.writeFileSync(
       path.join(copy, 'probe.ts'),
-      `import { createInfrastructure } from './src/composition/infrastructure.ts';
-import { loadConfig } from './src/composition/load-config.ts';
+      `import { createInfrastructure } from './src/config/infrastructure.ts';
+import { loadConfig } from './src/config/load-config.ts';
 import { createLogger, createRuntime } from './src/runtime/runtime.ts';
 const runtime = createRuntime({ logger: createLogger({ level: 'silent' }) });
 const outcome = async (build: () => Promise<unknown>) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BrokerAdapter, BrokerRecord } from '../../src/ports/broker.ts';
 import { InfraError, isInfraError } from '../../src/ports/errors.ts';
-import { guardBroker } from '../../src/runtime/guarded-broker.ts';
+import { guardBroker } from '../../src/runtime/broker/guarded-broker.ts';
 import { rejectsWith } from '../../src/testing/infra-assertions.ts';
 import { silentRuntime } from '../support/runtime.ts';
 

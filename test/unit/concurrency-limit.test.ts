@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConcurrencyLimit } from '../../src/runtime/concurrency-limit.ts';
+import { ConcurrencyLimit } from '../../src/runtime/guard/concurrency-limit.ts';
 
 describe('ConcurrencyLimit', () => {
   it('admits up to its concurrency, queues in order up to maxQueued, and refuses beyond', async () => {

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createMemoryCache, createMemorySecretStore } from '../../src/adapters/memory/index.ts';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
-import { loadConfig, type LoadConfigOptions } from '../../src/composition/load-config.ts';
-import type { InfrastructureConfig } from '../../src/composition/ports.ts';
+import { loadConfig, type LoadConfigOptions } from '../../src/config/load-config.ts';
+import type { InfrastructureConfig } from '../../src/config/ports.ts';
 
 /** The configuration with cache, broker and document store on memory unless the variables choose. */
 async function load(

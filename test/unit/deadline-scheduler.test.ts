@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DeadlineScheduler } from '../../src/runtime/deadline-scheduler.ts';
+import { DeadlineScheduler } from '../../src/runtime/guard/deadline-scheduler.ts';
 
 /** Keeps the event loop busy for `ms`, as a burst of CPU work in an application would. */
 function busy(ms: number): void {

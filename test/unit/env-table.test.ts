@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { packagesEnd, packagesStart, readmePath, readmeWithTable } from '../../scripts/env-table.ts';
-import { builtinAdapters } from '../../src/composition/builtin-adapters.ts';
-import { packagesTable } from '../../src/composition/env-table.ts';
+import { builtinAdapters } from '../../src/config/builtin-adapters.ts';
+import { packagesTable } from '../../src/config/env-table.ts';
 import { defineAdapter } from '../../src/runtime/adapter-descriptor.ts';
 
 describe("the README's table of environment variables", () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Guard, semconv, type GuardSpec } from '../../src/runtime/index.ts';
-import { policyOverridesSchema } from '../../src/options/schemas.ts';
+import { policyOverridesSchema } from '../../src/runtime/options/schema-pieces.ts';
 import { InfraError, isInfraError, type ErrorReason } from '../../src/ports/index.ts';
 import type { OperationContext } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HeadTailBuffer } from '../../src/runtime/head-tail-buffer.ts';
+import { HeadTailBuffer } from '../../src/runtime/executor/head-tail-buffer.ts';
 
 // What the buffer must hold: the whole stream when it fits, else its head and tail halves.
 function expected(all: Buffer, maxBytes: number): Buffer {

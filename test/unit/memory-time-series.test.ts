@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryTimeSeries } from '../../src/adapters/memory/index.ts';
-import { loadConfig } from '../../src/composition/index.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { ConfigError, type StoredPoint, type TimeSeries } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
-import { loadConfig } from '../../src/composition/load-config.ts';
-import { cassandraTimeSeriesOptionsSchema } from '../../src/options/time-series-schemas.ts';
-import { kafkaBrokerOptionsSchema } from '../../src/options/schemas.ts';
-import { parseInput, parseOptions } from '../../src/options/validate.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { cassandraTimeSeriesOptionsSchema } from '../../src/adapters/cassandra/options.ts';
+import { kafkaBrokerOptionsSchema } from '../../src/adapters/kafka/options.ts';
+import { parseInput, parseOptions } from '../../src/runtime/options/validate.ts';
 import { ConfigError, type ConfigIssue } from '../../src/ports/errors.ts';
 import { silentRuntime } from '../support/runtime.ts';
 

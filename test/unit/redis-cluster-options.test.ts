@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorReply, MaxCommandRedirectionsError, RootNodesUnavailableError } from 'redis';
 import { classifyRedisError, createRedisBroker, createRedisCache } from '../../src/adapters/redis/index.ts';
-import { loadConfig } from '../../src/composition/load-config.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
 import { ConfigError, Redacted } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 

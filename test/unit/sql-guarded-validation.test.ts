@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { isInfraError, type InfraError } from '../../src/ports/errors.ts';
 import type { SqlAdapter, SqlSession } from '../../src/ports/sql-database.ts';
 import { sql, type SqlInput } from '../../src/ports/sql.ts';
-import { guardSqlDatabase } from '../../src/runtime/guarded-sql-database.ts';
+import { guardSqlDatabase } from '../../src/runtime/sql/guarded-sql-database.ts';
 import { createLogger, createRuntime } from '../../src/runtime/runtime.ts';
 
 function recordingAdapter(): { adapter: SqlAdapter; statements: string[] } {

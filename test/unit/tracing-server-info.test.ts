@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createLogger, createRuntime, Guard, semconv } from '../../src/runtime/index.ts';
-import { serverOfHostPort, serverOfRedis, serverOfUrl } from '../../src/runtime/server-info.ts';
+import { serverOfHostPort, serverOfRedis, serverOfUrl } from '../../src/runtime/telemetry/server-info.ts';
 
 describe('server.address, server.port and db.namespace of an adapter', () => {
   it('reads host, port and database from a URL, never its credentials', () => {

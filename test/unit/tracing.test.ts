@@ -15,7 +15,7 @@ import {
   type Runtime,
   type RuntimeOptions,
 } from '../../src/runtime/index.ts';
-import { createTracing } from '../../src/runtime/tracing.ts';
+import { createTracing } from '../../src/runtime/telemetry/tracing.ts';
 
 const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });

@@ -1,0 +1,65 @@
+// Microsoft SQL Server without SQL Server: berth's own TDS server on SQLite
+// (test/servers/tds/server.ts), run with this Node, which has node:sqlite. SQL Server itself
+// cannot be installed on these machines (see ../shared/notes/real-servers.md); docker-compose.test.yml
+// and the Testcontainers fallback in test/support/servers.ts run the real one where Docker is.
+//
+// The emulation is faithful at the protocol level (login, TLS on request, typed parameters,
+// transactions, cancellation, locks, errors) and covers a documented T-SQL subset (test/servers/tds/README.md);
+// its env says MSSQL_EMULATED=true so tests can tell. The sa password is made once and kept in the
+// state folder (sa.password), next to the databases and the self-signed TLS certificate.
+import { fileURLToPath } from 'node:url';
+import { tdsLogin } from '../tds/probe.ts';
+import { DEFAULT_USER, readOrCreatePassword } from '../tds/server.ts';
+import { HOST, portFromEnv, type ServiceContext, type ServiceDefinition } from './definition.ts';
+
+const SERVER = fileURLToPath(new URL('../tds/server.ts', import.meta.url));
+/** The database the tests use (master exists too). */
+export const MSSQL_DATABASE = 'berth';
+
+const hasNodeSqlite = (): boolean => {
+  try {
+    return process.getBuiltinModule('node:sqlite') !== undefined;
+  } catch {
+    return false;
+  }
+};
+
+const password = (ctx: ServiceContext): string => readOrCreatePassword(ctx.dir);
+
+export const mssql: ServiceDefinition = {
+  install: {
+    describe: "nothing to install (berth's own TDS server, run with this Node, which needs node:sqlite)",
+    isInstalled: hasNodeSqlite,
+    canInstall: () => false,
+    install: () => Promise.reject(new Error('node:sqlite is missing: run the project Node (>= 24)')),
+  },
+  port: () => portFromEnv('BERTH_MSSQL_PORT', 11433),
+  command: (ctx) => {
+    password(ctx); // before the server starts, so env() and the server agree
+    return {
+      command: process.execPath,
+      args: [SERVER, '--port', String(ctx.port), '--dir', ctx.dir, '--host', HOST, '--user', DEFAULT_USER],
+    };
+  },
+  answers: async (ctx) => {
+    try {
+      const result = await tdsLogin({
+        host: HOST,
+        port: ctx.port,
+        user: DEFAULT_USER,
+        password: password(ctx),
+        database: MSSQL_DATABASE,
+        timeoutMs: 2000,
+      });
+      return result.ok;
+    } catch {
+      return false; // not up yet (refused, closed, …)
+    }
+  },
+  env: (ctx) => ({
+    MSSQL_URL: `mssql://${DEFAULT_USER}:${encodeURIComponent(password(ctx))}@${HOST}:${ctx.port}/${MSSQL_DATABASE}`,
+    MSSQL_EMULATED: 'true',
+  }),
+  startTimeoutMs: 20_000,
+  processMatch: 'tds/server.ts',
+};
