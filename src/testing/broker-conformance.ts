@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Broker, ReceivedMessage, SubscribeOptions, Subscription } from '../ports/broker.ts';
 import { brokerHeaders } from '../runtime/broker/headers.ts';
+import { subscribeForSuite, waitUntil, withBrokerFrom } from './broker-conformance-support.ts';
 import { rejectsWith, throwsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
@@ -23,43 +24,16 @@ export function brokerConformance(options: BrokerConformanceOptions): void {
   let counter = 0;
   const topicName = (): string => `conformance-${run}-${++counter}`;
 
-  async function waitFor(what: string, condition: () => boolean): Promise<void> {
-    const started = Date.now();
-    while (!condition()) {
-      if (Date.now() - started > timeoutMs) assert.fail(`timed out waiting for ${what}`);
-      await sleep(20);
-    }
-  }
-
-  const withBroker =
-    (fn: (broker: Broker, subscriptions: Subscription[]) => Promise<void>) => async (): Promise<void> => {
-      const broker = await options.create();
-      const subscriptions: Subscription[] = [];
-      try {
-        await fn(broker, subscriptions);
-      } finally {
-        await Promise.all(subscriptions.map((s) => s.close()));
-        await broker.close();
-      }
-    };
-
-  function subscribe<T>(
+  const waitFor = (what: string, condition: () => boolean): Promise<void> =>
+    waitUntil(what, condition, timeoutMs);
+  const withBroker = withBrokerFrom(options.create);
+  const subscribe = <T>(
     broker: Broker,
     subscriptions: Subscription[],
     topic: string,
     handler: (message: ReceivedMessage<T>, signal: AbortSignal) => Promise<void>,
     opts: SubscribeOptions<T>,
-  ): Subscription {
-    const subscription = broker.subscribe(topic, handler, {
-      fromBeginning: true,
-      retryDelayMs: { initial: 10, max: 50 },
-      // Group joins on a busy machine may take longer than the default 15 s.
-      readyTimeoutMs: timeoutMs,
-      ...opts,
-    });
-    subscriptions.push(subscription);
-    return subscription;
-  }
+  ): Subscription => subscribeForSuite(broker, subscriptions, topic, handler, opts, timeoutMs);
 
   describe(`broker conformance: ${options.name}`, () => {
     it(

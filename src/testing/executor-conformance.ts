@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isInfraError } from '../ports/errors.ts';
 import { isCommandFailedError, type Executor, type ExecutorProcess } from '../ports/executor.ts';
-import type { ScriptedCommand } from '../runtime/executor/scripted-types.ts';
+import { executorConformanceScript, printArgsScript, programs } from './executor-conformance-script.ts';
 import { rejectsWith } from './infra-assertions.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
+
+export { executorConformanceScript };
 
 export interface ExecutorFeatures {
   /** Commands are OS processes: a pid answers `kill(pid, 0)` while its command runs, and not after. */
@@ -27,62 +29,6 @@ export interface ExecutorConformanceOptions {
   /** The Node binary the suite's commands run with; default this process's. */
   node?: string;
   test?: TestApi;
-}
-
-/** The suite's commands: small Node programs, run as `node -e <program> args…`. */
-const programs = {
-  echoArgs: 'process.stdout.write(JSON.stringify(process.argv.slice(1)))',
-  cat: 'process.stdin.pipe(process.stdout)',
-  exit: 'process.stderr.write("exiting " + process.argv[1]); process.exitCode = Number(process.argv[1])',
-  env: 'process.stdout.write(JSON.stringify(process.env))',
-  cwd: 'process.stdout.write(process.cwd())',
-  hang: 'setInterval(() => {}, 1 << 30)',
-  flood: [
-    'const chunk = Buffer.alloc(65536, 120); let left = Number(process.argv[1]) - 8;',
-    'process.stdout.write("HEAD");',
-    'const go = () => { while (left > 0) { const c = left >= chunk.length ? chunk : chunk.subarray(0, left);',
-    'left -= c.length; if (!process.stdout.write(c)) return process.stdout.once("drain", go); }',
-    'process.stdout.write("TAIL"); }; go();',
-  ].join(' '),
-} as const;
-// With `shell: true`: prints each positional parameter on its own line.
-const printArgsScript = 'printf "%s\\n" "$@"';
-
-/**
- * A script for `createMemoryExecutor` that answers the suite's commands as the real programs
- * would, so the memory executor can run the suite too.
- */
-export function executorConformanceScript(node: string = process.execPath): ScriptedCommand[] {
-  const program = (source: string) => (args: readonly string[]) => args[0] === '-e' && args[1] === source;
-  return [
-    {
-      command: node,
-      args: program(programs.echoArgs),
-      result: (call) => ({ stdout: JSON.stringify(call.args.slice(2)) }),
-    },
-    {
-      command: node,
-      args: program(programs.cat),
-      result: async (_call, context) => ({ stdout: await context.input() }),
-    },
-    {
-      command: node,
-      args: program(programs.exit),
-      result: (call) => ({ exitCode: Number(call.args[2]), stderr: `exiting ${call.args[2]}` }),
-    },
-    { command: node, args: program(programs.env), result: (call) => ({ stdout: JSON.stringify(call.env) }) },
-    { command: node, args: program(programs.cwd), result: (call) => ({ stdout: call.cwd ?? process.cwd() }) },
-    { command: node, args: program(programs.hang), result: { delayMs: Infinity } },
-    {
-      command: node,
-      args: program(programs.flood),
-      result: (call) => ({ stdout: `HEAD${'x'.repeat(Number(call.args[2]) - 8)}TAIL` }),
-    },
-    {
-      command: printArgsScript,
-      result: (call) => ({ stdout: call.args.map((arg) => `${arg}\n`).join('') }),
-    },
-  ];
 }
 
 function pidExists(pid: number): boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Point, TimeSeries } from '../ports/time-series.ts';
-import { collect } from './time-series-expected.ts';
+import { collect, readStream, tagKey } from './time-series-expected.ts';
 import { rejectsWith } from './infra-assertions.ts';
 
 /** One call with bad input and the field its validation error must name. */
@@ -121,4 +121,42 @@ export async function assertRefused(store: TimeSeries, bad: BadInputCase): Promi
     new RegExp(`(^|[\\s.])${bad.field}(\\[\\d+\\])?: `),
     `${bad.what}: the error names ${bad.field}`,
   );
+}
+
+/** Hostile strings as tag values are data: stored and read back equal, the canary series untouched. */
+export async function hostileTagValuesCase(
+  store: TimeSeries,
+  canary: string,
+  series: string,
+  time: number,
+): Promise<void> {
+  await store.write({ series: canary, tags: { table: 'x' }, time: time, fields: { alive: 1 } });
+  const hostile = [
+    "'); DROP TABLE x; --",
+    `"double" 'single' \`back\` \\ %_*?`,
+    'nul\0inside',
+    'v'.repeat(256),
+    'ünïcødé ✓ 🚀',
+    ' ',
+    '\n\t\r',
+    '{"json":true}',
+  ];
+  const points = hostile.map((value, i) => ({
+    series,
+    tags: { host: value, other: value },
+    time: time + i,
+    fields: { v: i },
+  }));
+  await store.write(points);
+  for (const point of points) {
+    assert.deepEqual(await readStream(store, series, point.tags), [point]);
+    assert.deepEqual(await store.latest(series, point.tags), point);
+  }
+  assert.deepEqual(
+    (await store.tagSets(series)).map(tagKey).sort(),
+    points.map((p) => tagKey(p.tags)).sort(),
+  );
+  assert.deepEqual(await readStream(store, canary, { table: 'x' }), [
+    { series: canary, tags: { table: 'x' }, time, fields: { alive: 1 } },
+  ]);
 }

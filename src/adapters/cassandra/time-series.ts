@@ -375,16 +375,9 @@ export function createCassandraTimeSeries(
 ): CassandraTimeSeries {
   const parsed = parseOptions(cassandraTimeSeriesOptionsSchema, options, 'cassandra time series options');
   const logger = runtime.logger.child({ component: parsed.id ?? 'time-series:cassandra' });
-  const schema =
-    parsed.createSchema === undefined
-      ? []
-      : schemaStatements(
-          parsed.keyspace,
-          parsed.createSchema.replication,
-          parsed.bucketMs,
-          parsed.defaultTtlMs,
-        );
-  const connection = new CassandraConnection(parsed, schema, logger);
+  const { keyspace, createSchema, bucketMs, defaultTtlMs } = parsed;
+  const schema = createSchema && schemaStatements(keyspace, createSchema.replication, bucketMs, defaultTtlMs);
+  const connection = new CassandraConnection(parsed, schema ?? [], logger);
   const adapter = new CassandraTimeSeriesAdapter(connection, timeSeriesStatements(parsed.keyspace), {
     bucketMs: parsed.bucketMs,
     consistency: consistencyLevel(parsed.consistency),
