@@ -1,5 +1,10 @@
 export { loadConfig, type LoadConfigOptions } from './load-config.ts';
-export { createInfrastructure, type Infrastructure, type InfrastructureOptions } from './infrastructure.ts';
+export {
+  createInfrastructure,
+  type DefaultInstances,
+  type Infrastructure,
+  type InfrastructureOptions,
+} from './infrastructure.ts';
 export { AdapterRegistry, builtinAdapters } from './builtin-adapters.ts';
 export {
   ports,

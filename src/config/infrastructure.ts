@@ -27,19 +27,13 @@ export interface InfrastructureOptions {
   shutdownTimeoutMs?: number;
 }
 
+/** Each port's `default` instance (`infra.cache`); reading one that is not configured throws a ConfigError. */
+export type DefaultInstances = { readonly [P in PortName]: PortTypes[P] };
+
 /** The configured adapters, their health checks, and their lifecycle: the composition root. */
-export interface Infrastructure extends AsyncDisposable {
+export interface Infrastructure extends DefaultInstances, AsyncDisposable {
   readonly runtime: Runtime;
   readonly health: HealthChecker;
-  /** Each port's `default` instance; reading one that is not configured throws a ConfigError. */
-  readonly cache: PortTypes['cache'];
-  readonly broker: PortTypes['broker'];
-  readonly documents: PortTypes['documents'];
-  readonly timeSeries: PortTypes['timeSeries'];
-  readonly sql: PortTypes['sql'];
-  readonly secrets: PortTypes['secrets'];
-  readonly llm: PortTypes['llm'];
-  readonly executor: PortTypes['executor'];
   /** An instance by port and name (`default` unless given); throws a ConfigError if there is none. */
   get<P extends PortName>(port: P, name?: string): PortTypes[P];
   has(port: PortName, name?: string): boolean;
@@ -144,33 +138,9 @@ export async function createInfrastructure(
     return closing;
   };
 
-  return {
+  const infrastructure: Omit<Infrastructure, PortName> = {
     runtime,
     health,
-    get cache() {
-      return get('cache');
-    },
-    get broker() {
-      return get('broker');
-    },
-    get documents() {
-      return get('documents');
-    },
-    get timeSeries() {
-      return get('timeSeries');
-    },
-    get sql() {
-      return get('sql');
-    },
-    get secrets() {
-      return get('secrets');
-    },
-    get llm() {
-      return get('llm');
-    },
-    get executor() {
-      return get('executor');
-    },
     get,
     has: (port, name = 'default') => find(port, name) !== undefined,
     register(
@@ -204,6 +174,10 @@ export async function createInfrastructure(
     close,
     [Symbol.asyncDispose]: close,
   };
+  // One getter per port, from the port table: `infra.cache` is `infra.get('cache')`.
+  for (const port of portNames)
+    Object.defineProperty(infrastructure, port, { get: () => get(port), enumerable: true });
+  return infrastructure as Infrastructure;
 }
 
 async function closeAll(

@@ -1,3 +1,14 @@
+import {
+  brokerPort,
+  cachePort,
+  documentStorePort,
+  executorPort,
+  llmClientPort,
+  secretStorePort,
+  sqlDatabasePort,
+  timeSeriesPort,
+} from '../ports/index.ts';
+import type { PortDefinition } from '../ports/component.ts';
 import type { EnvVariable, PortName } from '../runtime/adapter-descriptor.ts';
 import type { MemoryBrokerOptions } from '../adapters/memory/broker.ts';
 import type { MemoryExecutorOptions } from '../adapters/memory/executor.ts';
@@ -52,29 +63,35 @@ const sqlPortVariables: Readonly<Record<string, EnvVariable>> = {
   },
 };
 
-/**
- * Every port of the composition root, in the order they are built (and closed in reverse):
- * secrets first, as other adapters' credentials may come from it; the broker last, so that
- * handlers still running while it closes can use everything else.
- */
-export const ports: Readonly<Record<PortName, PortSpec>> = {
-  secrets: { idPrefix: 'secrets', envPrefix: 'SECRETS', critical: true, inMemoryDriver: 'memory' },
-  cache: { idPrefix: 'cache', envPrefix: 'CACHE', critical: true, inMemoryDriver: 'memory' },
-  documents: { idPrefix: 'documents', envPrefix: 'DOCUMENT_STORE', critical: true, inMemoryDriver: 'memory' },
-  // PostgreSQL in the process (PGlite) stands in for a database server.
-  sql: {
-    idPrefix: 'sql',
-    envPrefix: 'SQL',
-    critical: true,
-    inMemoryDriver: 'embedded',
-    env: sqlPortVariables,
-  },
-  timeSeries: { idPrefix: 'time-series', envPrefix: 'TIME_SERIES', critical: true, inMemoryDriver: 'memory' },
-  // A language model that is down degrades a service; it should not take it out of rotation.
-  llm: { idPrefix: 'llm', envPrefix: 'LLM', critical: false, inMemoryDriver: 'memory' },
-  executor: { idPrefix: 'executor', envPrefix: 'EXECUTOR', critical: true, inMemoryDriver: 'memory' },
-  broker: { idPrefix: 'broker', envPrefix: 'BROKER', critical: true, inMemoryDriver: 'memory' },
-};
+// In the order they are built (and closed in reverse): secrets first, as other adapters'
+// credentials may come from it; the broker last, so that handlers still running while it closes
+// can use everything else.
+const buildOrder: readonly PortDefinition[] = [
+  secretStorePort,
+  cachePort,
+  documentStorePort,
+  sqlDatabasePort,
+  timeSeriesPort,
+  llmClientPort,
+  executorPort,
+  brokerPort,
+];
+// Variables a port reads besides its deadline and budget, whatever its driver.
+const portEnv: Partial<Record<PortName, Readonly<Record<string, EnvVariable>>>> = { sql: sqlPortVariables };
+
+/** Every port of the composition root, from the ports' own definitions, in build order. */
+export const ports = Object.fromEntries(
+  buildOrder.map(({ key, envPrefix, critical, idPrefix, inMemoryDriver }) => [
+    key,
+    {
+      envPrefix,
+      critical,
+      idPrefix,
+      inMemoryDriver,
+      ...(portEnv[key as PortName] && { env: portEnv[key as PortName] }),
+    },
+  ]),
+) as Readonly<Record<PortName, PortSpec>>;
 export const portNames = Object.keys(ports) as PortName[];
 
 /** The variables of a port that every driver reads: its deadline and budget, and the port's own. */

@@ -4,6 +4,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 import type { StandardSchemaV1 } from './standard-schema.ts';
@@ -101,6 +102,16 @@ export type BrokerOperation = 'publish';
 /** At-least-once delivery tolerates a repeated publish: a retried one that had landed is a duplicate consumers may see. */
 export const brokerOperations: OperationSpecs<BrokerOperation> = {
   publish: { idempotent: true },
+};
+
+export const brokerPort: PortDefinition<BrokerOperation> = {
+  key: 'broker',
+  name: 'broker',
+  idPrefix: 'broker',
+  envPrefix: 'BROKER',
+  critical: true,
+  inMemoryDriver: 'memory',
+  operations: brokerOperations,
 };
 
 /** A message as a backend stores it: bytes and string headers. */

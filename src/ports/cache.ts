@@ -4,6 +4,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 
@@ -81,6 +82,16 @@ export const cacheOperations: OperationSpecs<CacheOperation> = {
   keys: { idempotent: true },
   // A page retried from its cursor removes what is left: clearing twice leaves what clearing once does.
   clear: { idempotent: true },
+};
+
+export const cachePort: PortDefinition<CacheOperation> = {
+  key: 'cache',
+  name: 'cache',
+  idPrefix: 'cache',
+  envPrefix: 'CACHE',
+  critical: true,
+  inMemoryDriver: 'memory',
+  operations: cacheOperations,
 };
 
 /**

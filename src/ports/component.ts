@@ -41,3 +41,23 @@ export interface OperationContext {
   /** Calls `listener` once on abort, returns what stops listening; optional, cheaper than `signal`'s. */
   onAbort?(listener: (reason: unknown) => void): () => void;
 }
+
+/**
+ * What names a port everywhere, written once beside its operations: its key in the composition
+ * root, its name in telemetry and errors, its component ids, its variables and its criticality.
+ */
+export interface PortDefinition<Op extends string = string> {
+  /** Its key in the composition root: `infra.documents`, `{ documents: { driver } }`. */
+  readonly key: string;
+  /** Its name in telemetry and errors: `document-store`. */
+  readonly name: string;
+  /** First part of its component ids: `documents:mongodb`, `documents:<instance>`. */
+  readonly idPrefix: string;
+  /** `<envPrefix>_DRIVER` picks its driver, `<envPrefix>_TIMEOUT_MS` its deadline. */
+  readonly envPrefix: string;
+  /** Down makes readiness down (true) or degraded (false). */
+  readonly critical: boolean;
+  /** The driver that needs no server, for `memoryDefaults` and the test infrastructure. */
+  readonly inMemoryDriver: string;
+  readonly operations: OperationSpecs<Op>;
+}

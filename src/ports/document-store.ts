@@ -4,6 +4,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 
@@ -101,6 +102,16 @@ export const documentStoreOperations: OperationSpecs<DocumentStoreOperation> = {
   upsert: { idempotent: false },
   // A repeat could turn a lost success into `false` or a false conflict.
   delete: { idempotent: false },
+};
+
+export const documentStorePort: PortDefinition<DocumentStoreOperation> = {
+  key: 'documents',
+  name: 'document-store',
+  idPrefix: 'documents',
+  envPrefix: 'DOCUMENT_STORE',
+  critical: true,
+  inMemoryDriver: 'memory',
+  operations: documentStoreOperations,
 };
 
 /** Options of a backend find: validated, with the `_id` tie-breaker already in `sort`. */

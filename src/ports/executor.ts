@@ -5,6 +5,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 
@@ -101,6 +102,16 @@ export type ExecutorOperation = 'run' | 'spawn';
 export const executorOperations: OperationSpecs<ExecutorOperation> = {
   run: { idempotent: false },
   spawn: { idempotent: false },
+};
+
+export const executorPort: PortDefinition<ExecutorOperation> = {
+  key: 'executor',
+  name: 'executor',
+  idPrefix: 'executor',
+  envPrefix: 'EXECUTOR',
+  critical: true,
+  inMemoryDriver: 'memory',
+  operations: executorOperations,
 };
 
 // A marker, not instanceof, so copies of berth recognise each other's errors.

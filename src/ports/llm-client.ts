@@ -4,6 +4,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 
@@ -77,6 +78,17 @@ export type LlmOperation = 'generate' | 'stream';
 export const llmClientOperations: OperationSpecs<LlmOperation> = {
   generate: { idempotent: true },
   stream: { idempotent: true },
+};
+
+// A language model that is down degrades a service; it should not take it out of rotation.
+export const llmClientPort: PortDefinition<LlmOperation> = {
+  key: 'llm',
+  name: 'llm',
+  idPrefix: 'llm',
+  envPrefix: 'LLM',
+  critical: false,
+  inMemoryDriver: 'memory',
+  operations: llmClientOperations,
 };
 
 /** A request after validation, with the model resolved. */

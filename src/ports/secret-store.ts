@@ -4,6 +4,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 import type { Redacted } from './redacted.ts';
@@ -54,6 +55,16 @@ export const secretStoreOperations: OperationSpecs<SecretStoreOperation> = {
   list: { idempotent: true },
   set: { idempotent: false }, // each set makes a new version on a versioned store
   delete: { idempotent: true },
+};
+
+export const secretStorePort: PortDefinition<SecretStoreOperation> = {
+  key: 'secrets',
+  name: 'secrets',
+  idPrefix: 'secrets',
+  envPrefix: 'SECRETS',
+  critical: true,
+  inMemoryDriver: 'memory',
+  operations: secretStoreOperations,
 };
 
 /** What `set` passes to an adapter besides the value. */

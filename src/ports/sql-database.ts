@@ -4,6 +4,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 import type { RenderedSql, SqlDialect, SqlInput } from './sql.ts';
@@ -90,6 +91,17 @@ export const sqlOperations: OperationSpecs<SqlOperation> = {
   commit: { idempotent: false },
   rollback: { idempotent: false },
   migrate: { idempotent: false },
+};
+
+// PostgreSQL in the process (PGlite) stands in for a database server.
+export const sqlDatabasePort: PortDefinition<SqlOperation> = {
+  key: 'sql',
+  name: 'sql-database',
+  idPrefix: 'sql',
+  envPrefix: 'SQL',
+  critical: true,
+  inMemoryDriver: 'embedded',
+  operations: sqlOperations,
 };
 
 export interface SqlResult {

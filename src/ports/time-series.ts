@@ -4,6 +4,7 @@ import type {
   OperationContext,
   OperationOptions,
   OperationSpecs,
+  PortDefinition,
 } from './component.ts';
 import type { ErrorClassification } from './errors.ts';
 
@@ -105,6 +106,16 @@ export const timeSeriesOperations: OperationSpecs<TimeSeriesOperation> = {
   latest: { idempotent: true },
   aggregate: { idempotent: true },
   tagSets: { idempotent: true },
+};
+
+export const timeSeriesPort: PortDefinition<TimeSeriesOperation> = {
+  key: 'timeSeries',
+  name: 'time-series',
+  idPrefix: 'time-series',
+  envPrefix: 'TIME_SERIES',
+  critical: true,
+  inMemoryDriver: 'memory',
+  operations: timeSeriesOperations,
 };
 
 /** A checked range: times in milliseconds, tags in a canonical order. */
