@@ -15,6 +15,11 @@ const {
   KafkaJSSASLAuthenticationError,
 } = kafkajs;
 
+// Exported at run time, but missing from kafkajs's type declarations.
+const { KafkaJSConnectionClosedError } = kafkajs as unknown as {
+  KafkaJSConnectionClosedError: new (message: string, where: { host: string; port: number }) => Error;
+};
+
 // kafkajs builds protocol errors from its own table entries: { type, code, retriable, message }.
 const protocol = (type: string, retriable = false): Error =>
   new KafkaJSProtocolError(Object.assign(new Error(`${type} happened`), { type, code: 1, retriable }));
@@ -61,6 +66,34 @@ describe('classifyKafkaError', () => {
       Reflect.construct(KafkaJSNonRetriableError, [
         'gave up',
         { cause: new KafkaJSConnectionError('gone') },
+      ]) as Error,
+      'unavailable',
+      true,
+    ],
+    // A producer's send whose one retry met the lost broker again (a cluster's dead leader).
+    [
+      'send retries exhausted on a refused connection',
+      new KafkaJSNumberOfRetriesExceeded(
+        new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:19193', {
+          broker: '127.0.0.1:19193',
+          code: 'ECONNREFUSED',
+        }),
+        { retryCount: 1, retryTime: 100 },
+      ),
+      'unavailable',
+      true,
+    ],
+    // A single broker lost: the send's reconnect gives up at once, wrapped twice.
+    [
+      'non-retriable wrapper of exhausted retries on a closed connection',
+      Reflect.construct(KafkaJSNonRetriableError, [
+        'gave up',
+        {
+          cause: new KafkaJSNumberOfRetriesExceeded(
+            new KafkaJSConnectionClosedError('Closed connection', { host: '127.0.0.1', port: 19092 }),
+            { retryCount: 0, retryTime: 300 },
+          ),
+        },
       ]) as Error,
       'unavailable',
       true,

@@ -27,6 +27,7 @@ import { extendPort } from '../../runtime/extend-port.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { classifyKafkaError } from './errors.ts';
+import { positionAssigned } from './positions.ts';
 import { KafkaRecord } from './record.ts';
 
 // kafkajs is CommonJS; its default export is the one Node's ESM loader sees whole.
@@ -36,6 +37,10 @@ type Settings = z.output<typeof kafkaBrokerOptionsSchema>;
 
 // kafkajs's own default, stated for the client whose connection retries are off.
 const operationRetries = { retries: 5 };
+// One retry in place, ~100 ms on: kafkajs refreshes metadata first, all that a moved leader needs.
+// Its five retries (~9 s) outlived every deadline when a cluster lost a leader: the client stays
+// connected to the other brokers and retries the refused one until Kafka fences it (`timeout`).
+const sendRetries = { retries: 1, initialRetryTime: 100 };
 
 interface PendingSend {
   resolve: () => void;
@@ -126,7 +131,7 @@ class KafkaAdapter implements BrokerAdapter {
         idempotent: false,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        retry: operationRetries,
+        retry: sendRetries,
       }),
     );
     this.#admin = new LazyClient(() => kafka.admin({ retry: operationRetries }));
@@ -257,10 +262,39 @@ class KafkaAdapter implements BrokerAdapter {
         const joined = new Promise<void>((resolve, reject) => {
           endJoinWait = (error) => (error === undefined ? resolve() : reject(error));
         });
-        const offJoin = created.on(created.events.GROUP_JOIN, () => {
-          offJoin();
+        const markJoined = (): void => {
           hasJoined = true;
           endJoinWait();
+        };
+        let joins = 0;
+        created.on(created.events.GROUP_JOIN, (event) => {
+          const join = ++joins;
+          // From the beginning, a partition without a committed offset starts at its log start:
+          // nothing published after the join can be missed.
+          if (options.fromBeginning) return markJoined();
+          // kafkajs would resolve `latest` at its first fetch, after `ready`: a message published
+          // in between was skipped. Paused here, before that fetch (events are emitted synchronously).
+          created.pause([{ topic: options.topic }]);
+          const assigned = event.payload.memberAssignment[options.topic] ?? [];
+          const current = (): boolean => join === joins && !stopping;
+          const { topic, group } = options;
+          const positioned = this.#admin
+            .get()
+            .then((a) => positionAssigned(a, created, topic, group, assigned, current));
+          positioned.then(
+            () => {
+              if (!current()) return;
+              created.resume([{ topic: options.topic }]);
+              markJoined();
+            },
+            (error: unknown) => {
+              // A later join positions its own assignment.
+              if (!current()) return;
+              const failure = error instanceof Error ? error : new Error(String(error));
+              if (hasJoined) options.onCrash(failure);
+              else endJoinWait(failure);
+            },
+          );
         });
         created.on(created.events.CRASH, (event) => {
           if (stopping) return;
