@@ -402,7 +402,7 @@ describe('mssql test service (test/servers/launchers/mssql.ts)', () => {
     try {
       const outputs = await Promise.all([cli('up', 'mssql'), cli('up', 'mssql'), cli('up', 'mssql')]);
       const password = fs.readFileSync(path.join(dir, 'mssql', 'sa.password'), 'utf8').trim();
-      const expected = `MSSQL_URL=mssql://sa:${encodeURIComponent(password)}@127.0.0.1:${port}/berth\nMSSQL_EMULATED=true\n`;
+      const expected = `MSSQL_URL=mssql://sa:${encodeURIComponent(password)}@127.0.0.1:${port}/berth\nBERTH_MSSQL_EMULATED=true\n`;
       for (const { stdout } of outputs) assert.equal(stdout, expected);
       const started = outputs.filter(({ stderr }) => stderr.includes('mssql: starting')).length;
       assert.equal(started, 1, outputs.map(({ stderr }) => stderr).join('\n'));

@@ -1,5 +1,5 @@
 // The three-node Kafka of test/servers/launchers/kafka-cluster.ts, with the controls a failover test
-// needs. Always the local service, never a KAFKA_CLUSTER_BROKERS from elsewhere: the test must
+// needs. Always the local service, never a BERTH_KAFKA_CLUSTER_BROKERS from elsewhere: the test must
 // be able to kill one of its nodes.
 import { canProvide, ensureService, stateDir } from '../servers/services.ts';
 import {
@@ -50,7 +50,7 @@ export async function findKafkaCluster(): Promise<LocalKafkaCluster | Skip> {
     return found;
   };
   return {
-    brokers: (env['KAFKA_CLUSTER_BROKERS'] ?? '').split(',').filter(Boolean),
+    brokers: (env['BERTH_KAFKA_CLUSTER_BROKERS'] ?? '').split(',').filter(Boolean),
     kill: async (nodeId) => {
       await killClusterNode(node(nodeId));
     },

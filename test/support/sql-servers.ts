@@ -33,7 +33,7 @@ const MSSQL_CONTAINER_PASSWORD = 'Berth-Test-Passw0rd';
 /**
  * Microsoft SQL Server; `MSSQL_URL` is `mssql://user:password@host:port/database`. Locally it is
  * berth's own TDS server on SQLite (test/servers/tds/: the protocol in full, a T-SQL subset),
- * which says so with `MSSQL_EMULATED=true`; in a container SQL Server 2022 itself.
+ * which says so with `BERTH_MSSQL_EMULATED=true`; in a container SQL Server 2022 itself.
  */
 export async function findMssql(): Promise<{ url: string; emulated: boolean } | Skip> {
   const server = await findServer('mssql', {
@@ -59,7 +59,7 @@ export async function findMssql(): Promise<{ url: string; emulated: boolean } | 
           const result = await tdsLogin({ ...login, password: MSSQL_CONTAINER_PASSWORD }).catch(
             () => undefined,
           );
-          if (result?.ok) return { MSSQL_EMULATED: 'false' };
+          if (result?.ok) return { BERTH_MSSQL_EMULATED: 'false' };
           if (Date.now() > deadline) throw new Error('SQL Server in the container accepts no login');
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
@@ -67,6 +67,7 @@ export async function findMssql(): Promise<{ url: string; emulated: boolean } | 
     },
   });
   if ('skip' in server) return server;
-  const emulated = server.source === 'env' ? process.env['MSSQL_EMULATED'] : server.env?.['MSSQL_EMULATED'];
+  const emulated =
+    server.source === 'env' ? process.env['BERTH_MSSQL_EMULATED'] : server.env?.['BERTH_MSSQL_EMULATED'];
   return { url: server.value, emulated: emulated === 'true' };
 }

@@ -6,6 +6,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { builtinAdapters } from '../../src/config/builtin-adapters.ts';
+import { vocabularyOf } from '../../src/config/unknown-variables.ts';
 import { freePort, statusOf, waitFor } from '../support/example-service.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -20,12 +22,19 @@ after(() => {
   }
 });
 
+// The machine's own berth-like variables (a developer's KAFKA_BROKERS, CI's servers) stay out: each
+// case sets exactly the settings it is about.
+const { prefixes } = vocabularyOf(builtinAdapters);
+const inherited = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !prefixes.some((prefix) => name.startsWith(prefix))),
+);
+
 async function startFailing(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['examples/service.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', ...env },
+    env: { ...inherited, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -85,7 +94,7 @@ describe('npm start', () => {
     const port = await freePort();
     const npm = spawn('npm', ['start'], {
       cwd: root,
-      env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info' },
+      env: { ...inherited, PORT: String(port), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -134,7 +134,7 @@ export const kafkaCluster: ServiceDefinition = {
   },
   answers: async (ctx) => (await registeredBrokers(ctx.dir, ctx.port)) === NODE_IDS.length,
   env: (ctx) => ({
-    KAFKA_CLUSTER_BROKERS: clusterNodes(ctx.dir, ctx.port)
+    BERTH_KAFKA_CLUSTER_BROKERS: clusterNodes(ctx.dir, ctx.port)
       .map((node) => `${HOST}:${node.brokerPort}`)
       .join(','),
   }),

@@ -5,7 +5,7 @@
 //
 // The emulation is faithful at the protocol level (login, TLS on request, typed parameters,
 // transactions, cancellation, locks, errors) and covers a documented T-SQL subset (test/servers/tds/README.md);
-// its env says MSSQL_EMULATED=true so tests can tell. The sa password is made once and kept in the
+// its env says BERTH_MSSQL_EMULATED=true so tests can tell. The sa password is made once and kept in the
 // state folder (sa.password), next to the databases and the self-signed TLS certificate.
 import { fileURLToPath } from 'node:url';
 import { tdsLogin } from '../tds/probe.ts';
@@ -58,7 +58,7 @@ export const mssql: ServiceDefinition = {
   },
   env: (ctx) => ({
     MSSQL_URL: `mssql://${DEFAULT_USER}:${encodeURIComponent(password(ctx))}@${HOST}:${ctx.port}/${MSSQL_DATABASE}`,
-    MSSQL_EMULATED: 'true',
+    BERTH_MSSQL_EMULATED: 'true',
   }),
   startTimeoutMs: 20_000,
   processMatch: 'tds/server.ts',
