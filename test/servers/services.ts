@@ -27,6 +27,7 @@ import { postgres } from './launchers/postgres.ts';
 import { runningPid, terminate } from './launchers/processes.ts';
 import { redis } from './launchers/redis.ts';
 import { redisCluster } from './launchers/redis-cluster.ts';
+import { redisSecure } from './launchers/redis-secure.ts';
 import { startLocked } from './launchers/start.ts';
 import { toxiproxy } from './launchers/toxiproxy.ts';
 
@@ -38,6 +39,7 @@ export { respPing } from './launchers/probes.ts';
 export const services: Readonly<Record<string, ServiceDefinition>> = {
   redis,
   'redis-cluster': redisCluster,
+  'redis-secure': redisSecure,
   keyvault,
   mongodb,
   kafka,

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { createClient, createCluster } from 'redis';
 import { backoffDelayMs, type BackoffPolicy } from '../../runtime/guard/backoff.ts';
 
@@ -17,7 +18,17 @@ export interface RedisClusterSettings {
   username?: string | undefined;
 }
 
-export function createStandaloneClient(url: string, password: string | undefined, connectTimeoutMs: number) {
+/** A connection's settings besides its target: node's TLS options are set only for a TLS one. */
+export interface RedisClientSettings {
+  password: string | undefined;
+  connectTimeoutMs: number;
+  tls: ConnectionOptions | undefined;
+}
+
+export function createStandaloneClient(
+  url: string,
+  { password, connectTimeoutMs, tls }: RedisClientSettings,
+) {
   const target = new URL(url);
   // node-redis lets a password in the URL win; the explicit option is meant to override it.
   if (password !== undefined) target.password = '';
@@ -27,14 +38,17 @@ export function createStandaloneClient(url: string, password: string | undefined
     disableOfflineQueue: true,
     // guard() owns deadlines; node-redis's own per-command timer would cost a timer per call.
     commandOptions: { timeout: 0 },
-    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs },
+    socket: {
+      connectTimeout: connectTimeoutMs,
+      reconnectStrategy: reconnectDelayMs,
+      ...(tls === undefined ? {} : { tls: true as const, ...tls }),
+    },
   });
 }
 
 export function createClusterClient(
   cluster: RedisClusterSettings,
-  password: string | undefined,
-  connectTimeoutMs: number,
+  { password, connectTimeoutMs, tls }: RedisClientSettings,
 ) {
   const socket = { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs };
   return createCluster({
@@ -47,7 +61,7 @@ export function createClusterClient(
       ...(cluster.username === undefined ? {} : { username: cluster.username }),
       ...(password === undefined ? {} : { password }),
       disableOfflineQueue: true,
-      socket: cluster.tls ? { ...socket, tls: true } : socket,
+      socket: cluster.tls ? { ...socket, tls: true as const, ...tls } : socket,
     },
     commandOptions: { timeout: 0 },
     topologyRefreshOnReconnectionAttemptStrategy: topologyRefreshAfterMs,

@@ -14,6 +14,8 @@ import {
   type RedisClusterSettings,
   type RedisStandaloneClient,
 } from './clients.ts';
+import { tlsSettingsSchema, type TlsSettings } from '../../runtime/options/schema-pieces.ts';
+import { nodeTlsOptions, transportMismatch, warnIfUnverified } from '../shared/tls.ts';
 import { classifyRedisError } from './errors.ts';
 
 export type { RedisClient, RedisClusterClient } from './clients.ts';
@@ -23,6 +25,7 @@ export interface RedisConnectionOptions {
   url?: string | undefined;
   cluster?: RedisClusterSettings | undefined;
   password?: string | Redacted | undefined;
+  tls?: TlsSettings | undefined;
   connectTimeoutMs: number;
 }
 
@@ -50,13 +53,21 @@ export class RedisConnection {
     const password = options.password instanceof Redacted ? options.password.reveal() : options.password;
     this.#connectTimeoutMs = options.connectTimeoutMs;
     this.#logger = logger;
+    warnIfUnverified(options.tls, logger);
+    const tlsWanted =
+      options.cluster !== undefined ? options.cluster.tls : options.url?.startsWith('rediss:') === true;
+    const settings = {
+      password,
+      connectTimeoutMs: options.connectTimeoutMs,
+      tls: tlsWanted ? nodeTlsOptions(options.tls ?? tlsSettingsSchema.parse({})) : undefined,
+    };
     if (options.cluster !== undefined) {
-      this.cluster = createClusterClient(options.cluster, password, options.connectTimeoutMs);
+      this.cluster = createClusterClient(options.cluster, settings);
       this.client = this.cluster;
       this.#standalone = undefined;
       this.#connecting = this.#connectCluster(this.cluster, options.cluster.nodes.join(','));
     } else {
-      const standalone = createStandaloneClient(options.url ?? '', password, options.connectTimeoutMs);
+      const standalone = createStandaloneClient(options.url ?? '', settings);
       this.client = this.#standalone = standalone;
       this.cluster = undefined;
       const server = redactCredentials(options.url ?? '');
@@ -66,8 +77,10 @@ export class RedisConnection {
         this.#lastError = undefined;
         logger.info({ server }, 'connected to Redis');
       });
+      const diagnose = transportDiagnosis(options.url ?? '', tlsWanted);
       standalone.on('error', (error: Error) => {
-        this.#attemptFailure(error);
+        if (connected || !diagnose.applies(error)) this.#attemptFailure(error);
+        else void diagnose.run(error).then((named) => this.#attemptFailure(named));
         if (!connected) return logger.debug({ err: error }, 'Redis connection error');
         connected = false;
         logger.warn({ err: error }, 'lost connection to Redis, reconnecting');
@@ -202,6 +215,35 @@ export class RedisConnection {
       );
     }
   }
+}
+
+// Nothing listens, or the name does not resolve: no other transport would answer either.
+const notListening = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const resp = { send: 'PING\r\n', answers: (reply: string) => /^[+-].*\r\n/.test(reply) };
+
+/**
+ * A first connection that fails without a reason is asked once whether the port speaks the other
+ * transport (plaintext to a TLS port, or the reverse); until that answer, and after, its failures
+ * carry the diagnosis so every caller reads the same, named, error.
+ */
+function transportDiagnosis(url: string, tlsWanted: boolean) {
+  let diagnosis: Promise<Error | undefined> | undefined;
+  let named: Error | undefined;
+  return {
+    applies: (error: Error): boolean =>
+      named !== undefined ||
+      (!notListening.has(String((error as { code?: unknown }).code)) &&
+        classifyRedisError(error).reason === 'unavailable'),
+    run: async (error: Error): Promise<Error> => {
+      if (named) return named;
+      const { hostname, port } = new URL(url);
+      const target = { host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 6379) };
+      diagnosis ??= transportMismatch(target, tlsWanted, resp, 500, error);
+      named = await diagnosis;
+      if (named === undefined) diagnosis = undefined;
+      return named ?? error;
+    },
+  };
 }
 
 /** A promise that only ever rejects, with a handler attached so an unused one is not an unhandled rejection. */

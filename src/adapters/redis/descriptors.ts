@@ -1,4 +1,5 @@
 import { defineAdapter, type EnvVariable } from '../../runtime/adapter-descriptor.ts';
+import { tlsVariables } from '../shared/tls.ts';
 import {
   redisBrokerOptionsSchema,
   redisCacheOptionsSchema,
@@ -21,6 +22,7 @@ const connection: Record<string, EnvVariable> = {
     kind: 'secret',
     description: "overrides a password in the URL; a cluster's password",
   },
+  ...tlsVariables('REDIS'),
 };
 
 export const redisCacheAdapter = defineAdapter({

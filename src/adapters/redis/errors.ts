@@ -14,6 +14,7 @@ import {
 } from 'redis';
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
 import { isNetworkErrorCode } from '../shared/network-errors.ts';
+import { classifyTlsError } from '../shared/tls.ts';
 
 // Redis error replies start with an upper-case code: `WRONGPASS invalid username-password pair`.
 // A code not listed (ERR syntax, wrong number of arguments, NOSCRIPT…) is about the command.
@@ -74,6 +75,8 @@ export function classifyRedisError(error: unknown): ErrorClassification {
   if (error instanceof SocketTimeoutError || error instanceof TimeoutError || error instanceof AbortError) {
     return { reason: 'timeout' };
   }
+  const tls = classifyTlsError(error);
+  if (tls) return tls;
   const code = (error as { code?: unknown } | null)?.code;
   if (isNetworkErrorCode(code)) return { reason: 'unavailable' };
   return { reason: 'internal' };

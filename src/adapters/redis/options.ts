@@ -5,6 +5,7 @@ import {
   hostPort,
   policyOverridesSchema,
   positiveInt,
+  tlsSettingsSchema,
   urlOf,
 } from '../../runtime/options/schema-pieces.ts';
 
@@ -30,15 +31,35 @@ const redisConnectionShape = {
     .union([z.string(), z.custom<Redacted<string>>((value) => value instanceof Redacted)])
     .describe('a string or a Redacted string')
     .optional(),
+  /** CA, client certificate, server name for a rediss:// URL or a cluster with `tls`. */
+  tls: tlsSettingsSchema.optional(),
   connectTimeoutMs: positiveInt.default(5_000),
   policies: policyOverridesSchema.optional(),
 };
 
-/** Exactly one of `url` and `cluster`; the issue sits on `url`, which env names REDIS_URL. */
+/**
+ * Exactly one of `url` and `cluster` (the issue sits on `url`, which env names REDIS_URL), and TLS
+ * settings only where the connection is TLS: never a plaintext connection the user meant encrypted.
+ */
 function oneRedisTarget(
-  options: { url?: string | undefined; cluster?: unknown },
+  options: { url?: string | undefined; cluster?: { tls?: boolean } | undefined; tls?: unknown },
   ctx: z.RefinementCtx,
 ): void {
+  if (options.tls !== undefined) {
+    const plaintext =
+      options.cluster !== undefined
+        ? options.cluster.tls !== true
+        : options.url?.startsWith('redis:') === true;
+    if (plaintext)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls'],
+        message:
+          options.cluster !== undefined
+            ? 'is set but the cluster is plaintext: set cluster.tls (REDIS_CLUSTER_TLS=true)'
+            : 'is set but the URL is redis:// (plaintext): use rediss://',
+      });
+  }
   if ((options.url === undefined) === (options.cluster === undefined)) {
     ctx.addIssue({
       code: 'custom',

@@ -72,3 +72,27 @@ export const tokenCredentialSchema = z.custom<TokenCredentialLike>(
     typeof (value as { getToken?: unknown }).getToken === 'function',
   { message: 'must be a TokenCredential (an object with getToken)' },
 );
+
+/**
+ * TLS beyond the system's defaults, one shape on every backend: extra CAs, a client certificate
+ * for mutual TLS, the name to verify, and (loudly named, warned about at start) no verification.
+ */
+export const tlsSettingsSchema = z
+  .strictObject({
+    /** PEM of the CAs to trust besides the system's (`<PREFIX>_TLS_CA_FILE`). */
+    ca: tlsCa.optional(),
+    /** Client certificate (PEM) for mutual TLS; with `key`. */
+    cert: tlsCa.optional(),
+    /** The client certificate's private key (PEM); a `Redacted` keeps it out of logs. */
+    key: z.union([tlsCa, z.custom<Redacted<string>>((value) => value instanceof Redacted)]).optional(),
+    /** The name the server's certificate must carry, when it is not the host connected to. */
+    serverName: z.string().min(1).max(253).optional(),
+    /** Accepts any certificate: for a test bench only; logs a warning at start. */
+    insecureSkipVerify: z.boolean().default(false),
+  })
+  .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), {
+    message: 'cert and key go together: set both for mutual TLS, or neither',
+    path: ['cert'],
+  });
+
+export type TlsSettings = z.output<typeof tlsSettingsSchema>;

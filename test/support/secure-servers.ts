@@ -1,0 +1,40 @@
+// The secure variants of the test servers (TLS, real users; test/servers/certificates.ts makes their
+// certificates): found like the others, with the files a client needs to trust them.
+import { findServer, type Skip } from './servers.ts';
+
+/** A server's URL and the PEM files of the run: its CA, and a client certificate for mutual TLS. */
+export interface SecureServer {
+  readonly url: string;
+  readonly caFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+}
+
+async function findSecure(name: string, service: string, prefix: string): Promise<SecureServer | Skip> {
+  const server = await findServer(name, { envVar: `${prefix}_URL`, service });
+  if ('skip' in server) return server;
+  // Only from where the URL came: a local service's files are never the environment's.
+  const setting = (suffix: string): string =>
+    (server.source === 'env' ? process.env[`${prefix}_${suffix}`] : server.env?.[`${prefix}_${suffix}`]) ??
+    '';
+  const files = {
+    caFile: setting('CA_FILE'),
+    clientCertFile: setting('CLIENT_CERT_FILE'),
+    clientKeyFile: setting('CLIENT_KEY_FILE'),
+  };
+  const missing = Object.entries({
+    CA_FILE: files.caFile,
+    CLIENT_CERT_FILE: files.clientCertFile,
+    CLIENT_KEY_FILE: files.clientKeyFile,
+  }).filter(([, file]) => file === '');
+  // A URL without the files to trust it is a broken setup, not a reason to skip.
+  if (missing.length > 0)
+    throw new Error(
+      `${name} (${server.source}) has no ${missing.map(([key]) => `${prefix}_${key}`).join(', ')}`,
+    );
+  return { url: server.value, ...files };
+}
+
+/** Redis over TLS only, `default` disabled, an ACL user in the URL (`npm run services -- up redis-secure`). */
+export const findRedisSecure = (): Promise<SecureServer | Skip> =>
+  findSecure('redis (TLS, ACL user)', 'redis-secure', 'BERTH_REDIS_SECURE');
