@@ -17,6 +17,7 @@ import path from 'node:path';
 import { cassandra } from './launchers/cassandra.ts';
 import type { ServiceContext, ServiceDefinition } from './launchers/definition.ts';
 import { kafka } from './launchers/kafka.ts';
+import { kafka4 } from './launchers/kafka4.ts';
 import { kafkaCluster } from './launchers/kafka-cluster.ts';
 import { keyvault } from './launchers/keyvault.ts';
 import { acquireLock } from './launchers/lock.ts';
@@ -43,6 +44,7 @@ export const services: Readonly<Record<string, ServiceDefinition>> = {
   keyvault,
   mongodb,
   kafka,
+  kafka4,
   'kafka-cluster': kafkaCluster,
   cassandra,
   mssql,

@@ -49,6 +49,7 @@ export interface FoundServer {
 
 export type Skip = { readonly skip: string };
 
+export { findKafka, findKafka4 } from './kafka-servers.ts';
 export { findMssql, findPostgres } from './sql-servers.ts';
 
 const found = new Map<string, Promise<FoundServer | Skip>>();
@@ -91,45 +92,6 @@ export async function findRedisCluster(): Promise<{ nodes: string[] } | Skip> {
   };
 }
 
-/** Apache Kafka 3.9 (KRaft, single node); `KAFKA_BROKERS` is a comma-separated broker list. */
-export async function findKafka(): Promise<{ brokers: string[] } | Skip> {
-  // Kafka hands clients the address in its advertised.listeners, so a container must publish
-  // on a host port chosen before it starts (not a random mapped one), and the tests must reach
-  // the Docker engine's ports on 127.0.0.1 (a local engine).
-  const hostPort = process.env['KAFKA_BROKERS'] ? 0 : await freePort();
-  const server = await findServer('kafka', {
-    envVar: 'KAFKA_BROKERS',
-    service: 'kafka',
-    container: {
-      image: 'apache/kafka:3.9.1',
-      port: 9092,
-      value: (_host, port) => `127.0.0.1:${port}`,
-      configure: (container) =>
-        container.withExposedPorts({ container: 9092, host: hostPort }).withEnvironment({
-          KAFKA_NODE_ID: '1',
-          KAFKA_PROCESS_ROLES: 'broker,controller',
-          KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
-          KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${hostPort}`,
-          KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
-          KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-          KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
-          KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
-          KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
-          KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
-          KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-          KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'true',
-        }),
-    },
-  });
-  if ('skip' in server) return server;
-  return {
-    brokers: server.value
-      .split(',')
-      .map((broker) => broker.trim())
-      .filter(Boolean),
-  };
-}
-
 /**
  * Apache Cassandra 5.0 (one node); `CASSANDRA_CONTACT_POINTS` is a comma-separated list of
  * `host:port`, `CASSANDRA_LOCAL_DATACENTER` the data center to route to (datacenter1 if unset).
@@ -166,20 +128,6 @@ export async function findCassandra(): Promise<{ contactPoints: string[]; localD
       .filter(Boolean),
     localDataCenter,
   };
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
- * Apache Kafka 3.9, single node in KRaft mode (broker and controller in one JVM), without Docker:
- * its jars come from Maven Central through `mvn` (a generated pom, `dependency:copy-dependencies`)
+ * Apache Kafka, single node in KRaft mode (broker and controller in one JVM), without Docker: its
+ * jars come from Maven Central through `mvn` (a generated pom, `dependency:copy-dependencies`)
  * into `${XDG_CACHE_HOME:-~/.cache}/berth/kafka-<version>/lib`, shared by every state folder, so
- * only the first `up` on a machine downloads (~46 MB). Needs `java` (17+) and `mvn` on PATH.
+ * only the first `up` on a machine downloads (~46 MB). Needs `java` and `mvn`.
  *
- * Kafka 3.9 rather than 4.x: kafkajs 2.2.4 speaks protocol versions that 4.0 removed.
+ * `kafkaNode(release, node)` is the one launcher; the `kafka` service here is 3.9 (the version
+ * the kafka-cluster service runs too), launchers/kafka4.ts the 4.x one beside it.
  *
  * Each start is a fresh, empty cluster (like the redis service, which keeps no data either): the
  * log dir is wiped and formatted again (~1.5 s) before the broker starts (~3 s), unless
- * BERTH_KAFKA_KEEP_DATA=true, which keeps it across a restart.
- * Ports: the broker on `BERTH_KAFKA_PORT` (default 19092), its KRaft controller on the next port.
- * BERTH_KAFKA_ADVERTISED_PORT, when set, is the port it tells clients to use instead (a proxy's).
+ * `<prefix>_KEEP_DATA=true` (BERTH_KAFKA_KEEP_DATA for 3.9), which keeps it across a restart.
+ * Ports: the broker on `<prefix>_PORT` (3.9: BERTH_KAFKA_PORT, default 19092), its KRaft
+ * controller on the next port. `<prefix>_ADVERTISED_PORT`, when set, is the port it tells clients
+ * to use instead (a proxy's).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -27,42 +29,46 @@ import {
 import { cacheHome, which } from './machine.ts';
 import { installJars, libComplete, libDirOf, type MavenDependency, type MavenJars } from './maven-jars.ts';
 
-export const KAFKA_VERSION = '3.9.1';
+/** What differs between the Kafka releases a node runs. */
+export interface KafkaRelease {
+  readonly version: string;
+  /** Kafka declares no logging binding: slf4j's, with its backend. */
+  readonly logging: readonly MavenDependency[];
+  /** The logging backend's configuration: file name, text, and the JVM property naming it. */
+  readonly logConfig: { readonly file: string; readonly text: string; readonly property: string };
+  /** The java to run it with, else undefined; `javaNeeded` says which for messages. */
+  java(): string | undefined;
+  readonly javaNeeded: string;
+}
 
-/** Runtime dependencies: Kafka declares no logging binding, so slf4j goes to reload4j. */
-const DEPENDENCIES: readonly MavenDependency[] = [
-  ['org.apache.kafka', 'kafka_2.13', KAFKA_VERSION],
-  ['org.slf4j', 'slf4j-reload4j', '1.7.36'],
-  ['ch.qos.reload4j', 'reload4j', '1.2.25'],
-];
-
-/** Jars that must be in the lib folder for it to count as complete (besides the manifest). */
-const REQUIRED_JARS = [
-  `kafka_2.13-${KAFKA_VERSION}.jar`,
-  `kafka-clients-${KAFKA_VERSION}.jar`,
-  'slf4j-reload4j-1.7.36.jar',
-  'reload4j-1.2.25.jar',
-];
-
-/** On the java command lines (and in the `bash -c` script), so a recycled pid is never signalled. */
-const PROCESS_MARK = '-Dberth.service=kafka';
+/** How one node service of a release is named and reached. */
+export interface KafkaNodeService {
+  /** The service's name in test/servers/services.ts. */
+  readonly name: string;
+  /** `<prefix>_PORT`, `<prefix>_ADVERTISED_PORT`, `<prefix>_KEEP_DATA`. */
+  readonly variablePrefix: string;
+  readonly defaultPort: number;
+  /** The env variable it prints, `host:port`. */
+  readonly envVar: string;
+}
 
 const HEAP = ['-Xms256m', '-Xmx768m'];
 
-const jars: MavenJars = {
-  name: 'kafka',
-  version: KAFKA_VERSION,
-  dependencies: DEPENDENCIES,
-  requiredJars: REQUIRED_JARS,
-  installDir: path.join(cacheHome(), 'berth', `kafka-${KAFKA_VERSION}`),
-};
+export const kafkaJars = (release: KafkaRelease): MavenJars => ({
+  name: `kafka-${release.version}`,
+  version: release.version,
+  dependencies: [['org.apache.kafka', 'kafka_2.13', release.version], ...release.logging],
+  // Jars that must be in the lib folder for it to count as complete (besides the manifest).
+  requiredJars: [
+    `kafka_2.13-${release.version}.jar`,
+    `kafka-clients-${release.version}.jar`,
+    ...release.logging.map(([, artifact, version]) => `${artifact}-${version}.jar`),
+  ],
+  installDir: path.join(cacheHome(), 'berth', `kafka-${release.version}`),
+});
 
-function libDir(): string {
-  return libDirOf(jars);
-}
-
-/** The JVM classpath of the installed jars; the kafka-cluster service runs the same ones. */
-export const kafkaClasspath = (): string => path.join(libDir(), '*');
+/** The JVM classpath of a release's installed jars. */
+export const classpathOf = (release: KafkaRelease): string => path.join(libDirOf(kafkaJars(release)), '*');
 
 /** A `server.properties` file's text, marked as written by `generator` at each start. */
 export function propertiesText(
@@ -77,33 +83,37 @@ export function propertiesText(
   );
 }
 
-function missingTools(): string[] {
-  return ['java', 'mvn'].filter((tool) => which(tool) === undefined);
+function kafkaInstaller(release: KafkaRelease, name: string): Installer {
+  const jars = kafkaJars(release);
+  const missingTools = (): string[] => [
+    ...(release.java() === undefined ? [`java ${release.javaNeeded}`] : []),
+    ...(which('mvn') === undefined ? ['mvn'] : []),
+  ];
+  let explained = false;
+  return {
+    describe:
+      `mvn copy of org.apache.kafka:kafka_2.13:${release.version} from Maven Central into ` +
+      `${libDirOf(jars)} (needs java ${release.javaNeeded} and mvn)`,
+    isInstalled: () => release.java() !== undefined && libComplete(jars),
+    canInstall: () => {
+      const missing = missingTools();
+      if (missing.length > 0 && !explained) {
+        explained = true;
+        const packages = missing.map((tool) => (tool === 'mvn' ? 'maven' : 'openjdk-17-jre-headless'));
+        log(
+          `${name}: cannot install: ${missing.join(' and ')} not found ` +
+            `(Debian/Ubuntu: apt-get install ${packages.join(' ')})`,
+        );
+      }
+      return missing.length === 0;
+    },
+    install: () => {
+      const missing = missingTools();
+      if (missing.length > 0) return Promise.reject(new Error(`${name}: ${missing.join(' and ')} not found`));
+      return installJars(jars);
+    },
+  };
 }
-
-let explained = false;
-
-const installer: Installer = {
-  describe: `mvn copy of org.apache.kafka:kafka_2.13:${KAFKA_VERSION} from Maven Central into ${libDir()} (needs java 17+ and mvn)`,
-  isInstalled: () => which('java') !== undefined && libComplete(jars),
-  canInstall: () => {
-    const missing = missingTools();
-    if (missing.length > 0 && !explained) {
-      explained = true;
-      const packages = missing.map((tool) => (tool === 'java' ? 'openjdk-17-jre-headless' : 'maven'));
-      log(
-        `kafka: cannot install: ${missing.join(' and ')} not on PATH ` +
-          `(Debian/Ubuntu: apt-get install ${packages.join(' ')})`,
-      );
-    }
-    return missing.length === 0;
-  },
-  install: () => {
-    const missing = missingTools();
-    if (missing.length > 0) return Promise.reject(new Error(`kafka: ${missing.join(' and ')} not on PATH`));
-    return installJars(jars);
-  },
-};
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding, not starting with `-`. */
 function clusterId(): string {
@@ -113,15 +123,18 @@ function clusterId(): string {
   }
 }
 
-function serverProperties(ctx: ServiceContext, dataDir: string): string {
+// The same on 3.9 and 4.x: a static quorum (`controller.quorum.voters`, which 4.x still takes)
+// needs no `--standalone` at format, and nothing here is a ZooKeeper option.
+function serverProperties(ctx: ServiceContext, node: KafkaNodeService, dataDir: string): string {
   const controllerPort = ctx.port + 1;
+  const advertisedPort = portFromEnv(`${node.variablePrefix}_ADVERTISED_PORT`, ctx.port);
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@${HOST}:${controllerPort}`,
     listeners: `PLAINTEXT://${HOST}:${ctx.port},CONTROLLER://${HOST}:${controllerPort}`,
     // Another port where a proxy in front of it listens (the chaos tests): clients go where this says.
-    'advertised.listeners': `PLAINTEXT://${HOST}:${portFromEnv('BERTH_KAFKA_ADVERTISED_PORT', ctx.port)}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${advertisedPort}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -141,6 +154,55 @@ function serverProperties(ctx: ServiceContext, dataDir: string): string {
   return propertiesText('test/servers/launchers/kafka.ts', settings);
 }
 
+/** A single-node service of `release`: the one launcher of every Kafka version. */
+export function kafkaNode(release: KafkaRelease, node: KafkaNodeService): ServiceDefinition {
+  // On the java command lines (and in the `bash -c` script), so a recycled pid is never signalled.
+  const processMark = `-Dberth.service=${node.name}`;
+  return {
+    install: kafkaInstaller(release, node.name),
+    port: () => portFromEnv(`${node.variablePrefix}_PORT`, node.defaultPort),
+    command: (ctx) => {
+      const java = release.java();
+      if (java === undefined) throw new Error(`${node.name}: no java ${release.javaNeeded} found`);
+      const dataDir = path.join(ctx.dir, 'data');
+      const propertiesFile = path.join(ctx.dir, 'server.properties');
+      const logFile = path.join(ctx.dir, release.logConfig.file);
+      fs.writeFileSync(propertiesFile, serverProperties(ctx, node, dataDir));
+      fs.writeFileSync(logFile, release.logConfig.text);
+      const jvm = [
+        '"$6"',
+        processMark,
+        ...HEAP,
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-Djava.awt.headless=true',
+        `-D${release.logConfig.property}=file:"$3"`,
+        '-cp',
+        '"$1"',
+      ].join(' ');
+      // $1 classpath, $2 data dir, $3 log config, $4 server.properties, $5 cluster id, $6 java.
+      // <prefix>_KEEP_DATA=true keeps the log dir across restarts, for tests of a broker outage.
+      const keepData = process.env[`${node.variablePrefix}_KEEP_DATA`] === 'true';
+      const format = `${jvm} kafka.tools.StorageTool format -t "$5" -c "$4"`;
+      const script =
+        (keepData ? `{ [ -f "$2/meta.properties" ] || ${format}; } && ` : `rm -rf "$2" && ${format} && `) +
+        `exec ${jvm} kafka.Kafka "$4"`;
+      const args = [classpathOf(release), dataDir, logFile, propertiesFile, clusterId(), java];
+      return { command: 'bash', args: ['-c', script, `berth-${node.name}`, ...args] };
+    },
+    answers: async (ctx) => {
+      const brokers = await kafkaBrokers(HOST, ctx.port, 2000).catch(() => []);
+      return brokers.length > 0;
+    },
+    env: (ctx) => ({ [node.envVar]: `${HOST}:${ctx.port}` }),
+    // First start on a machine: ~5 s here (2 cores), more on a loaded CI machine. The download is
+    // part of `install`, which the start timeout does not cover.
+    startTimeoutMs: 120_000,
+    processMatch: processMark,
+  };
+}
+
 /** reload4j to stdout (the service log): warnings, plus the start and stop lines. */
 export const KAFKA_LOG4J = `log4j.rootLogger=WARN, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -149,49 +211,27 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 `;
 
-export const kafka: ServiceDefinition = {
-  install: installer,
-  port: () => portFromEnv('BERTH_KAFKA_PORT', 19092),
-  command: (ctx) => {
-    const dataDir = path.join(ctx.dir, 'data');
-    const propertiesFile = path.join(ctx.dir, 'server.properties');
-    const log4jFile = path.join(ctx.dir, 'log4j.properties');
-    fs.writeFileSync(propertiesFile, serverProperties(ctx, dataDir));
-    fs.writeFileSync(log4jFile, KAFKA_LOG4J);
-    const java = [
-      'java',
-      PROCESS_MARK,
-      ...HEAP,
-      '-XX:+UseG1GC',
-      '-XX:MaxGCPauseMillis=20',
-      '-XX:+ExitOnOutOfMemoryError',
-      '-Djava.awt.headless=true',
-      '-Dlog4j.configuration=file:"$3"',
-      '-cp',
-      '"$1"',
-    ].join(' ');
-    // $1 classpath, $2 data dir, $3 log4j config, $4 server.properties, $5 cluster id.
-    // BERTH_KAFKA_KEEP_DATA=true keeps the log dir across restarts, for tests of a broker outage.
-    const keepData = process.env.BERTH_KAFKA_KEEP_DATA === 'true';
-    const format = `${java} kafka.tools.StorageTool format -t "$5" -c "$4"`;
-    const script =
-      (keepData ? `{ [ -f "$2/meta.properties" ] || ${format}; } && ` : `rm -rf "$2" && ${format} && `) +
-      `exec ${java} kafka.Kafka "$4"`;
-    return {
-      command: 'bash',
-      args: ['-c', script, 'berth-kafka', kafkaClasspath(), dataDir, log4jFile, propertiesFile, clusterId()],
-    };
-  },
-  answers: async (ctx) => {
-    const brokers = await kafkaBrokers(HOST, ctx.port, 2000).catch(() => []);
-    return brokers.length > 0;
-  },
-  env: (ctx) => ({ KAFKA_BROKERS: `${HOST}:${ctx.port}` }),
-  // First start on a machine: ~5 s here (2 cores), more on a loaded CI machine. The download is
-  // part of `install`, which the start timeout does not cover.
-  startTimeoutMs: 120_000,
-  processMatch: PROCESS_MARK,
+/** Kafka 3.9: slf4j goes to reload4j, configured in log4j 1 properties. */
+export const KAFKA_3_9: KafkaRelease = {
+  version: '3.9.1',
+  logging: [
+    ['org.slf4j', 'slf4j-reload4j', '1.7.36'],
+    ['ch.qos.reload4j', 'reload4j', '1.2.25'],
+  ],
+  logConfig: { file: 'log4j.properties', text: KAFKA_LOG4J, property: 'log4j.configuration' },
+  java: () => which('java'),
+  javaNeeded: '17+',
 };
+
+/** The JVM classpath of the 3.9 jars; the kafka-cluster service runs the same ones. */
+export const kafkaClasspath = (): string => classpathOf(KAFKA_3_9);
+
+export const kafka: ServiceDefinition = kafkaNode(KAFKA_3_9, {
+  name: 'kafka',
+  variablePrefix: 'BERTH_KAFKA',
+  defaultPort: 19092,
+  envVar: 'KAFKA_BROKERS',
+});
 
 // ---------------------------------------------------------------------------------------------
 // Probe: a Metadata request (v4, no topics) over the Kafka protocol
