@@ -24,7 +24,7 @@ import { acquireLock } from './launchers/lock.ts';
 import { cacheHome } from './launchers/machine.ts';
 import { mongodb } from './launchers/mongodb.ts';
 import { mssql } from './launchers/mssql.ts';
-import { postgres } from './launchers/postgres.ts';
+import { postgres, postgresSecure } from './launchers/postgres.ts';
 import { runningPid, terminate } from './launchers/processes.ts';
 import { redis } from './launchers/redis.ts';
 import { redisCluster } from './launchers/redis-cluster.ts';
@@ -49,6 +49,7 @@ export const services: Readonly<Record<string, ServiceDefinition>> = {
   cassandra,
   mssql,
   postgres,
+  'postgres-secure': postgresSecure,
   toxiproxy,
 };
 

@@ -38,3 +38,7 @@ async function findSecure(name: string, service: string, prefix: string): Promis
 /** Redis over TLS only, `default` disabled, an ACL user in the URL (`npm run services -- up redis-secure`). */
 export const findRedisSecure = (): Promise<SecureServer | Skip> =>
   findSecure('redis (TLS, ACL user)', 'redis-secure', 'BERTH_REDIS_SECURE');
+
+/** PostgreSQL with ssl=on, hostssl only and SCRAM (`npm run services -- up postgres-secure`). */
+export const findPostgresSecure = (): Promise<SecureServer | Skip> =>
+  findSecure('postgres (TLS only, SCRAM)', 'postgres-secure', 'BERTH_POSTGRES_SECURE');

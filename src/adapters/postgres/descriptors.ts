@@ -1,4 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
+import { tlsVariables } from '../shared/tls.ts';
 import {
   embeddedDatabaseOptionsSchema,
   postgresDatabaseOptionsSchema,
@@ -43,6 +44,7 @@ export const postgresSqlAdapter = defineAdapter({
       kind: 'integer',
       description: 'connections at most (default 10)',
     },
+    ...tlsVariables('POSTGRES'),
   },
   create: async (options, runtime) =>
     (await import('./sql-database.ts')).createPostgresDatabase(options as PostgresDatabaseOptions, runtime),

@@ -1,5 +1,6 @@
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
 import { isNetworkErrorCode } from '../shared/network-errors.ts';
+import { classifyTlsError } from '../shared/tls.ts';
 
 // SQLSTATE codes by their own value, then by class (the first two characters).
 const byCode: ReadonlyMap<string, { reason: ErrorReason; retryable?: boolean }> = new Map([
@@ -35,6 +36,8 @@ const connectionLost =
 
 /** Maps an error of `pg` or PGlite (both carry PostgreSQL's SQLSTATE in `code`) to berth's reasons. */
 export function classifyPostgresError(error: unknown): ErrorClassification {
+  const tls = classifyTlsError(error) ?? transportMismatch(error);
+  if (tls) return tls;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
     // A bind message with too few values (issue #22): answered, and the session goes on; FATAL ends it.
@@ -64,4 +67,22 @@ export function classifyPostgresError(error: unknown): ErrorClassification {
 function sessionEnded(error: unknown): boolean {
   const severity = (error as { severity?: unknown }).severity;
   return severity === 'FATAL' || severity === 'PANIC';
+}
+
+// The server's own words for a connection in the transport it does not take.
+function transportMismatch(error: unknown): ErrorClassification | undefined {
+  const message = error instanceof Error ? error.message : '';
+  if ((error as { code?: unknown }).code === '28000' && /no pg_hba\.conf entry .*no encryption/.test(message))
+    return {
+      reason: 'config',
+      retryable: false,
+      message: 'plaintext to a TLS port: the server takes only TLS connections (hostssl); set tls',
+    };
+  if (/^The server does not support SSL connections/.test(message))
+    return {
+      reason: 'config',
+      retryable: false,
+      message: 'TLS to a plaintext port: the server does not offer TLS',
+    };
+  return undefined;
 }

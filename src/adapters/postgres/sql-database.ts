@@ -2,6 +2,7 @@ import net from 'node:net';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
+import { nodeTlsOptions } from '../shared/tls.ts';
 import { Redacted } from '../../ports/redacted.ts';
 import type {
   IsolationLevel,
@@ -68,7 +69,11 @@ function poolConfig(options: ParsedPostgresDatabaseOptions): pg.PoolConfig {
     Client: clientWithConnectTimeout(options.connectTimeoutMs),
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName,
-    ssl: typeof options.ssl === 'boolean' ? options.ssl : { ca: options.ssl.ca },
+    ssl: options.tls
+      ? nodeTlsOptions(options.tls)
+      : typeof options.ssl === 'boolean'
+        ? options.ssl
+        : { ca: options.ssl.ca },
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
         postgresParsers[oid] ??

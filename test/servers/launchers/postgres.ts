@@ -33,14 +33,13 @@ import {
 } from './definition.ts';
 import { which } from './machine.ts';
 import { portAccepts } from './probes.ts';
+import { runCertificates } from '../certificates.ts';
 
 const PG_ROOT = '/usr/lib/postgresql';
 const SUPERUSER = 'berth';
 const DATABASE = 'berth';
 /** The system user Debian's package creates; the server runs as it when we are root. */
 const OS_USER = 'postgres';
-/** `$0` of the bash wrapper, so a recycled pid is never signalled. */
-const PROCESS_MARK = 'berth-postgres-service';
 
 /** sun_path is 108 bytes on Linux; postgres refuses a longer socket path at start. */
 const MAX_SOCKET_PATH = 100;
@@ -222,51 +221,114 @@ exit "$status"`;
 // The definition
 // ---------------------------------------------------------------------------------------------
 
-export const postgres: ServiceDefinition = {
-  install: installer,
-  port: () => portFromEnv('BERTH_POSTGRES_PORT', 15432),
-  command: (ctx) => {
-    const major = newestMajor();
-    if (major === undefined) throw new Error(`postgres: no PostgreSQL under ${PG_ROOT}`);
-    makeReachable(ctx.dir);
-    fs.mkdirSync(runDir(ctx), { recursive: true });
-    giveToServerUser(runDir(ctx));
-    ensureCluster(ctx, major);
-    const settings = {
-      listen_addresses: HOST,
-      port: String(ctx.port),
-      unix_socket_directories: socketDir(ctx),
-      max_connections: '200',
-      // A throwaway test cluster: durability only costs time here.
-      fsync: 'off',
-      synchronous_commit: 'off',
-      full_page_writes: 'off',
-      // In the process titles (`postgres: berth: checkpointer`), to tell it from other clusters.
-      cluster_name: 'berth',
-    };
-    const server = [
-      binary(major, 'postgres'),
-      '-D',
-      dataDir(ctx),
-      ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
-    ];
-    return { command: 'bash', args: ['-c', WRAPPER, PROCESS_MARK, ...asServerUser(server)] };
-  },
-  answers: async (ctx) => {
-    const major = newestMajor();
-    if (major === undefined || !(await portAccepts(HOST, ctx.port))) return false;
-    // A startup-message handshake through libpq: 0 once it accepts connections (not while starting).
-    const args = ['-q', '-h', HOST, '-p', String(ctx.port), '-U', SUPERUSER, '-d', DATABASE, '-t', '3'];
-    return new Promise((resolve) => {
-      execFile(binary(major, 'pg_isready'), args, { timeout: 5000 }, (error) => resolve(error === null));
-    });
-  },
-  env: (ctx) => ({
-    POSTGRES_URL: `postgres://${SUPERUSER}:${password(ctx)}@${HOST}:${ctx.port}/${DATABASE}`,
-  }),
-  // Answers ~1 s after launch; initdb (first start only, ~2 s) runs before and is not counted.
-  startTimeoutMs: 60_000,
-  // Fast shutdown: clients cut, one checkpoint (no fsync), well under a second with little data.
-  stopTimeoutMs: 30_000,
-  processMatch: PROCESS_MARK,
-};
+/** How one cluster differs from the other: its port, and TLS only with the run's certificates. */
+interface Flavour {
+  readonly portVariable: string;
+  readonly defaultPort: number;
+  readonly secure: boolean;
+  /** `$0` of the bash wrapper, so a recycled pid is never signalled; also the cluster's name. */
+  readonly processMark: string;
+}
+
+// TLS only (hostssl, scram-sha-256) with the run's certificates, copied where the postgres user
+// owns them (it refuses a key others can read).
+function secureSettings(ctx: ServiceContext): Record<string, string> {
+  const certificates = runCertificates(ctx.dir);
+  const files = {
+    'server.crt': certificates.serverCertFile,
+    'server.key': certificates.serverKeyFile,
+    'ca.crt': certificates.caFile,
+  };
+  for (const [name, source] of Object.entries(files)) {
+    const target = path.join(runDir(ctx), name);
+    fs.copyFileSync(source, target);
+    fs.chmodSync(target, 0o600);
+    giveToServerUser(target);
+  }
+  const hba = path.join(runDir(ctx), 'pg_hba.conf');
+  fs.writeFileSync(hba, `hostssl all all ${HOST}/32 scram-sha-256\n`);
+  giveToServerUser(hba);
+  return {
+    ssl: 'on',
+    ssl_cert_file: path.join(runDir(ctx), 'server.crt'),
+    ssl_key_file: path.join(runDir(ctx), 'server.key'),
+    ssl_ca_file: path.join(runDir(ctx), 'ca.crt'),
+    hba_file: hba,
+  };
+}
+
+function postgresService(flavour: Flavour): ServiceDefinition {
+  return {
+    install: installer,
+    port: () => portFromEnv(flavour.portVariable, flavour.defaultPort),
+    command: (ctx) => {
+      const major = newestMajor();
+      if (major === undefined) throw new Error(`postgres: no PostgreSQL under ${PG_ROOT}`);
+      makeReachable(ctx.dir);
+      fs.mkdirSync(runDir(ctx), { recursive: true });
+      giveToServerUser(runDir(ctx));
+      ensureCluster(ctx, major);
+      const settings = {
+        listen_addresses: HOST,
+        port: String(ctx.port),
+        unix_socket_directories: socketDir(ctx),
+        max_connections: '200',
+        // A throwaway test cluster: durability only costs time here.
+        fsync: 'off',
+        synchronous_commit: 'off',
+        full_page_writes: 'off',
+        // In the process titles (`postgres: berth: checkpointer`), to tell it from other clusters.
+        cluster_name: flavour.secure ? 'berth-secure' : 'berth',
+        ...(flavour.secure ? secureSettings(ctx) : {}),
+      };
+      const server = [
+        binary(major, 'postgres'),
+        '-D',
+        dataDir(ctx),
+        ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+      ];
+      return { command: 'bash', args: ['-c', WRAPPER, flavour.processMark, ...asServerUser(server)] };
+    },
+    answers: async (ctx) => {
+      const major = newestMajor();
+      if (major === undefined || !(await portAccepts(HOST, ctx.port))) return false;
+      // A startup-message handshake through libpq: 0 once it accepts connections (not while starting).
+      const args = ['-q', '-h', HOST, '-p', String(ctx.port), '-U', SUPERUSER, '-d', DATABASE, '-t', '3'];
+      return new Promise((resolve) => {
+        execFile(binary(major, 'pg_isready'), args, { timeout: 5000 }, (error) => resolve(error === null));
+      });
+    },
+    env: (ctx) => {
+      const url = `postgres://${SUPERUSER}:${password(ctx)}@${HOST}:${ctx.port}/${DATABASE}`;
+      if (!flavour.secure) return { POSTGRES_URL: url };
+      // Outside POSTGRES_*: beside an app's own POSTGRES_URL these would be a second config.
+      const certificates = runCertificates(ctx.dir);
+      return {
+        BERTH_POSTGRES_SECURE_URL: url,
+        BERTH_POSTGRES_SECURE_CA_FILE: certificates.caFile,
+        BERTH_POSTGRES_SECURE_CLIENT_CERT_FILE: certificates.clientCertFile,
+        BERTH_POSTGRES_SECURE_CLIENT_KEY_FILE: certificates.clientKeyFile,
+      };
+    },
+    // Answers ~1 s after launch; initdb (first start only, ~2 s) runs before and is not counted.
+    startTimeoutMs: 60_000,
+    // Fast shutdown: clients cut, one checkpoint (no fsync), well under a second with little data.
+    stopTimeoutMs: 30_000,
+    processMatch: flavour.processMark,
+  };
+}
+
+export const postgres = postgresService({
+  portVariable: 'BERTH_POSTGRES_PORT',
+  defaultPort: 15432,
+  secure: false,
+  processMark: 'berth-postgres-service',
+});
+
+/** ssl=on, hostssl only, scram-sha-256: clients verify it with the run's CA (`verify-full`). */
+export const postgresSecure = postgresService({
+  portVariable: 'BERTH_POSTGRES_SECURE_PORT',
+  defaultPort: 15433,
+  secure: true,
+  processMark: 'berth-postgres-secure-service',
+});
