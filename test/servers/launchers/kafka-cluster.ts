@@ -20,7 +20,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { java17 } from './cassandra.ts';
-import { KAFKA_LOG4J, kafka, kafkaBrokers, kafkaClasspath, propertiesText } from './kafka.ts';
+import { KAFKA_LOG4J, kafka, kafkaClasspath, propertiesText } from './kafka.ts';
+import { kafkaBrokers } from './kafka-probe.ts';
 import { HOST, log, portFromEnv, type Installer, type ServiceDefinition } from './definition.ts';
 import { portAccepts } from './probes.ts';
 

@@ -16,7 +16,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import {
   HOST,
@@ -26,6 +25,7 @@ import {
   type ServiceContext,
   type ServiceDefinition,
 } from './definition.ts';
+import { kafkaBrokers } from './kafka-probe.ts';
 import { cacheHome, which } from './machine.ts';
 import { installJars, libComplete, libDirOf, type MavenDependency, type MavenJars } from './maven-jars.ts';
 
@@ -232,101 +232,3 @@ export const kafka: ServiceDefinition = kafkaNode(KAFKA_3_9, {
   defaultPort: 19092,
   envVar: 'KAFKA_BROKERS',
 });
-
-// ---------------------------------------------------------------------------------------------
-// Probe: a Metadata request (v4, no topics) over the Kafka protocol
-// ---------------------------------------------------------------------------------------------
-
-export interface KafkaBroker {
-  readonly nodeId: number;
-  readonly host: string;
-  readonly port: number;
-}
-
-const METADATA_API_KEY = 3;
-const METADATA_VERSION = 4; // non-flexible; served by Kafka 1.0 up to 4.x
-
-/**
- * Asks the broker for its cluster metadata and resolves the brokers it lists (empty until
- * the broker has registered with its controller). Rejects on connection errors or timeout.
- * Plain protocol rather than kafkajs, so `npm run services` neither loads kafkajs nor shows
- * its warnings.
- */
-export function kafkaBrokers(host: string, port: number, timeoutMs = 2000): Promise<KafkaBroker[]> {
-  return new Promise((resolve, reject) => {
-    const correlationId = Math.floor(Math.random() * 0x7fffffff);
-    const clientId = Buffer.from('berth-services');
-    const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 4 + 1);
-    let offset = 0;
-    offset = body.writeInt16BE(METADATA_API_KEY, offset);
-    offset = body.writeInt16BE(METADATA_VERSION, offset);
-    offset = body.writeInt32BE(correlationId, offset);
-    offset = body.writeInt16BE(clientId.length, offset);
-    offset += clientId.copy(body, offset);
-    offset = body.writeInt32BE(0, offset); // topics: none
-    body.writeInt8(0, offset); // allow_auto_topic_creation: false
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(body.length);
-
-    const socket = net.connect({ host, port });
-    let received = Buffer.alloc(0);
-    const finish = (error: Error | undefined, brokers?: KafkaBroker[]) => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(brokers ?? []);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`no Metadata reply from ${host}:${port} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    socket.on('connect', () => socket.write(Buffer.concat([size, body])));
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length < 4) return;
-      const length = received.readInt32BE(0);
-      if (length < 0 || length > 16 * 1024 * 1024) {
-        finish(new Error(`${host}:${port} sent a frame of ${length} bytes: not Kafka`));
-        return;
-      }
-      if (received.length < 4 + length) return;
-      try {
-        finish(undefined, parseMetadata(received.subarray(4, 4 + length), correlationId));
-      } catch (error) {
-        finish(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
-    socket.on('error', (error) => finish(error));
-    socket.on('close', () => finish(new Error(`${host}:${port} closed the connection before replying`)));
-  });
-}
-
-function parseMetadata(frame: Buffer, correlationId: number): KafkaBroker[] {
-  let offset = 0;
-  const int32 = () => {
-    const value = frame.readInt32BE(offset);
-    offset += 4;
-    return value;
-  };
-  const string = () => {
-    const length = frame.readInt16BE(offset);
-    offset += 2;
-    if (length < 0) return undefined;
-    const value = frame.toString('utf8', offset, offset + length);
-    offset += length;
-    return value;
-  };
-  if (int32() !== correlationId) throw new Error('Metadata reply with another correlation id');
-  int32(); // throttle_time_ms
-  const count = int32();
-  if (count < 0 || count > 10_000) throw new Error(`Metadata reply with ${count} brokers`);
-  const brokers: KafkaBroker[] = [];
-  for (let i = 0; i < count; i++) {
-    const nodeId = int32();
-    const host = string() ?? '';
-    const port = int32();
-    string(); // rack
-    brokers.push({ nodeId, host, port });
-  }
-  return brokers;
-}
