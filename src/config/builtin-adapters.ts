@@ -18,6 +18,7 @@ import { ollamaClientAdapter } from '../adapters/ollama/descriptors.ts';
 import { azureOpenAiClientAdapter, openAiClientAdapter } from '../adapters/openai/descriptors.ts';
 import { embeddedSqlAdapter, postgresSqlAdapter } from '../adapters/postgres/descriptors.ts';
 import { mssqlSqlAdapter } from '../adapters/mssql/descriptors.ts';
+import { platformaticKafkaBrokerAdapter } from '../adapters/platformatic-kafka/descriptors.ts';
 import { processExecutorAdapter } from '../adapters/process/descriptors.ts';
 import { redisBrokerAdapter, redisCacheAdapter } from '../adapters/redis/descriptors.ts';
 
@@ -27,6 +28,7 @@ export const builtinAdapters: readonly AdapterDescriptor[] = [
   redisCacheAdapter,
   memoryBrokerAdapter,
   kafkaBrokerAdapter,
+  platformaticKafkaBrokerAdapter,
   redisBrokerAdapter,
   mongoBrokerAdapter,
   memoryDocumentStoreAdapter,

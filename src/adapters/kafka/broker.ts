@@ -26,6 +26,7 @@ import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
 import { classifyKafkaError } from './errors.ts';
 import { positionAssigned } from './positions.ts';
 import { KafkaRecord } from './record.ts';
@@ -138,12 +139,7 @@ class KafkaAdapter implements BrokerAdapter {
     this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }));
   }
 
-  checkTopic(topic: string): string | undefined {
-    if (topic === '.' || topic === '..') return 'must not be "." or ".."';
-    return /^[A-Za-z0-9._-]{1,249}$/.test(topic)
-      ? undefined
-      : 'must be 1 to 249 letters, digits, dots, underscores or dashes';
-  }
+  checkTopic = checkKafkaTopic;
 
   /** Creates the topic once per process when `topics.autoCreate`; otherwise the broker decides. */
   ensureTopic(topic: string): Promise<void> {

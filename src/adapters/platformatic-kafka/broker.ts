@@ -1,0 +1,253 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Admin,
+  ListOffsetTimestamps,
+  Producer,
+  stringSerializer,
+  type MessageToProduce,
+  type ProducerOptions,
+} from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type {
+  Broker,
+  BrokerAdapter,
+  BrokerRecord,
+  ConsumerLoop,
+  ConsumerLoopOptions,
+  PartitionLag,
+} from '../../ports/broker.ts';
+import type { HealthResult } from '../../ports/component.ts';
+import { Redacted } from '../../ports/redacted.ts';
+import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
+import { extendPort } from '../../runtime/extend-port.ts';
+import { parseOptions } from '../../runtime/options/validate.ts';
+import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
+import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
+import { SendBatcher } from '../shared/send-batcher.ts';
+import { PlatformaticConsumerLoop } from './consumer-loop.ts';
+import { classifyPlatformaticKafkaError } from './errors.ts';
+import { platformaticKafkaBrokerOptionsSchema, type PlatformaticKafkaBrokerOptions } from './options.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
+
+type Settings = z.output<typeof platformaticKafkaBrokerOptionsSchema>;
+type OutgoingRecord = MessageToProduce<string, Buffer, string, string>;
+
+/** What every client of one broker shares: where the cluster is and how to reach it. */
+export interface ClientOptions {
+  clientId: string;
+  bootstrapBrokers: string[];
+  connectTimeout: number;
+  requestTimeout: number;
+  timeout: number;
+  tls?: object;
+  sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
+}
+
+function clientOptions(settings: Settings): ClientOptions {
+  const sasl = settings.sasl;
+  return {
+    clientId: settings.clientId,
+    bootstrapBrokers: settings.brokers,
+    connectTimeout: settings.connectionTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    timeout: settings.requestTimeoutMs,
+    ...(settings.ssl ? { tls: {} } : {}),
+    ...(sasl === undefined
+      ? {}
+      : {
+          sasl: {
+            mechanism: sasl.mechanism.toUpperCase() as 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
+            username: sasl.username,
+            password: sasl.password instanceof Redacted ? sasl.password.reveal() : sasl.password,
+          },
+        }),
+  };
+}
+
+// How long a topic just created may take to show a leader on every partition.
+const leadersWaitMs = 10_000;
+
+/**
+ * Broker over Apache Kafka with @platformatic/kafka: the idempotent producer (the client retries
+ * a failed request with its sequence numbers, and takes a new producer id after a send failed, so
+ * a landed request cannot wedge it), one request in flight, Java-compatible partitioning.
+ */
+class PlatformaticKafkaAdapter implements BrokerAdapter {
+  readonly system = 'kafka';
+  readonly maxRecordBytes: number;
+  readonly producer: Producer<string, Buffer, string, string>;
+  readonly #settings: Settings;
+  readonly #logger: Logger;
+  readonly #client: ClientOptions;
+  readonly #admin: Admin;
+  // Its own client that does not retry, so a probe answers now or fails now.
+  readonly #probeAdmin: Admin;
+  readonly #knownTopics = new Map<string, Promise<void>>();
+  // Topics known to exist: their publishes skip the await on `ensureTopic`.
+  readonly #readyTopics = new Set<string>();
+  readonly #sends: SendBatcher<OutgoingRecord>;
+
+  constructor(settings: Settings, logger: Logger) {
+    this.#settings = settings;
+    this.#logger = logger;
+    this.maxRecordBytes = settings.maxMessageBytes;
+    this.#client = clientOptions(settings);
+    const producerOptions: ProducerOptions<string, Buffer, string, string> = {
+      ...this.#client,
+      idempotent: true,
+      // The client makes 0 or 1 retries of an idempotent producer endless; 2, 100 ms apart, is
+      // enough for a moved leader, and the guard's budget does the rest.
+      retries: 2,
+      retryDelay: 100,
+      autocreateTopics: false,
+      partitioner: javaCompatiblePartitioner(),
+      serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
+    };
+    this.producer = new Producer(producerOptions);
+    this.#admin = new Admin({ ...this.#client, retries: 5, retryDelay: 200 });
+    this.#probeAdmin = new Admin({ ...this.#client, retries: 0 });
+    this.#sends = new SendBatcher((messages) => this.producer.send({ messages }), settings);
+  }
+
+  checkTopic = checkKafkaTopic;
+
+  /** Creates the topic once per process when `topics.autoCreate`, and waits for its leaders. */
+  ensureTopic(topic: string): Promise<void> {
+    if (!this.#settings.topics.autoCreate) return Promise.resolve();
+    let known = this.#knownTopics.get(topic);
+    if (known === undefined) {
+      const { partitions, replicationFactor } = this.#settings.topics;
+      known = this.#admin
+        .createTopics({ topics: [topic], partitions, replicas: replicationFactor })
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            if (classifyPlatformaticKafkaError(error).reason !== 'conflict') throw error;
+          },
+        )
+        .then(() => this.#waitForLeaders(topic))
+        .catch((error: unknown) => {
+          this.#knownTopics.delete(topic);
+          throw error;
+        });
+      this.#knownTopics.set(topic, known);
+    }
+    return known;
+  }
+
+  // A created topic has no leaders for a moment: a consumer joining then is assigned nothing.
+  async #waitForLeaders(topic: string): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true });
+      const partitions = metadata.topics.get(topic)?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+      if (Date.now() - started > leadersWaitMs) return;
+      await sleep(100);
+    }
+  }
+
+  publish(topic: string, records: readonly BrokerRecord[]): Promise<void> {
+    if (this.#readyTopics.has(topic)) return this.#enqueue(topic, records);
+    return this.ensureTopic(topic).then(() => {
+      this.#readyTopics.add(topic);
+      return this.#enqueue(topic, records);
+    });
+  }
+
+  #enqueue(topic: string, records: readonly BrokerRecord[]): Promise<void> {
+    const messages = records.map((record): OutgoingRecord => {
+      const value = Buffer.isBuffer(record.value)
+        ? record.value
+        : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
+      const message: OutgoingRecord = { topic, value, headers: record.headers };
+      if (record.key !== undefined) message.key = record.key;
+      return message;
+    });
+    return this.#sends.enqueue(messages);
+  }
+
+  consumer(options: ConsumerLoopOptions): ConsumerLoop {
+    return new PlatformaticConsumerLoop(options, {
+      client: this.#client,
+      fetchMaxWaitMs: this.#settings.fetchMaxWaitMs,
+      ensureTopic: (topic) => this.ensureTopic(topic),
+      logger: this.#logger,
+    });
+  }
+
+  // A metadata request that skips the client's cache, on a client that does not retry.
+  async probe(): Promise<HealthResult> {
+    const metadata = await this.#probeAdmin.metadata({ topics: [], forceUpdate: true });
+    if (metadata.brokers.size === 0) return { status: 'down', error: 'the cluster reports no brokers' };
+    return { status: 'up', details: { brokers: metadata.brokers.size } };
+  }
+
+  // High watermark minus the group's committed offset (the log start when it committed none).
+  async lag(topic: string, group: string): Promise<PartitionLag[]> {
+    const metadata = await this.#admin.metadata({ topics: [topic] });
+    const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    const indexes = Array.from({ length: count }, (_, i) => i);
+    const at = (timestamp: bigint): Promise<Map<number, bigint>> =>
+      this.#admin
+        .listOffsets({
+          topics: [
+            { name: topic, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp })) },
+          ],
+        })
+        .then((topics) => new Map(topics[0]?.partitions.map((p) => [p.partitionIndex, p.offset])));
+    const [ends, starts, [offsets]] = await Promise.all([
+      at(ListOffsetTimestamps.LATEST),
+      at(ListOffsetTimestamps.EARLIEST),
+      this.#admin.listConsumerGroupOffsets({
+        groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: indexes }] }],
+      }),
+    ]);
+    const committed = new Map(
+      offsets?.topics
+        .find((t) => t.name === topic)
+        ?.partitions.map((p) => [p.partitionIndex, p.committedOffset]),
+    );
+    return indexes.map((partition) => {
+      const offset = committed.get(partition);
+      const from = offset === undefined || offset < 0n ? (starts.get(partition) ?? 0n) : offset;
+      const lag = (ends.get(partition) ?? 0n) - from;
+      return { partition: String(partition), lag: lag > 0n ? Number(lag) : 0 };
+    });
+  }
+
+  classifyError = classifyPlatformaticKafkaError;
+
+  async close(): Promise<void> {
+    this.#sends.flush();
+    await Promise.all(
+      [this.producer.close(true), this.#admin.close(), this.#probeAdmin.close()].map((closing) =>
+        closing.catch(() => undefined),
+      ),
+    );
+  }
+}
+
+export interface PlatformaticKafkaBroker extends Broker {
+  /** The @platformatic/kafka producer, for what the port does not cover. */
+  producer(): Producer<string, Buffer, string, string>;
+}
+
+export function createPlatformaticKafkaBroker(
+  options: PlatformaticKafkaBrokerOptions,
+  runtime: Runtime = defaultRuntime(),
+): PlatformaticKafkaBroker {
+  const settings = parseOptions(
+    platformaticKafkaBrokerOptionsSchema,
+    options,
+    'platformatic-kafka broker options',
+  );
+  const logger = runtime.logger.child({ component: settings.id ?? 'broker:platformatic-kafka' });
+  const adapter = new PlatformaticKafkaAdapter(settings, logger);
+  const server = serverOfHostPort(settings.brokers[0]);
+  return extendPort(guardBroker(adapter, { ...settings, server }, runtime), {
+    producer: () => adapter.producer,
+  });
+}
