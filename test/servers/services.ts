@@ -23,7 +23,7 @@ import { keyvault } from './launchers/keyvault.ts';
 import { acquireLock } from './launchers/lock.ts';
 import { cacheHome } from './launchers/machine.ts';
 import { mongodb } from './launchers/mongodb.ts';
-import { mssql } from './launchers/mssql.ts';
+import { mssql, mssqlSecure } from './launchers/mssql.ts';
 import { postgres, postgresSecure } from './launchers/postgres.ts';
 import { runningPid, terminate } from './launchers/processes.ts';
 import { redis } from './launchers/redis.ts';
@@ -48,6 +48,7 @@ export const services: Readonly<Record<string, ServiceDefinition>> = {
   'kafka-cluster': kafkaCluster,
   cassandra,
   mssql,
+  'mssql-secure': mssqlSecure,
   postgres,
   'postgres-secure': postgresSecure,
   toxiproxy,

@@ -42,3 +42,7 @@ export const findRedisSecure = (): Promise<SecureServer | Skip> =>
 /** PostgreSQL with ssl=on, hostssl only and SCRAM (`npm run services -- up postgres-secure`). */
 export const findPostgresSecure = (): Promise<SecureServer | Skip> =>
   findSecure('postgres (TLS only, SCRAM)', 'postgres-secure', 'BERTH_POSTGRES_SECURE');
+
+/** berth's TDS server requiring encryption, a certificate of the run's CA (`npm run services -- up mssql-secure`). */
+export const findMssqlSecure = (): Promise<SecureServer | Skip> =>
+  findSecure('mssql (TDS server, encryption required)', 'mssql-secure', 'BERTH_MSSQL_SECURE');

@@ -1,4 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
+import { tlsVariables } from '../shared/tls.ts';
 import { mssqlDatabaseOptionsSchema, type MssqlDatabaseOptions } from './options.ts';
 
 export const mssqlSqlAdapter = defineAdapter({
@@ -20,6 +21,7 @@ export const mssqlSqlAdapter = defineAdapter({
       kind: 'boolean',
       description: 'accept a self-signed certificate (development servers only)',
     },
+    ...tlsVariables('MSSQL'),
   },
   create: async (options, runtime) =>
     (await import('./sql-database.ts')).createMssqlDatabase(options as MssqlDatabaseOptions, runtime),

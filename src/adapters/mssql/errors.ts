@@ -1,4 +1,5 @@
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
+import { classifyTlsError } from '../shared/tls.ts';
 
 // SQL Server error numbers (sys.messages) berth tells apart.
 const byNumber: ReadonlyMap<number, { reason: ErrorReason; retryable?: boolean }> = new Map([
@@ -58,6 +59,8 @@ interface MssqlErrorShape {
 
 /** Maps an error of the `mssql` package (over tedious) to berth's reasons. */
 export function classifySqlServerError(error: unknown): ErrorClassification {
+  const tls = classifyTlsError(error);
+  if (tls) return tls;
   const shape = (error ?? {}) as MssqlErrorShape;
   const number = typeof shape.number === 'number' ? shape.number : shape.originalError?.info?.number;
   if (typeof number === 'number') {
@@ -77,6 +80,17 @@ export function classifySqlServerError(error: unknown): ErrorClassification {
   if (typeof code === 'string') {
     const known = byCode.get(code);
     if (code === 'ELOGIN') return { ...known!, message: 'login failed: check the credentials' };
+    // tedious's words for a server and a client that disagree on encryption.
+    if (code === 'EENCRYPT') {
+      const requires = /Server requires encryption/.test(String((error as Error).message));
+      return {
+        reason: 'config',
+        retryable: false,
+        message: requires
+          ? 'plaintext to a TLS port: the server requires encryption (encrypt, tls)'
+          : 'TLS to a plaintext port: the server does not offer encryption (encrypt: false to allow it)',
+      };
+    }
     if (known) return known;
   }
   return { reason: 'internal', retryable: false };

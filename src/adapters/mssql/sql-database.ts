@@ -1,6 +1,8 @@
 import mssql from 'mssql';
 import type { Logger } from 'pino';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
+import type { TlsSettings } from '../../runtime/options/schema-pieces.ts';
+import { nodeTlsOptions } from '../shared/tls.ts';
 import { Redacted } from '../../ports/redacted.ts';
 import type {
   IsolationLevel,
@@ -51,10 +53,20 @@ function poolConfig(options: ParsedMssqlDatabaseOptions): mssql.config {
     },
     options: {
       encrypt: options.encrypt,
-      trustServerCertificate: options.trustServerCertificate,
+      trustServerCertificate: options.tls?.insecureSkipVerify ?? options.trustServerCertificate,
+      ...(options.tls === undefined ? {} : tediousTls(options.tls)),
       useUTC: true,
       appName: 'berth',
     },
+  };
+}
+
+// tedious takes the CA and client certificate as secure-context options, the name apart.
+function tediousTls(settings: TlsSettings): { cryptoCredentialsDetails: object; serverName?: string } {
+  const { ca, cert, key, servername } = nodeTlsOptions(settings);
+  return {
+    cryptoCredentialsDetails: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) },
+    ...(servername === undefined ? {} : { serverName: servername }),
   };
 }
 

@@ -95,7 +95,9 @@ export function classifyTlsError(error: unknown): ErrorClassification | undefine
     const code = (cause as { code?: unknown }).code;
     const message = typeof code === 'string' ? handshakeFailures[code] : undefined;
     if (message !== undefined) return { reason: 'config', retryable: false, message };
-    cause = (cause as { cause?: unknown }).cause;
+    // Node's `cause`, or mssql's `originalError` around tedious's.
+    const wrapped = cause as { cause?: unknown; originalError?: unknown };
+    cause = wrapped.cause ?? wrapped.originalError;
   }
   return undefined;
 }

@@ -35,6 +35,10 @@ export interface TdsServerOptions {
   readonly lockTimeoutMs?: number;
   /** Offer TLS (a self-signed certificate made with openssl in `dir`); default true. */
   readonly tls?: boolean;
+  /** PEM key and certificate to offer instead of the self-signed one (a CA's, for verifying clients). */
+  readonly certificate?: { readonly key: string; readonly cert: string };
+  /** As SQL Server's Force Encryption: a client that will not encrypt is refused at PRELOGIN. */
+  readonly requireEncryption?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -73,7 +77,9 @@ export async function startTdsServer(options: TdsServerOptions = {}): Promise<Td
   const password = options.password ?? readOrCreatePassword(dir);
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
-  const certificate = options.tls === false ? undefined : serverCertificate(dir);
+  const certificate = options.tls === false ? undefined : (options.certificate ?? serverCertificate(dir));
+  if (options.requireEncryption && certificate === undefined)
+    throw new Error('requireEncryption needs a certificate (openssl, or certificate)');
   const secureContext = certificate ? tls.createSecureContext(certificate) : undefined;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -82,6 +88,7 @@ export async function startTdsServer(options: TdsServerOptions = {}): Promise<Td
     new Session(socket, {
       engine,
       tls: secureContext,
+      requireEncryption: options.requireEncryption ?? false,
       user,
       password,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
@@ -121,6 +128,9 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       user: { type: 'string', default: DEFAULT_USER },
       'lock-timeout-ms': { type: 'string', default: String(DEFAULT_LOCK_TIMEOUT_MS) },
+      'cert-file': { type: 'string' },
+      'key-file': { type: 'string' },
+      'require-encryption': { type: 'boolean', default: false },
     },
   });
   if (!values.port || !values.dir) {
@@ -139,11 +149,20 @@ async function main(): Promise<void> {
     dir: values.dir,
     user: values.user,
     lockTimeoutMs: Number(values['lock-timeout-ms']),
+    ...(values['cert-file'] && values['key-file']
+      ? {
+          certificate: {
+            cert: fs.readFileSync(values['cert-file'], 'utf8'),
+            key: fs.readFileSync(values['key-file'], 'utf8'),
+          },
+        }
+      : {}),
+    requireEncryption: values['require-encryption'],
     log,
   });
   log(
     `TDS test server on ${server.host}:${server.port}, user ${server.user}, databases in ${server.dir}, ` +
-      (server.tls ? 'TLS offered' : 'no TLS (no openssl)'),
+      (server.tls ? (values['require-encryption'] ? 'TLS required' : 'TLS offered') : 'no TLS (no openssl)'),
   );
   const stop = (): void => {
     log('stopping');

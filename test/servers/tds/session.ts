@@ -23,6 +23,8 @@ export interface ServerOptions {
   readonly engine: Engine;
   /** Offered to clients that ask for encryption (tedious's `encrypt: true`); none without it. */
   readonly tls: tls.SecureContext | undefined;
+  /** Force Encryption: a client that does not ask for TLS gets ENCRYPT_REQ and the connection ends. */
+  readonly requireEncryption: boolean;
   readonly user: string;
   readonly password: string;
   readonly lockTimeoutMs: number;
@@ -115,6 +117,14 @@ export class Session {
       const wanted = preloginEncryption(message.data);
       const encrypt =
         (wanted === Encryption.ON || wanted === Encryption.REQ) && this.options.tls !== undefined;
+      if (!encrypt && this.options.requireEncryption) {
+        // SQL Server answers REQ to a client that will not encrypt, which the client must refuse.
+        this.writer.write(preloginResponse(Encryption.REQ, this.spid));
+        this.writer.end();
+        this.phase = 'closed';
+        this.socket.end();
+        return;
+      }
       this.writer.write(preloginResponse(encrypt ? Encryption.ON : Encryption.NOT_SUP, this.spid));
       this.writer.end();
       if (encrypt && this.options.tls) {
