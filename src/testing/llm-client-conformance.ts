@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import type { LlmClient, LlmOption } from '../ports/llm-client.ts';
 import { rejectsWith } from './infra-assertions.ts';
+import { llmEmbeddingConformance, llmToolConformance } from './llm-tool-conformance.ts';
 import { nodeTestApi, type TestApi } from './test-api.ts';
 
 export interface LlmClientFeatures {
   /** The backend replies with the last user message (the memory adapter's echo, the test servers). */
   echo: boolean;
-  /** Options the adapter declares unsupported: they must fail with `validation`. */
+  /** Options the adapter declares unsupported (`tools` among them): they must fail with `validation`. */
   unsupported: readonly LlmOption[];
+  /** Whether `embed()` works; when false (the default) it must fail with `validation`. */
+  embeddings?: boolean;
 }
 
 export interface LlmClientConformanceOptions {
@@ -23,6 +26,7 @@ const optionValues: Record<LlmOption, object> = {
   maxTokens: { maxTokens: 5 },
   stop: { stop: ['zzz'] },
   responseFormat: { responseFormat: { type: 'json_schema', schema: { type: 'object' } } },
+  tools: { tools: [{ name: 'noop', parameters: { type: 'object' } }], toolChoice: 'none' },
 };
 
 /** The behaviour every `LlmClient` adapter must show. */
@@ -81,6 +85,9 @@ export function llmClientConformance(options: LlmClientConformanceOptions): void
         }
       }),
     );
+
+    llmToolConformance(it, options, withClient);
+    llmEmbeddingConformance(it, options, withClient);
 
     it(
       'rejects bad requests with validation before any I/O',

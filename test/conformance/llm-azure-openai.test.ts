@@ -12,8 +12,15 @@ llmClientConformance({
   name: 'azure openai',
   create: () =>
     createAzureOpenAiClient(
-      { endpoint: server.url, deployment: 'gpt-test', apiVersion: '2024-10-21', apiKey: 'azure-test-key' },
+      {
+        endpoint: server.url,
+        deployment: 'gpt-test',
+        apiVersion: '2024-10-21',
+        apiKey: 'azure-test-key',
+        embeddingModel: 'embed-test',
+        embeddingBatchSize: 16,
+      },
       silentRuntime(),
     ),
-  features: { echo: true, unsupported: [] },
+  features: { echo: true, unsupported: [], embeddings: true },
 });

@@ -5,11 +5,12 @@ import { silentRuntime } from '../support/runtime.ts';
 llmClientConformance({
   name: 'memory',
   create: () => createMemoryLlmClient({}, silentRuntime()),
-  features: { echo: true, unsupported: [] },
+  features: { echo: true, unsupported: [], embeddings: true },
 });
 
 llmClientConformance({
-  name: 'memory without JSON schemas',
-  create: () => createMemoryLlmClient({ unsupported: ['responseFormat'] }, silentRuntime()),
-  features: { echo: true, unsupported: ['responseFormat'] },
+  name: 'memory without JSON schemas, tools or embeddings',
+  create: () =>
+    createMemoryLlmClient({ unsupported: ['responseFormat', 'tools'], embeddings: false }, silentRuntime()),
+  features: { echo: true, unsupported: ['responseFormat', 'tools'], embeddings: false },
 });

@@ -10,6 +10,10 @@ after(() => server.close());
 
 llmClientConformance({
   name: 'ollama',
-  create: () => createOllamaClient({ host: server.url, model: 'llama-test' }, silentRuntime()),
-  features: { echo: true, unsupported: [] },
+  create: () =>
+    createOllamaClient(
+      { host: server.url, model: 'llama-test', embeddingModel: 'embed-test', embeddingBatchSize: 16 },
+      silentRuntime(),
+    ),
+  features: { echo: true, unsupported: [], embeddings: true },
 });

@@ -12,8 +12,13 @@ llmClientConformance({
   name: 'openai',
   create: () =>
     createOpenAiClient(
-      { apiKey: 'sk-test-conformance', baseUrl: `${server.url}/v1`, model: 'gpt-test' },
+      {
+        apiKey: 'sk-test-conformance',
+        baseUrl: `${server.url}/v1`,
+        model: 'gpt-test',
+        embeddingBatchSize: 16,
+      },
       silentRuntime(),
     ),
-  features: { echo: true, unsupported: [] },
+  features: { echo: true, unsupported: [], embeddings: true },
 });

@@ -8,6 +8,10 @@ export const ollamaClientAdapter = defineAdapter({
   packages: ['ollama'],
   env: {
     LLM_MODEL: { option: 'model', description: 'model used when a request names none' },
+    LLM_EMBEDDING_MODEL: {
+      option: 'embeddingModel',
+      description: 'embedding model used when a call names none',
+    },
     OLLAMA_HOST: { option: 'host', description: 'default http://127.0.0.1:11434' },
   },
   create: async (options, runtime) =>

@@ -9,3 +9,4 @@ export const ollamaClientOptionsSchema = z.strictObject({
 });
 
 export type OllamaClientOptions = z.input<typeof ollamaClientOptionsSchema>;
+export type ParsedOllamaOptions = z.output<typeof ollamaClientOptionsSchema>;

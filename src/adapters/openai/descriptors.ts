@@ -8,6 +8,10 @@ import {
 
 const model: Record<string, EnvVariable> = {
   LLM_MODEL: { option: 'model', description: 'model used when a request names none' },
+  LLM_EMBEDDING_MODEL: {
+    option: 'embeddingModel',
+    description: 'embedding model used when a call names none (Azure: its deployment)',
+  },
 };
 
 export const openAiClientAdapter = defineAdapter({

@@ -3,10 +3,13 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
+import { chatBody, replyToolCalls } from './chat-body.ts';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
 import { InfraError } from '../../ports/errors.ts';
 import type {
   LlmAdapter,
+  LlmAdapterEmbedding,
+  LlmAdapterEmbedRequest,
   LlmAdapterRequest,
   LlmClient,
   LlmCompletion,
@@ -21,7 +24,7 @@ import {
   type AzureOpenAiClientOptions,
   type OpenAiClientOptions,
 } from './options.ts';
-import { llmDefaultTimeoutMs } from '../../runtime/llm/llm-options.ts';
+import { embeddingBatch, llmDefaultTimeoutMs } from '../../runtime/llm/llm-options.ts';
 import { type TokenCredentialLike } from '../../runtime/options/schema-pieces.ts';
 import { guardLlmClient } from '../../runtime/llm/guarded-llm-client.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
@@ -39,20 +42,37 @@ const finishReasons: Record<string, LlmFinishReason> = {
 };
 
 const azureScope = 'https://cognitiveservices.azure.com/.default';
+// OpenAI's documented limit of inputs in one embeddings request.
+const openAiEmbeddingLimit = 2048;
+
+interface AdapterSettings {
+  model: string | undefined;
+  embeddingModel: string | undefined;
+  embeddingBatchSize: number | undefined;
+  /** Azure's embeddings client: one that names no deployment, so the model picks it. */
+  embeddings?: OpenAI | undefined;
+  secret: string | undefined;
+}
 
 class OpenAiAdapter implements LlmAdapter {
   readonly system: string;
   readonly defaultModel: string | undefined;
   readonly unsupported = [] as const;
   readonly maxStopSequences = 4;
+  readonly maxEmbeddingBatch: number;
+  readonly defaultEmbeddingModel: string | undefined;
   readonly #client: OpenAI;
+  readonly #embeddings: OpenAI | undefined;
   readonly #secret: string | undefined;
 
-  constructor(system: string, client: OpenAI, defaultModel: string | undefined, secret: string | undefined) {
+  constructor(system: string, client: OpenAI, settings: AdapterSettings) {
     this.system = system;
     this.#client = client;
-    this.defaultModel = defaultModel;
-    this.#secret = secret;
+    this.defaultModel = settings.model;
+    this.defaultEmbeddingModel = settings.embeddingModel;
+    this.maxEmbeddingBatch = embeddingBatch(settings.embeddingBatchSize, openAiEmbeddingLimit);
+    this.#embeddings = settings.embeddings;
+    this.#secret = settings.secret;
   }
 
   get client(): OpenAI {
@@ -60,7 +80,7 @@ class OpenAiAdapter implements LlmAdapter {
   }
 
   async generate(request: LlmAdapterRequest, ctx: OperationContext): Promise<LlmCompletion> {
-    const body: ChatCompletionCreateParamsNonStreaming = { ...this.#body(request), stream: false };
+    const body: ChatCompletionCreateParamsNonStreaming = { ...chatBody(request), stream: false };
     const completion = await this.#client.chat.completions
       .create(body, { signal: ctx.signal, maxRetries: 0 })
       .catch((error: unknown) => this.#rethrow(error));
@@ -69,6 +89,7 @@ class OpenAiAdapter implements LlmAdapter {
       throw new InfraError('internal', 'malformed response: no choices');
     return {
       text: choice.message?.content ?? '',
+      toolCalls: replyToolCalls(choice.message),
       model: completion.model,
       finishReason: finishReasons[choice.finish_reason] ?? 'other',
       usage: {
@@ -80,7 +101,7 @@ class OpenAiAdapter implements LlmAdapter {
 
   async *stream(request: LlmAdapterRequest, signal: AbortSignal): AsyncGenerator<LlmStreamEvent> {
     const body: ChatCompletionCreateParamsStreaming = {
-      ...this.#body(request),
+      ...chatBody(request),
       stream: true,
       stream_options: { include_usage: true },
     };
@@ -97,6 +118,14 @@ class OpenAiAdapter implements LlmAdapter {
         if (choice?.finish_reason) finishReason = finishReasons[choice.finish_reason] ?? 'other';
         const text = choice?.delta?.content;
         if (typeof text === 'string' && text !== '') yield { type: 'delta', text };
+        for (const call of choice?.delta?.tool_calls ?? [])
+          yield {
+            type: 'tool_call_delta',
+            index: call.index,
+            ...(call.id === undefined ? {} : { id: call.id }),
+            ...(call.function?.name === undefined ? {} : { name: call.function.name }),
+            ...(call.function?.arguments === undefined ? {} : { arguments: call.function.arguments }),
+          };
       }
     } catch (error) {
       this.#rethrow(error);
@@ -104,6 +133,23 @@ class OpenAiAdapter implements LlmAdapter {
     if (finishReason === undefined)
       throw new InfraError('unavailable', 'stream ended before the reply was complete');
     yield { type: 'done', model, finishReason, usage };
+  }
+
+  async embed(request: LlmAdapterEmbedRequest, ctx: OperationContext): Promise<LlmAdapterEmbedding> {
+    const reply = await (this.#embeddings ?? this.#client).embeddings
+      .create(
+        {
+          model: request.model,
+          input: [...request.texts],
+          encoding_format: 'float',
+          ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+        },
+        { signal: ctx.signal, maxRetries: 0 },
+      )
+      .catch((error: unknown) => this.#rethrow(error));
+    if (!Array.isArray(reply?.data)) throw new InfraError('internal', 'malformed response: no data');
+    const vectors = [...reply.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
+    return { vectors, model: reply.model ?? request.model, inputTokens: reply.usage?.prompt_tokens ?? 0 };
   }
 
   async probe(signal: AbortSignal): Promise<HealthResult> {
@@ -115,28 +161,6 @@ class OpenAiAdapter implements LlmAdapter {
 
   close(): Promise<void> {
     return Promise.resolve();
-  }
-
-  #body(request: LlmAdapterRequest): Omit<ChatCompletionCreateParamsNonStreaming, 'stream'> {
-    return {
-      model: request.model,
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-      ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-      ...(request.maxTokens === undefined ? {} : { max_completion_tokens: request.maxTokens }),
-      ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
-      ...(request.responseFormat === undefined
-        ? {}
-        : {
-            response_format: {
-              type: 'json_schema',
-              json_schema: {
-                name: request.responseFormat.name ?? 'response',
-                schema: request.responseFormat.schema,
-                strict: true,
-              },
-            },
-          }),
-    };
   }
 
   // A provider may echo the key it refused (OpenAI prints part of it); no error leaves with it.
@@ -207,7 +231,13 @@ export function createOpenAiClient(
     ...(parsed.project === undefined ? {} : { project: parsed.project }),
   });
   const server = serverOfUrl(baseUrl ?? 'https://api.openai.com/v1');
-  return build(new OpenAiAdapter('openai', client, parsed.model, apiKey), parsed, runtime, server);
+  const adapter = new OpenAiAdapter('openai', client, {
+    model: parsed.model,
+    embeddingModel: parsed.embeddingModel ?? 'text-embedding-3-small',
+    embeddingBatchSize: parsed.embeddingBatchSize,
+    secret: apiKey,
+  });
+  return build(adapter, parsed, runtime, server);
 }
 
 /**
@@ -220,17 +250,25 @@ export function createAzureOpenAiClient(
 ): OpenAiClient {
   const parsed = parseOptions(azureOpenAiClientOptionsSchema, options, 'azure openai client options');
   const apiKey = parsed.apiKey === undefined ? undefined : reveal(parsed.apiKey);
-  const client = new AzureOpenAI({
-    ...sdkDefaults,
-    endpoint: parsed.endpoint,
-    deployment: parsed.deployment,
-    apiVersion: parsed.apiVersion,
-    ...(apiKey === undefined
-      ? { azureADTokenProvider: bearerTokenProvider(parsed.credential!) }
-      : { apiKey }),
+  const azure = (deployment: string | undefined): AzureOpenAI =>
+    new AzureOpenAI({
+      ...sdkDefaults,
+      endpoint: parsed.endpoint,
+      ...(deployment === undefined ? {} : { deployment }),
+      apiVersion: parsed.apiVersion,
+      ...(apiKey === undefined
+        ? { azureADTokenProvider: bearerTokenProvider(parsed.credential!) }
+        : { apiKey }),
+    });
+  const adapter = new OpenAiAdapter('azure.ai.openai', azure(parsed.deployment), {
+    model: parsed.model ?? parsed.deployment,
+    embeddingModel: parsed.embeddingModel,
+    embeddingBatchSize: parsed.embeddingBatchSize,
+    embeddings: azure(undefined),
+    secret: apiKey,
   });
   return build(
-    new OpenAiAdapter('azure.ai.openai', client, parsed.model ?? parsed.deployment, apiKey),
+    adapter,
     { ...parsed, id: parsed.id ?? 'llm:azure-openai' },
     runtime,
     serverOfUrl(parsed.endpoint),

@@ -5,6 +5,8 @@ import {
   type LlmAdapter,
   type LlmAdapterRequest,
   type LlmClient,
+  type LlmEmbedding,
+  type LlmEmbedOptions,
   type LlmOperation,
   type LlmRequest,
   type LlmResult,
@@ -15,7 +17,8 @@ import { GuardedComponent } from '../guard/guarded-component.ts';
 import { tokenUsageHistogram } from '../telemetry/metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import { genAiClientOperationDuration } from '../telemetry/semconv.ts';
-import { checkLlmRequest } from './llm-request.ts';
+import { embedTexts } from './llm-embed.ts';
+import { checkLlmRequest, type CheckedLlmRequest } from './llm-request.ts';
 import { GuardedLlmStream, type StreamContext } from './llm-stream.ts';
 import { LlmTelemetry } from './llm-telemetry.ts';
 
@@ -81,18 +84,24 @@ class GuardedLlmClient extends GuardedComponent<LlmOperation> implements LlmClie
   }
 
   readonly generate = (request: LlmRequest): Promise<LlmResult> => {
-    let validated: LlmAdapterRequest;
+    let checked: CheckedLlmRequest;
     try {
-      validated = this.#check('generate', request);
+      checked = this.#check('generate', request);
     } catch (error) {
       return Promise.reject(error);
     }
+    const validated: LlmAdapterRequest = checked.request;
     this.#telemetry.prompt('generate', validated);
     const started = performance.now();
     return this.#guard.run(
       'generate',
       request,
-      (ctx) => this.#adapter.generate(validated, ctx),
+      async (ctx) => {
+        const completion = await this.#adapter.generate(validated, ctx);
+        // A reply whose arguments break a tool's schema is the model's answer: validation, never retried.
+        const toolCalls = await checked.tools.check('generate', completion.toolCalls, this.#invalid);
+        return { ...completion, toolCalls };
+      },
       (completion) => this.#telemetry.finish('generate', validated, completion, started),
       this.#telemetry.labels(validated),
       this.#telemetry.span(validated),
@@ -100,6 +109,9 @@ class GuardedLlmClient extends GuardedComponent<LlmOperation> implements LlmClie
   };
 
   readonly stream = (request: LlmRequest): LlmStream => new GuardedLlmStream(request, this.#streams);
+
+  readonly embed = (texts: readonly string[], options?: LlmEmbedOptions): Promise<LlmEmbedding> =>
+    embedTexts(this.#guard, this.#adapter, this.#telemetry, texts, options);
 
   protected override probe(signal: AbortSignal): Promise<HealthResult> {
     return this.#adapter.probe(signal);
@@ -116,7 +128,7 @@ class GuardedLlmClient extends GuardedComponent<LlmOperation> implements LlmClie
     running.clear();
   }
 
-  #check(operation: LlmOperation, request: LlmRequest): LlmAdapterRequest {
+  #check(operation: LlmOperation, request: LlmRequest): CheckedLlmRequest {
     return checkLlmRequest(operation, request, this.#adapter, this.#invalid);
   }
 }

@@ -1,14 +1,15 @@
 import type {
   LlmAdapter,
   LlmAdapterRequest,
+  LlmAdapterToolCall,
   LlmOperation,
   LlmRequest,
-  LlmResult,
-  LlmStream,
   LlmStreamEvent,
 } from '../../ports/llm-client.ts';
 import type { Guard } from '../guard/guard.ts';
 import { spanAttributes } from '../telemetry/semconv.ts';
+import type { CheckedLlmRequest } from './llm-request.ts';
+import { BufferedLlmStream } from './llm-stream-buffer.ts';
 import type { LlmTelemetry } from './llm-telemetry.ts';
 
 /** What the streams of one client share. */
@@ -16,7 +17,7 @@ export interface StreamContext {
   readonly guard: Guard<LlmOperation>;
   readonly adapter: LlmAdapter;
   readonly telemetry: LlmTelemetry;
-  readonly check: (request: LlmRequest) => LlmAdapterRequest;
+  readonly check: (request: LlmRequest) => CheckedLlmRequest;
   /** The streams running, which `close()` cuts. */
   readonly running: Set<AbortController>;
   /** Longest wait for the next chunk once the stream has started. */
@@ -32,62 +33,37 @@ const noop = (): void => undefined;
 
 /**
  * One streamed completion. Guard covers the call up to its first event (so a stream is retried
- * only before any delta); after that a stall deadline per chunk bounds it. Chunks are kept for
- * the one iteration, and `result` settles with the whole reply or the failure.
+ * only before any delta); after that a stall deadline per chunk bounds it. Tool-call pieces are
+ * put together by index and yielded, checked, once the reply is complete.
  */
-export class GuardedLlmStream implements LlmStream {
-  readonly result: Promise<LlmResult>;
+export class GuardedLlmStream extends BufferedLlmStream {
   readonly #context: StreamContext;
   readonly #started = performance.now();
-  readonly #chunks: string[] = [];
-  readonly #cancel = new AbortController();
-  #state: 'running' | 'done' | 'failed' = 'running';
-  #failure: unknown = undefined;
-  #wake: (() => void) | undefined = undefined;
-  #iterated = false;
-  #resolve: (result: LlmResult) => void = noop;
-  #reject: (error: unknown) => void = noop;
+  readonly #text: string[] = [];
+  readonly #calls = new Map<number, LlmAdapterToolCall>();
 
   constructor(request: LlmRequest, context: StreamContext) {
+    super();
     this.#context = context;
-    this.result = new Promise<LlmResult>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    // The iteration throws the same failure; a result nobody reads must not crash the process.
-    this.result.catch(noop);
-    this.#pump(request).catch((error: unknown) => this.#fail(error));
+    this.#pump(request).catch((error: unknown) => this.fail(error));
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
-    if (this.#iterated)
-      throw this.#context.guard.error('validation', 'stream', 'a stream can be iterated only once');
-    this.#iterated = true;
-    let index = 0;
-    try {
-      for (;;) {
-        if (index < this.#chunks.length) {
-          yield this.#chunks[index++]!;
-          continue;
-        }
-        if (this.#state === 'failed') throw this.#failure;
-        if (this.#state === 'done') return;
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
-      }
-    } finally {
-      if (this.#state === 'running')
-        this.#fail(new DOMException('The stream was cancelled by its consumer', 'AbortError'));
-    }
+  protected iteratedTwice(): unknown {
+    return this.#context.guard.error('validation', 'stream', 'a stream can be iterated only once');
+  }
+
+  protected override fail(error: unknown): void {
+    this.#context.running.delete(this.cancel);
+    super.fail(error);
   }
 
   async #pump(request: LlmRequest): Promise<void> {
     const { guard, telemetry, running } = this.#context;
-    const validated = this.#context.check(request);
+    const checked = this.#context.check(request);
+    const validated = checked.request;
     telemetry.prompt('stream', validated);
-    running.add(this.#cancel);
-    const cancel = this.#cancel.signal;
+    running.add(this.cancel);
+    const cancel = this.cancel.signal;
     const signal = request.signal ? AbortSignal.any([request.signal, cancel]) : cancel;
     const opened = await guard.run(
       'stream',
@@ -97,7 +73,7 @@ export class GuardedLlmStream implements LlmStream {
       telemetry.labels(validated),
       { target: validated.model, attributes: { [spanAttributes.genAiRequestModel]: validated.model } },
     );
-    await this.#consume(validated, opened, signal);
+    await this.#consume(checked, opened, signal);
   }
 
   async #open(request: LlmAdapterRequest, signal: AbortSignal): Promise<Opened> {
@@ -105,65 +81,69 @@ export class GuardedLlmStream implements LlmStream {
     return { iterator, first: await iterator.next() };
   }
 
-  async #consume(request: LlmAdapterRequest, opened: Opened, signal: AbortSignal): Promise<void> {
+  async #consume(checked: CheckedLlmRequest, opened: Opened, signal: AbortSignal): Promise<void> {
     const { guard, stallTimeoutMs } = this.#context;
     const { iterator } = opened;
     let next = opened.first;
     const stall = setTimeout(
-      () => this.#fail(guard.error('timeout', 'stream', `no data for ${stallTimeoutMs} ms`)),
+      () => this.fail(guard.error('timeout', 'stream', `no data for ${stallTimeoutMs} ms`)),
       stallTimeoutMs,
     );
-    const onAbort = (): void => this.#fail(signal.reason);
+    const onAbort = (): void => this.fail(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    let done = false;
     try {
-      while (this.#state === 'running') {
+      while (this.running) {
         if (next.done === true)
           throw guard.error('unavailable', 'stream', 'stream ended before the reply was complete');
         const event = next.value;
-        if (event.type === 'done') return this.#done(request, event);
-        if (event.text.length > 0) {
-          this.#chunks.push(event.text);
-          this.#notify();
+        if (event.type === 'done') {
+          done = true;
+          clearTimeout(stall);
+          return await this.#done(checked, event);
+        }
+        if (event.type === 'tool_call_delta') this.#toolCallPiece(event);
+        else if (event.text.length > 0) {
+          this.#text.push(event.text);
+          this.push({ type: 'text', text: event.text });
         }
         stall.refresh();
         next = await iterator.next();
       }
     } catch (error) {
       // Once data was yielded the call is not repeated: the consumer has acted on it.
-      if (this.#state === 'running') {
+      if (this.running) {
         const infra = guard.toInfraError('stream', error);
         guard.logger.debug({ err: infra, operation: 'stream' }, 'stream failed');
-        this.#fail(infra);
+        this.fail(infra);
       }
     } finally {
       clearTimeout(stall);
       signal.removeEventListener('abort', onAbort);
-      if (this.#state !== 'done') void iterator.return?.()?.catch(noop);
+      if (!done) void iterator.return?.()?.catch(noop);
     }
   }
 
-  #done(request: LlmAdapterRequest, event: Extract<LlmStreamEvent, { type: 'done' }>): void {
-    const text = this.#chunks.join('');
-    const done = this.#context.telemetry.finish('stream', request, { ...event, text }, this.#started);
-    this.#state = 'done';
-    this.#context.running.delete(this.#cancel);
-    this.#resolve(done);
-    this.#notify();
+  #toolCallPiece(event: Extract<LlmStreamEvent, { type: 'tool_call_delta' }>): void {
+    const call = this.#calls.get(event.index) ?? { id: '', name: '', arguments: '' };
+    if (event.id !== undefined && call.id === '') call.id = event.id;
+    if (event.name !== undefined) call.name += event.name;
+    if (event.arguments !== undefined) call.arguments += event.arguments;
+    this.#calls.set(event.index, call);
   }
 
-  #notify(): void {
-    const waiting = this.#wake;
-    this.#wake = undefined;
-    waiting?.();
-  }
-
-  #fail(error: unknown): void {
-    if (this.#state !== 'running') return;
-    this.#state = 'failed';
-    this.#failure = error;
-    this.#context.running.delete(this.#cancel);
-    this.#cancel.abort(error);
-    this.#reject(error);
-    this.#notify();
+  async #done(checked: CheckedLlmRequest, event: Extract<LlmStreamEvent, { type: 'done' }>): Promise<void> {
+    const { guard, telemetry, running } = this.#context;
+    const raw = [...this.#calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));
+    const invalid = (operation: string, path: string, message: string) =>
+      guard.invalid(operation, path, message);
+    const toolCalls = await checked.tools.check('stream', raw, invalid);
+    for (const toolCall of toolCalls) this.push({ type: 'tool_call', toolCall });
+    const completion = { ...event, text: this.#text.join(''), toolCalls };
+    const result = telemetry.finish('stream', checked.request, completion, this.#started);
+    running.delete(this.cancel);
+    this.succeed(result);
   }
 }

@@ -1,4 +1,4 @@
-import type { LlmAdapterRequest, LlmCompletion, LlmOperation, LlmResult } from '../../ports/llm-client.ts';
+import type { LlmAdapterRequest, LlmOperation, LlmResult } from '../../ports/llm-client.ts';
 import type { Guard } from '../guard/guard.ts';
 import type { Histogram } from 'prom-client';
 import { attributes, spanAttributes } from '../telemetry/semconv.ts';
@@ -45,18 +45,32 @@ export class LlmTelemetry {
   finish(
     operation: LlmOperation,
     request: LlmAdapterRequest,
-    completion: LlmCompletion,
+    completion: Omit<LlmResult, 'latencyMs' | 'provider'>,
     started: number,
   ): LlmResult {
+    this.tokens(operation, request.model, completion.usage.inputTokens, completion.usage.outputTokens);
+    if (this.#logContent)
+      this.#guard.logger.debug(
+        { operation, completion: completion.text, toolCalls: completion.toolCalls },
+        'completion',
+      );
+    return { ...completion, provider: this.#guard.id, latencyMs: latencySince(started) };
+  }
+
+  /** Token usage of one call; an embedding has no output tokens. */
+  tokens(operation: LlmOperation, model: string, input: number, output: number | undefined): void {
     const labels = {
       [attributes.genAiProviderName]: this.#system,
       [attributes.genAiOperationName]: operation,
-      [attributes.genAiRequestModel]: request.model,
+      [attributes.genAiRequestModel]: model,
       [attributes.component]: this.#guard.id,
     };
-    this.#tokens.observe({ ...labels, [attributes.genAiTokenType]: 'input' }, completion.usage.inputTokens);
-    this.#tokens.observe({ ...labels, [attributes.genAiTokenType]: 'output' }, completion.usage.outputTokens);
-    if (this.#logContent) this.#guard.logger.debug({ operation, completion: completion.text }, 'completion');
-    return { ...completion, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+    this.#tokens.observe({ ...labels, [attributes.genAiTokenType]: 'input' }, input);
+    if (output !== undefined)
+      this.#tokens.observe({ ...labels, [attributes.genAiTokenType]: 'output' }, output);
   }
+}
+
+export function latencySince(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
 }
