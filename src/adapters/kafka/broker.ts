@@ -27,6 +27,7 @@ import { extendPort } from '../../runtime/extend-port.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
+import { SendBatcher } from '../shared/send-batcher.ts';
 import { classifyKafkaError } from './errors.ts';
 import { positionAssigned } from './positions.ts';
 import { KafkaRecord } from './record.ts';
@@ -42,11 +43,6 @@ const operationRetries = { retries: 5 };
 // Its five retries (~9 s) outlived every deadline when a cluster lost a leader: the client stays
 // connected to the other brokers and retries the refused one until Kafka fences it (`timeout`).
 const sendRetries = { retries: 1, initialRetryTime: 100 };
-
-interface PendingSend {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
 
 /** A kafkajs client connected on first use, and again after a connect that failed. */
 class LazyClient<T extends Producer | Admin> {
@@ -78,7 +74,8 @@ class LazyClient<T extends Producer | Admin> {
 
 /**
  * Broker over Apache Kafka with kafkajs. kafkajs sends one request per `send` call, so
- * publishes made in one turn of the event loop, or while a request is in flight, share one.
+ * publishes made in one turn of the event loop, or while a request is in flight, share one
+ * (SendBatcher).
  */
 class KafkaAdapter implements BrokerAdapter {
   readonly system = 'kafka';
@@ -93,15 +90,7 @@ class KafkaAdapter implements BrokerAdapter {
   readonly #admin: LazyClient<Admin>;
   // Its own client that does not retry, so a probe answers now or fails now.
   readonly #probeAdmin: LazyClient<Admin>;
-  #batch:
-    | {
-        topics: Map<string, Message[]>;
-        size: number;
-        waiters: PendingSend[];
-      }
-    | undefined;
-  #sending = 0;
-  #flushScheduled = false;
+  readonly #sends: SendBatcher<Message>;
 
   constructor(settings: Settings, logger: Logger) {
     this.#settings = settings;
@@ -137,6 +126,11 @@ class KafkaAdapter implements BrokerAdapter {
     );
     this.#admin = new LazyClient(() => kafka.admin({ retry: operationRetries }));
     this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }));
+    this.#sends = new SendBatcher(async (topics) => {
+      const topicMessages = [...topics].map(([topic, messages]) => ({ topic, messages }));
+      const producer = await this.#producer.get();
+      await producer.sendBatch({ topicMessages, acks: -1 });
+    }, settings);
   }
 
   checkTopic = checkKafkaTopic;
@@ -179,58 +173,12 @@ class KafkaAdapter implements BrokerAdapter {
   }
 
   #enqueue(topic: string, records: readonly BrokerRecord[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#batch ??= { topics: new Map(), size: 0, waiters: [] };
-      const batch = this.#batch;
-      let messages = batch.topics.get(topic);
-      if (messages === undefined) {
-        messages = [];
-        batch.topics.set(topic, messages);
-      }
-      for (const record of records) {
-        // A record whose value is a Buffer (all that berth encodes) is a kafkajs message as it is.
-        if (Buffer.isBuffer(record.value)) messages.push(record as Message);
-        else {
-          const value = Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
-          messages.push({ key: record.key ?? null, value, headers: record.headers });
-        }
-      }
-      batch.size += records.length;
-      batch.waiters.push({ resolve, reject });
-      if (batch.size >= this.#settings.maxBatchRecords) this.#flush();
-      else this.#scheduleFlush();
+    return this.#sends.enqueue(topic, records, (record) => {
+      // A record whose value is a Buffer (all that berth encodes) is a kafkajs message as it is.
+      if (Buffer.isBuffer(record.value)) return record as Message;
+      const value = Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
+      return { key: record.key ?? null, value, headers: record.headers };
     });
-  }
-
-  // While a request is in flight, publishes gather for the next one; when idle they go after
-  // `lingerMs`, or at once: guardBroker already gathers a turn of the event loop's publishes.
-  #scheduleFlush(): void {
-    if (this.#sending || this.#flushScheduled) return;
-    if (this.#settings.lingerMs === 0) return this.#flush();
-    this.#flushScheduled = true;
-    setTimeout(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    }, this.#settings.lingerMs);
-  }
-
-  #flush(): void {
-    const batch = this.#batch;
-    this.#batch = undefined;
-    if (batch === undefined) return;
-    const topicMessages = [...batch.topics].map(([topic, messages]) => ({ topic, messages }));
-    this.#sending++;
-    this.#producer
-      .get()
-      .then((producer) => producer.sendBatch({ topicMessages, acks: -1 }))
-      .then(
-        () => batch.waiters.forEach((waiter) => waiter.resolve()),
-        (error: unknown) => batch.waiters.forEach((waiter) => waiter.reject(error)),
-      )
-      .finally(() => {
-        this.#sending--;
-        if (this.#batch !== undefined) this.#scheduleFlush();
-      });
   }
 
   consumer(options: ConsumerLoopOptions): ConsumerLoop {
@@ -369,7 +317,7 @@ class KafkaAdapter implements BrokerAdapter {
   classifyError = classifyKafkaError;
 
   async close(): Promise<void> {
-    this.#flush();
+    this.#sends.flush();
     await Promise.all([this.#producer.disconnect(), this.#admin.disconnect(), this.#probeAdmin.disconnect()]);
   }
 }

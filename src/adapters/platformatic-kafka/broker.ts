@@ -108,7 +108,11 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
     this.producer = new Producer(producerOptions);
     this.#admin = new Admin({ ...this.#client, retries: 5, retryDelay: 200 });
     this.#probeAdmin = new Admin({ ...this.#client, retries: 0 });
-    this.#sends = new SendBatcher((messages) => this.producer.send({ messages }), settings);
+    // One request for every topic gathered: the client splits it per leader.
+    this.#sends = new SendBatcher(
+      (topics) => this.producer.send({ messages: [...topics.values()].flat() }),
+      settings,
+    );
   }
 
   checkTopic = checkKafkaTopic;
@@ -158,7 +162,7 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
   }
 
   #enqueue(topic: string, records: readonly BrokerRecord[]): Promise<void> {
-    const messages = records.map((record): OutgoingRecord => {
+    return this.#sends.enqueue(topic, records, (record): OutgoingRecord => {
       const value = Buffer.isBuffer(record.value)
         ? record.value
         : Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength);
@@ -166,7 +170,6 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
       if (record.key !== undefined) message.key = record.key;
       return message;
     });
-    return this.#sends.enqueue(messages);
   }
 
   consumer(options: ConsumerLoopOptions): ConsumerLoop {

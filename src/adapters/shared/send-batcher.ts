@@ -11,30 +11,37 @@ export interface SendBatcherSettings {
 }
 
 /**
- * Gathers a driver's messages into one request at a time: while a request is in flight,
- * publishes gather for the next one; when idle they go after `lingerMs`, or at once (guardBroker
- * already gathers a turn of the event loop's publishes). One request in flight keeps per-key order.
+ * Gathers a Kafka driver's messages into one request at a time, by topic: while a request is in
+ * flight, publishes gather for the next one; when idle they go after `lingerMs`, or at once
+ * (guardBroker already gathers a turn of the event loop's publishes). One request in flight keeps
+ * per-key order.
  */
 export class SendBatcher<M> {
-  readonly #send: (messages: M[]) => Promise<unknown>;
+  readonly #send: (topics: ReadonlyMap<string, M[]>) => Promise<unknown>;
   readonly #settings: SendBatcherSettings;
-  #batch: { messages: M[]; waiters: PendingSend[] } | undefined = undefined;
+  #batch: { topics: Map<string, M[]>; size: number; waiters: PendingSend[] } | undefined = undefined;
   #sending = 0;
   #flushScheduled = false;
 
-  constructor(send: (messages: M[]) => Promise<unknown>, settings: SendBatcherSettings) {
+  constructor(send: (topics: ReadonlyMap<string, M[]>) => Promise<unknown>, settings: SendBatcherSettings) {
     this.#send = send;
     this.#settings = settings;
   }
 
-  /** Resolves when the request that carried `messages` was acknowledged; rejects with its error. */
-  enqueue(messages: readonly M[]): Promise<void> {
+  /** Resolves when the request that carried the messages was acknowledged; rejects with its error. */
+  enqueue<R>(topic: string, records: readonly R[], toMessage: (record: R) => M): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#batch ??= { messages: [], waiters: [] };
+      this.#batch ??= { topics: new Map(), size: 0, waiters: [] };
       const batch = this.#batch;
-      for (const message of messages) batch.messages.push(message);
+      let messages = batch.topics.get(topic);
+      if (messages === undefined) {
+        messages = [];
+        batch.topics.set(topic, messages);
+      }
+      for (const record of records) messages.push(toMessage(record));
+      batch.size += records.length;
       batch.waiters.push({ resolve, reject });
-      if (batch.messages.length >= this.#settings.maxBatchRecords) this.flush();
+      if (batch.size >= this.#settings.maxBatchRecords) this.flush();
       else this.#scheduleFlush();
     });
   }
@@ -55,7 +62,7 @@ export class SendBatcher<M> {
     this.#batch = undefined;
     if (batch === undefined) return;
     this.#sending++;
-    this.#send(batch.messages)
+    this.#send(batch.topics)
       .then(
         () => batch.waiters.forEach((waiter) => waiter.resolve()),
         (error: unknown) => batch.waiters.forEach((waiter) => waiter.reject(error)),
