@@ -12,6 +12,7 @@ export { CircuitBreaker, type CircuitBreakerState } from './guard/circuit-breake
 export { guardCache, type GuardedCacheOptions } from './cache/guarded-cache.ts';
 export { guardExecutor, type GuardedExecutorOptions } from './executor/guarded-executor.ts';
 export { guardLlmClient, type GuardedLlmClientOptions } from './llm/guarded-llm-client.ts';
+export { createLlmFallback, type LlmFallbackOptions } from './llm/llm-fallback.ts';
 export { guardDocumentStore, type GuardedDocumentStoreOptions } from './documents/guarded-document-store.ts';
 export { guardSecretStore, type GuardedSecretStoreOptions } from './secrets/guarded-secret-store.ts';
 export { cachedSecretStore, type CachedSecretStore } from './secrets/cached-secret-store.ts';
