@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { createAzureKeyVaultSecretStore } from '../../src/adapters/azure-keyvault/index.ts';
 import { createCassandraTimeSeries } from '../../src/adapters/cassandra/index.ts';
 import { createKafkaBroker } from '../../src/adapters/kafka/index.ts';
+import { createPlatformaticKafkaBroker } from '../../src/adapters/platformatic-kafka/index.ts';
 import { createMongoDocumentStore } from '../../src/adapters/mongodb/index.ts';
 import { createPostgresDatabase } from '../../src/adapters/postgres/index.ts';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
@@ -37,7 +38,15 @@ import {
 } from './servers.ts';
 import { ToxiproxyClient, type ToxiProxy } from './toxiproxy.ts';
 
-export const chaosBackends = ['redis', 'kafka', 'mongodb', 'keyvault', 'cassandra', 'postgres'] as const;
+export const chaosBackends = [
+  'redis',
+  'kafka',
+  'platformatic-kafka',
+  'mongodb',
+  'keyvault',
+  'cassandra',
+  'postgres',
+] as const;
 export type ChaosBackend = (typeof chaosBackends)[number];
 
 /** The deadline of every call: a per-attempt timeout that is also the call's whole budget. */
@@ -81,7 +90,9 @@ export async function openChaosSubject(backend: ChaosBackend): Promise<ChaosSubj
     case 'redis':
       return redisSubject(toxiproxy);
     case 'kafka':
-      return kafkaSubject(toxiproxy);
+      return kafkaSubject(toxiproxy, backend, createKafkaBroker);
+    case 'platformatic-kafka':
+      return kafkaSubject(toxiproxy, backend, createPlatformaticKafkaBroker);
     case 'mongodb':
       return mongoSubject(toxiproxy);
     case 'keyvault':
@@ -123,16 +134,20 @@ async function redisSubject(toxiproxy: ToxiproxyClient): Promise<ChaosSubject | 
  * addresses the cluster's metadata gives, so a proxy in front of the shared node would carry only
  * the first metadata request.
  */
-async function kafkaSubject(toxiproxy: ToxiproxyClient): Promise<ChaosSubject | Skip> {
+async function kafkaSubject(
+  toxiproxy: ToxiproxyClient,
+  backend: 'kafka' | 'platformatic-kafka',
+  create: typeof createKafkaBroker | typeof createPlatformaticKafkaBroker,
+): Promise<ChaosSubject | Skip> {
   const shared = await findKafka(); // the skip rules of every Kafka test; the node here is its own
   if ('skip' in shared) return shared;
   // The node must know the port it advertises before it starts: a placeholder proxy reserves one.
-  const proxy = await toxiproxy.createProxy({ name: proxyName('kafka'), upstream: '127.0.0.1:9' });
+  const proxy = await toxiproxy.createProxy({ name: proxyName(backend), upstream: '127.0.0.1:9' });
   process.env['BERTH_KAFKA_ADVERTISED_PORT'] = String(proxy.port);
   const node = await ownService('kafka').finally(() => delete process.env['BERTH_KAFKA_ADVERTISED_PORT']);
   await proxy.delete();
   const routed = await toxiproxy.createProxy({
-    name: proxyName('kafka'),
+    name: proxyName(backend),
     upstream: `127.0.0.1:${node.port}`,
     listen: proxy.address,
   });
@@ -141,11 +156,11 @@ async function kafkaSubject(toxiproxy: ToxiproxyClient): Promise<ChaosSubject | 
     fs.rmSync(node.stateDir, { recursive: true, force: true });
     throw error;
   });
-  const broker = createKafkaBroker({ brokers: [routed.address], policies }, silentRuntime());
+  const broker = create({ brokers: [routed.address], policies }, silentRuntime());
   const topic = `chaos-${process.pid}`;
   const pad = 'p'.repeat(64);
   return {
-    backend: 'kafka publish',
+    backend: `${backend} publish`,
     proxy: routed,
     deadlineMs: chaosDeadlineMs,
     call: (i) => broker.publish(topic, { key: `k${i % 10}`, value: { i, pad } }),
