@@ -46,3 +46,39 @@ export const findPostgresSecure = (): Promise<SecureServer | Skip> =>
 /** berth's TDS server requiring encryption, a certificate of the run's CA (`npm run services -- up mssql-secure`). */
 export const findMssqlSecure = (): Promise<SecureServer | Skip> =>
   findSecure('mssql (TDS server, encryption required)', 'mssql-secure', 'BERTH_MSSQL_SECURE');
+
+/** A Kafka node's secure listeners: SASL_SSL with a SCRAM-SHA-512 user, and SSL wanting a client certificate. */
+export interface SecureKafka {
+  readonly saslBrokers: string[];
+  readonly mtlsBrokers: string[];
+  readonly username: string;
+  readonly password: string;
+  readonly caFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+}
+
+/** The secure listeners of the `kafka` (3.9) or `kafka4` (4.4) service, whose variables start with `prefix`. */
+export async function findKafkaSecure(service: 'kafka' | 'kafka4'): Promise<SecureKafka | Skip> {
+  const prefix = service === 'kafka' ? 'BERTH_KAFKA' : 'BERTH_KAFKA4';
+  const server = await findServer(`${service} (SASL_SSL, mutual TLS)`, {
+    envVar: `${prefix}_SASL_SSL_BROKERS`,
+    service,
+  });
+  if ('skip' in server) return server;
+  const setting = (suffix: string): string => {
+    const value =
+      server.source === 'env' ? process.env[`${prefix}_${suffix}`] : server.env?.[`${prefix}_${suffix}`];
+    if (!value) throw new Error(`${service} (${server.source}) has no ${prefix}_${suffix}`);
+    return value;
+  };
+  return {
+    saslBrokers: server.value.split(','),
+    mtlsBrokers: setting('MTLS_BROKERS').split(','),
+    username: setting('SCRAM_USERNAME'),
+    password: setting('SCRAM_PASSWORD'),
+    caFile: setting('CA_FILE'),
+    clientCertFile: setting('CLIENT_CERT_FILE'),
+    clientKeyFile: setting('CLIENT_KEY_FILE'),
+  };
+}

@@ -1,4 +1,5 @@
 import kafkajs, {
+  type SASLOptions,
   type Admin,
   type Consumer,
   type Kafka,
@@ -6,7 +7,6 @@ import kafkajs, {
   type LogEntry,
   type Message,
   type Producer,
-  type SASLOptions,
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -19,13 +19,14 @@ import type {
   PartitionLag,
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
-import { Redacted } from '../../ports/redacted.ts';
 import { parseOptions } from '../../runtime/options/validate.ts';
 import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from './options.ts';
 import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
+import { kafkaSecurity } from '../shared/kafka-options.ts';
+import { plaintextToTlsDiagnosis } from '../shared/kafka-transport.ts';
 import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
 import { SendBatcher } from '../shared/send-batcher.ts';
 import { classifyKafkaError } from './errors.ts';
@@ -47,10 +48,12 @@ const sendRetries = { retries: 1, initialRetryTime: 100 };
 /** A kafkajs client connected on first use, and again after a connect that failed. */
 class LazyClient<T extends Producer | Admin> {
   readonly #create: () => T;
+  readonly #diagnose: (error: unknown) => Promise<unknown>;
   #connecting: Promise<T> | undefined = undefined;
 
-  constructor(create: () => T) {
+  constructor(create: () => T, diagnose: (error: unknown) => Promise<unknown>) {
     this.#create = create;
+    this.#diagnose = diagnose;
   }
 
   get(): Promise<T> {
@@ -58,9 +61,9 @@ class LazyClient<T extends Producer | Admin> {
       const client = this.#create();
       await client.connect();
       return client;
-    })().catch((error: unknown) => {
+    })().catch(async (error: unknown) => {
       this.#connecting = undefined;
-      throw error;
+      throw await this.#diagnose(error);
     });
     return this.#connecting;
   }
@@ -99,8 +102,7 @@ class KafkaAdapter implements BrokerAdapter {
     const config: KafkaConfig = {
       clientId: settings.clientId,
       brokers: settings.brokers,
-      ssl: settings.ssl,
-      ...(settings.sasl === undefined ? {} : { sasl: saslOptions(settings.sasl) }),
+      ...kafkajsSecurity(settings),
       connectionTimeout: settings.connectionTimeoutMs,
       requestTimeout: settings.requestTimeoutMs,
       // kafkajs logs every failed reconnect as an error; berth logs transitions, so its lines go to debug.
@@ -114,18 +116,21 @@ class KafkaAdapter implements BrokerAdapter {
     // (guard retries it within the call's budget), not after kafkajs's ~9 s of reconnects, which
     // had outlived every deadline as a `timeout`.
     const kafka = new KafkaClient({ ...config, retry: { retries: 0 } });
-    this.#producer = new LazyClient(() =>
-      kafka.producer({
-        // Not idempotent: kafkajs reuses a failed request's sequence numbers, so after a broker loss its
-        // producer was refused (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request at a time keeps order.
-        idempotent: false,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        retry: sendRetries,
-      }),
+    const diagnose = plaintextToTlsDiagnosis(settings.brokers, config.ssl !== false);
+    this.#producer = new LazyClient(
+      () =>
+        kafka.producer({
+          // Not idempotent: kafkajs reuses a failed request's sequence numbers, so after a broker loss its
+          // producer was refused (OUT_OF_ORDER_SEQUENCE_NUMBER) for good. One request at a time keeps order.
+          idempotent: false,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          retry: sendRetries,
+        }),
+      diagnose,
     );
-    this.#admin = new LazyClient(() => kafka.admin({ retry: operationRetries }));
-    this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }));
+    this.#admin = new LazyClient(() => kafka.admin({ retry: operationRetries }), diagnose);
+    this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }), diagnose);
     this.#sends = new SendBatcher(async (topics) => {
       const topicMessages = [...topics].map(([topic, messages]) => ({ topic, messages }));
       const producer = await this.#producer.get();
@@ -322,9 +327,11 @@ class KafkaAdapter implements BrokerAdapter {
   }
 }
 
-function saslOptions(sasl: NonNullable<Settings['sasl']>): SASLOptions {
-  const password = sasl.password instanceof Redacted ? sasl.password.reveal() : sasl.password;
-  return { mechanism: sasl.mechanism, username: sasl.username, password };
+// kafkajs takes node's TLS options as `ssl`, and the SASL login as it is.
+function kafkajsSecurity(settings: Settings): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const { tls, sasl } = kafkaSecurity(settings);
+  // One login object whose mechanism is a union, where kafkajs's type is a union of logins.
+  return { ssl: tls ?? false, ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }) };
 }
 
 export interface KafkaBroker extends Broker {

@@ -1,6 +1,7 @@
 import { kafkaProtocolErrors } from '../shared/kafka-protocol-errors.ts';
 import { isNetworkErrorCode } from '../shared/network-errors.ts';
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
+import { classifyTlsError } from '../shared/tls.ts';
 
 // Errors by class name: kafkajs sets `name` on every error it throws.
 const errorNames: Record<string, { reason: ErrorReason; retryable?: boolean }> = {
@@ -33,6 +34,8 @@ interface KafkaLikeError {
  * are unwrapped to the error that caused them, since that names the real problem.
  */
 export function classifyKafkaError(error: unknown): ErrorClassification {
+  const tls = classifyTlsError(error);
+  if (tls) return tls;
   const seen = new Set<unknown>();
   let current: unknown = error;
   while (typeof current === 'object' && current !== null && !seen.has(current)) {

@@ -1,4 +1,6 @@
+import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
+import { Redacted } from '../../ports/redacted.ts';
 import type { EnvVariable } from '../../runtime/adapter-descriptor.ts';
 import {
   componentId,
@@ -6,7 +8,9 @@ import {
   policyOverridesSchema,
   positiveInt,
   secretValue,
+  tlsSettingsSchema,
 } from '../../runtime/options/schema-pieces.ts';
+import { nodeTlsOptions, tlsVariables } from './tls.ts';
 
 // The options of both Kafka broker drivers (kafkajs and @platformatic/kafka): one meaning each.
 export const kafkaBrokerOptionsSchema = z.strictObject({
@@ -17,7 +21,10 @@ export const kafkaBrokerOptionsSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1 to 100 letters, digits, . _ -' })
     .default('berth'),
+  /** TLS to the brokers with the system's CAs; `tls` for a private CA or a client certificate. */
   ssl: z.boolean().default(false),
+  /** TLS with a private CA, a client certificate (mutual TLS), a server name; implies `ssl`. */
+  tls: tlsSettingsSchema.optional(),
   sasl: z
     .strictObject({
       mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
@@ -70,4 +77,23 @@ export const kafkaConnectionEnv: Readonly<Record<string, EnvVariable>> = {
   KAFKA_SASL_MECHANISM: { option: 'sasl.mechanism', description: 'plain, scram-sha-256 or scram-sha-512' },
   KAFKA_SASL_USERNAME: { option: 'sasl.username', description: 'SASL user' },
   KAFKA_SASL_PASSWORD: { option: 'sasl.password', kind: 'secret', description: 'SASL password' },
+  ...tlsVariables('KAFKA'),
 };
+
+/** How either driver connects: TLS options (or none), and the SASL login with its password revealed. */
+export function kafkaSecurity(settings: z.output<typeof kafkaBrokerOptionsSchema>): {
+  tls: ConnectionOptions | undefined;
+  sasl:
+    | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+    | undefined;
+} {
+  const { sasl } = settings;
+  return {
+    tls: settings.tls ? nodeTlsOptions(settings.tls) : settings.ssl ? {} : undefined,
+    sasl: sasl && {
+      mechanism: sasl.mechanism,
+      username: sasl.username,
+      password: sasl.password instanceof Redacted ? sasl.password.reveal() : sasl.password,
+    },
+  };
+}

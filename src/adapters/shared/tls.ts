@@ -83,8 +83,11 @@ const handshakeFailures: Record<string, string> = {
     'plaintext to a TLS port: the server wants TLS (use its TLS URL or setting)',
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     'client certificate required: the server wants mutual TLS (set the certificate and key)',
+  // OpenSSL 3's name for the same alert, as Node 24 reports it.
+  'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE':
+    'client certificate missing or refused: the server wants mutual TLS with a certificate it trusts (set the certificate and key)',
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE:
-    'client certificate refused: the server does not trust the certificate given',
+    'client certificate missing or refused: the server wants mutual TLS with a certificate it trusts (set the certificate and key)',
   ERR_SSL_TLSV1_ALERT_UNKNOWN_CA:
     'client certificate refused: the server does not trust the CA of the certificate given',
 };

@@ -25,6 +25,7 @@ import {
   type ServiceContext,
   type ServiceDefinition,
 } from './definition.ts';
+import { runCertificates } from '../certificates.ts';
 import { kafkaBrokers } from './kafka-probe.ts';
 import { cacheHome, which } from './machine.ts';
 import { installJars, libComplete, libDirOf, type MavenDependency, type MavenJars } from './maven-jars.ts';
@@ -128,16 +129,20 @@ function clusterId(): string {
 function serverProperties(ctx: ServiceContext, node: KafkaNodeService, dataDir: string): string {
   const controllerPort = ctx.port + 1;
   const advertisedPort = portFromEnv(`${node.variablePrefix}_ADVERTISED_PORT`, ctx.port);
+  const { sasl, mtls } = securePorts(ctx);
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@${HOST}:${controllerPort}`,
-    listeners: `PLAINTEXT://${HOST}:${ctx.port},CONTROLLER://${HOST}:${controllerPort}`,
+    listeners:
+      `PLAINTEXT://${HOST}:${ctx.port},CONTROLLER://${HOST}:${controllerPort},` +
+      `SASL_SSL://${HOST}:${sasl},SSL://${HOST}:${mtls}`,
     // Another port where a proxy in front of it listens (the chaos tests): clients go where this says.
-    'advertised.listeners': `PLAINTEXT://${HOST}:${advertisedPort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${advertisedPort},SASL_SSL://${HOST}:${sasl},SSL://${HOST}:${mtls}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
+    ...secureSettings(ctx),
     'log.dirs': dataDir,
     'num.partitions': 1,
     'auto.create.topics.enable': true,
@@ -152,6 +157,35 @@ function serverProperties(ctx: ServiceContext, node: KafkaNodeService, dataDir: 
     'log.cleaner.dedupe.buffer.size': 8 * 1024 * 1024,
   };
   return propertiesText('test/servers/launchers/kafka.ts', settings);
+}
+
+// Beside the plaintext listener, as production runs Kafka: SASL_SSL with SCRAM-SHA-512 (a user made
+// at format time) and SSL requiring a client certificate, both with the run's certificates (PEM,
+// which Kafka reads since 2.7: no keytool).
+const securePorts = (ctx: ServiceContext) => ({ sasl: ctx.port + 2, mtls: ctx.port + 3 });
+export const KAFKA_SCRAM_USER = 'berth';
+
+function scramPassword(ctx: ServiceContext): string {
+  const file = path.join(ctx.dir, 'scram.password');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+function secureSettings(ctx: ServiceContext): Record<string, string> {
+  const certificates = runCertificates(ctx.dir);
+  const keystore = path.join(ctx.dir, 'tls', 'server-keystore.pem');
+  const key = fs.readFileSync(certificates.serverKeyFile, 'utf8');
+  fs.writeFileSync(keystore, key + fs.readFileSync(certificates.serverCertFile, 'utf8'), { mode: 0o600 });
+  return {
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': keystore,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': certificates.caFile,
+    'listener.name.ssl.ssl.client.auth': 'required',
+  };
 }
 
 /** A single-node service of `release`: the one launcher of every Kafka version. */
@@ -181,21 +215,37 @@ export function kafkaNode(release: KafkaRelease, node: KafkaNodeService): Servic
         '-cp',
         '"$1"',
       ].join(' ');
-      // $1 classpath, $2 data dir, $3 log config, $4 server.properties, $5 cluster id, $6 java.
+      // $1 classpath, $2 data dir, $3 log config, $4 server.properties, $5 cluster id, $6 java, $7 SCRAM user.
       // <prefix>_KEEP_DATA=true keeps the log dir across restarts, for tests of a broker outage.
       const keepData = process.env[`${node.variablePrefix}_KEEP_DATA`] === 'true';
-      const format = `${jvm} kafka.tools.StorageTool format -t "$5" -c "$4"`;
+      // $7 the SCRAM user, made with the cluster (KIP-900): no broker call needed after start.
+      const format = `${jvm} kafka.tools.StorageTool format -t "$5" -c "$4" --add-scram "$7"`;
       const script =
         (keepData ? `{ [ -f "$2/meta.properties" ] || ${format}; } && ` : `rm -rf "$2" && ${format} && `) +
         `exec ${jvm} kafka.Kafka "$4"`;
-      const args = [classpathOf(release), dataDir, logFile, propertiesFile, clusterId(), java];
+      const scram = `SCRAM-SHA-512=[name=${KAFKA_SCRAM_USER},password=${scramPassword(ctx)}]`;
+      const args = [classpathOf(release), dataDir, logFile, propertiesFile, clusterId(), java, scram];
       return { command: 'bash', args: ['-c', script, `berth-${node.name}`, ...args] };
     },
     answers: async (ctx) => {
       const brokers = await kafkaBrokers(HOST, ctx.port, 2000).catch(() => []);
       return brokers.length > 0;
     },
-    env: (ctx) => ({ [node.envVar]: `${HOST}:${ctx.port}` }),
+    env: (ctx) => {
+      const certificates = runCertificates(ctx.dir);
+      const { sasl, mtls } = securePorts(ctx);
+      const secure = node.variablePrefix;
+      return {
+        [node.envVar]: `${HOST}:${ctx.port}`,
+        [`${secure}_SASL_SSL_BROKERS`]: `${HOST}:${sasl}`,
+        [`${secure}_MTLS_BROKERS`]: `${HOST}:${mtls}`,
+        [`${secure}_SCRAM_USERNAME`]: KAFKA_SCRAM_USER,
+        [`${secure}_SCRAM_PASSWORD`]: scramPassword(ctx),
+        [`${secure}_CA_FILE`]: certificates.caFile,
+        [`${secure}_CLIENT_CERT_FILE`]: certificates.clientCertFile,
+        [`${secure}_CLIENT_KEY_FILE`]: certificates.clientKeyFile,
+      };
+    },
     // First start on a machine: ~5 s here (2 cores), more on a loaded CI machine. The download is
     // part of `install`, which the start timeout does not cover.
     startTimeoutMs: 120_000,
