@@ -94,7 +94,7 @@ export const ports = Object.fromEntries(
 ) as Readonly<Record<PortName, PortSpec>>;
 export const portNames = Object.keys(ports) as PortName[];
 
-/** The variables of a port that every driver reads: its deadline and budget, and the port's own. */
+/** The variables of a port that every driver reads: its deadline, budget and rate limit, and the port's own. */
 export function portVariables(port: PortName): Record<string, EnvVariable> {
   return {
     [`${ports[port].envPrefix}_TIMEOUT_MS`]: {
@@ -106,6 +106,21 @@ export function portVariables(port: PortName): Record<string, EnvVariable> {
       option: 'policies.totalTimeoutMs',
       kind: 'integer',
       description: 'budget of a whole call across its retries (default: the deadline of one attempt)',
+    },
+    [`${ports[port].envPrefix}_RATE_LIMIT_RPM`]: {
+      option: 'policies.rateLimit.requestsPerMinute',
+      kind: 'integer',
+      description: 'calls started in any minute at most, retries included (default: no limit)',
+    },
+    [`${ports[port].envPrefix}_RATE_LIMIT_TPM`]: {
+      option: 'policies.rateLimit.tokensPerMinute',
+      kind: 'integer',
+      description: 'tokens in any minute at most, estimated before a call and corrected by its usage',
+    },
+    [`${ports[port].envPrefix}_RATE_LIMIT_MAX_QUEUED`]: {
+      option: 'policies.rateLimit.maxQueued',
+      kind: 'integer',
+      description: 'calls waiting for the rate limit at most, then rate_limited (default 100)',
     },
     ...ports[port].env,
   };

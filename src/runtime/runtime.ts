@@ -10,6 +10,9 @@ import {
   type Tracing,
   type TracingOptions,
 } from './telemetry/tracing.ts';
+import type { RateLimitPolicy } from './guard/rate-limit.ts';
+
+export type { RateLimitPolicy } from './guard/rate-limit.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included; 1 disables retries. */
@@ -38,6 +41,8 @@ export interface Policies {
   healthTimeoutMs: number;
   retry: RetryPolicy;
   breaker: BreakerPolicy;
+  /** Requests and tokens per minute, and the cooldown after a 429; none unless given. */
+  rateLimit?: RateLimitPolicy | undefined;
 }
 
 type Overrides<T> = { [K in keyof T]?: T[K] | undefined };
@@ -48,6 +53,7 @@ export interface PolicyOverrides {
   healthTimeoutMs?: number | undefined;
   retry?: Overrides<RetryPolicy> | undefined;
   breaker?: Overrides<BreakerPolicy> | undefined;
+  rateLimit?: RateLimitPolicy | undefined;
 }
 
 /** What every adapter factory receives: the one thing an application injects. */
@@ -81,6 +87,10 @@ export function mergePolicies(base: Policies, overrides: PolicyOverrides | undef
     healthTimeoutMs: overrides.healthTimeoutMs ?? base.healthTimeoutMs,
     retry: { ...base.retry, ...definedOnly<RetryPolicy>(overrides.retry) },
     breaker: { ...base.breaker, ...definedOnly<BreakerPolicy>(overrides.breaker) },
+    rateLimit:
+      overrides.rateLimit === undefined
+        ? base.rateLimit
+        : { ...base.rateLimit, ...definedOnly<RateLimitPolicy>(overrides.rateLimit) },
   };
 }
 

@@ -9,6 +9,7 @@ import type { Policies } from '../runtime.ts';
 import type { OperationSpans } from '../telemetry/operation-spans.ts';
 import { attributes } from '../telemetry/semconv.ts';
 import type { GuardCall, GuardState, StartsAttempts } from './guard-call.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 export interface RetrySettings {
   readonly id: string;
@@ -18,6 +19,7 @@ export interface RetrySettings {
   readonly logger: Logger;
   readonly spans: OperationSpans | undefined;
   readonly state: GuardState;
+  readonly limiter?: RateLimiter | undefined;
 }
 
 /**
@@ -55,6 +57,12 @@ export class CallRetries<Op extends string> {
       logger.debug({ operation, attempt, delayMs, reason: error.reason }, 'retrying');
       if (span !== undefined) spans!.retried(span, attempt, delayMs, error.reason);
       await sleep(delayMs, undefined, options?.signal ? { signal: options.signal } : undefined);
+      // A retry is a request too: it counts against the rate limit and waits out a cooldown.
+      const limiter = this.#settings.limiter;
+      if (limiter !== undefined && !limiter.take(call.cost)) {
+        const leftMs = budget.budgetMs - (performance.now() - budget.startedAt);
+        await limiter.wait(operation, call.cost, options?.signal, leftMs);
+      }
       const retry = nextAttempt(budget, attempt, timeoutMs);
       if (retry === undefined) break;
       try {
@@ -78,6 +86,7 @@ export class CallRetries<Op extends string> {
         fn: call.fn,
         map: call.map,
         labels: call.labels,
+        cost: call.cost,
         span,
         retries: false,
         retry,

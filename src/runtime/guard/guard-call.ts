@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import type { OperationContext, OperationOptions } from '../../ports/component.ts';
 import type { RetryAttempt } from './call-budget.ts';
 import type { CallLabels } from './guard-spec.ts';
+import type { RateCost } from './rate-limit.ts';
 
 /**
  * One attempt of a call `Guard#run` makes: what the caller asked for and where its outcome goes.
@@ -19,6 +20,8 @@ export interface GuardCall<Op extends string, R, T> {
   readonly labels: CallLabels<R> | undefined;
   /** The call's span when it is traced: a retry is one of its events. */
   readonly span: Span | undefined;
+  /** What the call counts against a token rate limit. */
+  readonly cost: RateCost | undefined;
   /** Whether a failure of this attempt may be retried: an idempotent operation's first attempt. */
   readonly retries: boolean;
   /** Set on a retry: its number and its deadline within the call's budget. */

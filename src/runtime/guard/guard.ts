@@ -15,6 +15,8 @@ import { CallOutcomes } from './call-outcomes.ts';
 import { CallRetries } from './call-retry.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { ComponentErrors } from './component-errors.ts';
+import { budgetOf } from './call-budget.ts';
+import { RateLimiter, type RateCost } from './rate-limit.ts';
 import { counterOn, gaugeOn } from '../telemetry/metrics.ts';
 import { OperationSeries } from '../telemetry/operation-series.ts';
 import { OperationSpans } from '../telemetry/operation-spans.ts';
@@ -47,6 +49,8 @@ export class Guard<Op extends string> {
   // Undefined when tracing is off, the API absent, or the system's spans left to another instrumentation.
   readonly #spans: OperationSpans | undefined;
   readonly #attempts: CallAttempts<Op>;
+  readonly #limiter: RateLimiter | undefined;
+  readonly #budgetMs: number;
   #closed: Promise<void> | undefined = undefined;
 
   constructor(spec: GuardSpec<Op>, runtime: Runtime) {
@@ -61,6 +65,8 @@ export class Guard<Op extends string> {
     this.#spans = OperationSpans.of(runtime.tracing, metrics, spec.id, system, server, operations);
     this.#retries = counterOn(runtime.registry, operationRetries);
     this.#breaker = this.#monitoredBreaker(runtime);
+    this.#limiter = this.#rateLimiter();
+    this.#budgetMs = this.policies.totalTimeoutMs ?? this.policies.timeoutMs;
     const retry = this.policies.retry;
     const retries = new CallRetries<Op>({
       id: spec.id,
@@ -70,15 +76,16 @@ export class Guard<Op extends string> {
       logger: this.logger,
       spans: this.#spans,
       state: this,
+      limiter: this.#limiter,
     });
     this.#attempts = new CallAttempts<Op>({
       state: this,
       errors: this.#errors,
       breaker: this.#breaker,
-      outcomes: new CallOutcomes(series, this.#breaker, this.logger),
+      outcomes: new CallOutcomes(series, this.#breaker, this.logger, this.#limiter),
       retries,
       timeoutMs: this.policies.timeoutMs,
-      budgetMs: this.policies.totalTimeoutMs ?? this.policies.timeoutMs,
+      budgetMs: this.#budgetMs,
     });
   }
 
@@ -115,7 +122,8 @@ export class Guard<Op extends string> {
    * Runs one operation of the port through retry, breaker and deadline. `map` turns the
    * adapter's result into the port's (e.g. decoding) inside the same promise, because each
    * extra promise per call is measurable against a local Redis. `labels` adds labels to the
-   * call's duration series; `span` what the call's span carries beyond the operation's.
+   * call's duration series; `span` what the call's span carries beyond the operation's; `cost`
+   * what it counts against a token rate limit (see `correctCost`).
    */
   run<R, T = R>(
     operation: Op,
@@ -124,25 +132,50 @@ export class Guard<Op extends string> {
     map?: (value: R) => T,
     labels?: CallLabels<R>,
     span?: CallSpan<T>,
+    cost?: RateCost,
   ): Promise<T> {
     const retries = this.policies.retry.maxAttempts > 1 && this.#operations[operation].idempotent;
     const traced = this.#spans?.start(operation, span);
     const attempts = this.#attempts;
-    const call = (resolve: (value: T) => void, reject: (error: unknown) => void): void =>
+    const start = (resolve: (value: T) => void, reject: (error: unknown) => void, given = options): void =>
       attempts.start({
         operation,
-        options,
+        options: given,
         fn,
         map,
         labels,
+        cost,
         span: traced,
         retries,
         retry: undefined,
         resolve,
         reject,
       });
+    const limiter = this.#limiter;
+    const call =
+      limiter === undefined
+        ? start
+        : (resolve: (value: T) => void, reject: (error: unknown) => void): void => {
+            if (this.#closed !== undefined || limiter.take(cost)) return start(resolve, reject);
+            // The wait comes out of the call's budget: the caller never waits longer than it asked.
+            const budgetMs = budgetOf(options, this.#budgetMs);
+            const since = performance.now();
+            limiter.wait(operation, cost, options?.signal, budgetMs).then(() => {
+              const left = Math.max(1, Math.round(budgetMs - (performance.now() - since)));
+              const started = (): void => start(resolve, reject, { ...options, totalTimeoutMs: left });
+              // Started from the limiter's timer: the call's span is made active again.
+              if (traced === undefined) started();
+              else this.#spans!.within(traced, started);
+            }, reject);
+          };
     if (traced === undefined) return new Promise<T>(call);
-    return this.#spans!.traced(traced, span, () => new Promise<T>(call));
+    return this.#spans!.traced(traced, span, call);
+  }
+
+  /** A call's real token usage in place of its estimate, once the provider reported it. */
+  correctCost(cost: RateCost, tokens: number): void {
+    if (this.#limiter === undefined) cost.tokens = tokens;
+    else this.#limiter.correct(cost, tokens);
   }
 
   /** An InfraError about this component, for adapters and port code to throw. */
@@ -212,10 +245,29 @@ export class Guard<Op extends string> {
 
   /** Idempotent: later calls wait for the first close. */
   close(closeAdapter: () => Promise<void>): Promise<void> {
+    if (this.#closed === undefined)
+      this.#limiter?.rejectQueued(this.#errors.error('closed', 'call', 'component is closed'));
     this.#closed ??= closeAdapter().catch((error: unknown) => {
       this.logger.warn({ err: error }, 'close failed');
     });
     return this.#closed;
+  }
+
+  // A limiter only when the policies ask for one: without it a call pays nothing for the option.
+  #rateLimiter(): RateLimiter | undefined {
+    const policy = this.policies.rateLimit;
+    if (policy === undefined) return undefined;
+    return new RateLimiter({
+      policy,
+      refused: (why, waitedMs, operation) =>
+        this.#errors.error(
+          'rate_limited',
+          operation,
+          why === 'full'
+            ? `rate limit queue is full (${policy.maxQueued ?? 100} calls waiting)`
+            : `waited ${Math.round(waitedMs)} ms for the rate limit, the call's whole budget`,
+        ),
+    });
   }
 
   // The breaker's state as a gauge, its changes logged.

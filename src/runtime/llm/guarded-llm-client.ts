@@ -18,7 +18,7 @@ import { tokenUsageHistogram } from '../telemetry/metrics.ts';
 import type { Runtime } from '../runtime.ts';
 import { genAiClientOperationDuration } from '../telemetry/semconv.ts';
 import { embedTexts } from './llm-embed.ts';
-import { checkLlmRequest, type CheckedLlmRequest } from './llm-request.ts';
+import { checkLlmRequest, estimateTokens, type CheckedLlmRequest } from './llm-request.ts';
 import { GuardedLlmStream, type StreamContext } from './llm-stream.ts';
 import { LlmTelemetry } from './llm-telemetry.ts';
 
@@ -93,6 +93,7 @@ class GuardedLlmClient extends GuardedComponent<LlmOperation> implements LlmClie
     const validated: LlmAdapterRequest = checked.request;
     this.#telemetry.prompt('generate', validated);
     const started = performance.now();
+    const cost = { tokens: estimateTokens(validated) };
     return this.#guard.run(
       'generate',
       request,
@@ -102,9 +103,13 @@ class GuardedLlmClient extends GuardedComponent<LlmOperation> implements LlmClie
         const toolCalls = await checked.tools.check('generate', completion.toolCalls, this.#invalid);
         return { ...completion, toolCalls };
       },
-      (completion) => this.#telemetry.finish('generate', validated, completion, started),
+      (completion) => {
+        this.#guard.correctCost(cost, completion.usage.inputTokens + completion.usage.outputTokens);
+        return this.#telemetry.finish('generate', validated, completion, started);
+      },
       this.#telemetry.labels(validated),
       this.#telemetry.span(validated),
+      cost,
     );
   };
 

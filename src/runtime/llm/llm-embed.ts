@@ -46,7 +46,17 @@ export async function embedTexts(
   let answered = model;
   for (let from = 0; from < texts.length; from += adapter.maxEmbeddingBatch) {
     const batch = texts.slice(from, from + adapter.maxEmbeddingBatch);
-    const reply = await guard.run('embed', call, (ctx) => embed({ texts: batch, model, dimensions }, ctx));
+    const cost = { tokens: Math.ceil(batch.reduce((sum: number, text: string) => sum + text.length, 0) / 4) };
+    const reply = await guard.run(
+      'embed',
+      call,
+      (ctx) => embed({ texts: batch, model, dimensions }, ctx),
+      undefined,
+      undefined,
+      undefined,
+      cost,
+    );
+    guard.correctCost(cost, reply.inputTokens);
     if (reply.vectors.length !== batch.length)
       throw guard.error(
         'internal',

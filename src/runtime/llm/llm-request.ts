@@ -116,3 +116,14 @@ function checkSampling(
   )
     throw invalid(operation, 'responseFormat', 'must be { type: "json_schema", schema: object }');
 }
+
+/**
+ * Tokens a request is counted for against a rate limit until its usage is known: about four
+ * characters a token for the prompt and tools, plus `maxTokens` of reply at most.
+ */
+export function estimateTokens(request: LlmAdapterRequest): number {
+  let characters = 0;
+  for (const message of request.messages) characters += message.content.length;
+  if (request.tools !== undefined) characters += JSON.stringify(request.tools).length;
+  return Math.ceil(characters / 4) + (request.maxTokens ?? 0);
+}

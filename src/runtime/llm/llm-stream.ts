@@ -8,7 +8,8 @@ import type {
 } from '../../ports/llm-client.ts';
 import type { Guard } from '../guard/guard.ts';
 import { spanAttributes } from '../telemetry/semconv.ts';
-import type { CheckedLlmRequest } from './llm-request.ts';
+import { estimateTokens, type CheckedLlmRequest } from './llm-request.ts';
+import type { RateCost } from '../guard/rate-limit.ts';
 import { BufferedLlmStream } from './llm-stream-buffer.ts';
 import type { LlmTelemetry } from './llm-telemetry.ts';
 
@@ -65,6 +66,7 @@ export class GuardedLlmStream extends BufferedLlmStream {
     running.add(this.cancel);
     const cancel = this.cancel.signal;
     const signal = request.signal ? AbortSignal.any([request.signal, cancel]) : cancel;
+    const cost = { tokens: estimateTokens(validated) };
     const opened = await guard.run(
       'stream',
       { signal, ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }) },
@@ -72,8 +74,9 @@ export class GuardedLlmStream extends BufferedLlmStream {
       undefined,
       telemetry.labels(validated),
       { target: validated.model, attributes: { [spanAttributes.genAiRequestModel]: validated.model } },
+      cost,
     );
-    await this.#consume(checked, opened, signal);
+    await this.#consume(checked, opened, signal, cost);
   }
 
   async #open(request: LlmAdapterRequest, signal: AbortSignal): Promise<Opened> {
@@ -81,7 +84,12 @@ export class GuardedLlmStream extends BufferedLlmStream {
     return { iterator, first: await iterator.next() };
   }
 
-  async #consume(checked: CheckedLlmRequest, opened: Opened, signal: AbortSignal): Promise<void> {
+  async #consume(
+    checked: CheckedLlmRequest,
+    opened: Opened,
+    signal: AbortSignal,
+    cost: RateCost,
+  ): Promise<void> {
     const { guard, stallTimeoutMs } = this.#context;
     const { iterator } = opened;
     let next = opened.first;
@@ -100,7 +108,7 @@ export class GuardedLlmStream extends BufferedLlmStream {
         if (event.type === 'done') {
           done = true;
           clearTimeout(stall);
-          return await this.#done(checked, event);
+          return await this.#done(checked, event, cost);
         }
         if (event.type === 'tool_call_delta') this.#toolCallPiece(event);
         else if (event.text.length > 0) {
@@ -132,8 +140,13 @@ export class GuardedLlmStream extends BufferedLlmStream {
     this.#calls.set(event.index, call);
   }
 
-  async #done(checked: CheckedLlmRequest, event: Extract<LlmStreamEvent, { type: 'done' }>): Promise<void> {
+  async #done(
+    checked: CheckedLlmRequest,
+    event: Extract<LlmStreamEvent, { type: 'done' }>,
+    cost: RateCost,
+  ): Promise<void> {
     const { guard, telemetry, running } = this.#context;
+    guard.correctCost(cost, event.usage.inputTokens + event.usage.outputTokens);
     const raw = [...this.#calls.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, call]) => ({ ...call, id: call.id || `call_${index}` }));

@@ -28,6 +28,13 @@ export const policyOverridesSchema = z.strictObject({
       createBreaker: z.custom<() => IBreaker>((value) => typeof value === 'function').optional(),
     })
     .optional(),
+  rateLimit: z
+    .strictObject({
+      requestsPerMinute: positiveInt.optional(),
+      tokensPerMinute: positiveInt.optional(),
+      maxQueued: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
 });
 
 /**
