@@ -1,10 +1,13 @@
-// The Kafka broker port vs raw kafkajs, interleaved in one process. Prints `ratio <name> <port/raw>` lines.
+// The Kafka broker port on kafkajs and on @platformatic/kafka vs each raw client, interleaved in one process. Prints `ratio <name> <port/raw>` lines.
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createKafkaBroker } from '../src/adapters/kafka/index.ts';
+import { createPlatformaticKafkaBroker } from '../src/adapters/platformatic-kafka/index.ts';
+import type { Broker } from '../src/ports/index.ts';
 import { createLogger, createRuntime } from '../src/runtime/index.ts';
 import { ensureService } from '../test/servers/services.ts';
+import { consumeRawPlatformatic, decoded, RawPlatformaticProducer } from './platformatic-kafka-raw.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 11);
 // A consume round is one full read of the topic per side: more of them, as each varies more.
@@ -50,6 +53,11 @@ await producer.connect();
 const admin = kafka.admin();
 await admin.connect();
 const port = createKafkaBroker({ brokers, clientId: 'bench-port' }, silent);
+const platformaticPort = createPlatformaticKafkaBroker(
+  { brokers, clientId: 'bench-port-platformatic' },
+  silent,
+);
+const platformaticProducer = new RawPlatformaticProducer(brokers);
 const topic = `bench-${randomUUID().slice(0, 8)}`;
 await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
 const value = { id: 42, name: 'berth', tags: ['a', 'b'] };
@@ -60,18 +68,23 @@ const rawMessage = (i: number) => ({
   headers: { 'x-berth-id': randomUUID() },
 });
 
-/** Milliseconds to publish `count` messages through the port, one per call, 64 calls at a time. */
-async function portPublish(count: number): Promise<number> {
+/** Milliseconds to publish `count` messages through a port, one per call, 64 calls at a time. */
+async function portPublish(count: number, through: Broker = port): Promise<number> {
   let next = 0;
   collectGarbage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) await port.publish(topic, { key: `k${next++ % 100}`, value });
+      while (next < count) await through.publish(topic, { key: `k${next++ % 100}`, value });
     }),
   );
   return performance.now() - started;
 }
+
+const rawPlatformaticPublish = (count: number): Promise<number> => {
+  collectGarbage();
+  return platformaticProducer.publish(topic, count, concurrency, rawMessage);
+};
 
 /** Milliseconds to publish `count` messages raw, one call at a time of 64 messages (what the port has in flight at c64). */
 async function rawBatchedPublish(count: number): Promise<number> {
@@ -90,38 +103,51 @@ async function rawBatchedPublish(count: number): Promise<number> {
 const rawSendRate = (): Promise<number> =>
   rate(sendCount, concurrency, (i) => producer.send({ topic, acks: -1, messages: [rawMessage(i)] }));
 
-// Port and raw batched take turns in slices a fraction of a second long, so this machine's
-// swings (a shared VM) fall on both sides alike; a round compares their summed times.
+// The ports and the raw batched sends take turns in slices a fraction of a second long, each
+// slice in another order, so this machine's swings (a shared VM) fall on every side alike; a
+// round compares their summed times.
 async function benchPublish(): Promise<void> {
   const vsSend: number[] = [];
   const vsBatched: number[] = [];
-  await portPublish(2_000);
-  await rawBatchedPublish(2_000);
-  const slices = 6;
+  const platformaticVsKafkajs: number[] = [];
+  const platformaticVsRaw: number[] = [];
+  const sides = [
+    (n: number) => portPublish(n),
+    rawBatchedPublish,
+    (n: number) => portPublish(n, platformaticPort),
+    rawPlatformaticPublish,
+  ];
+  for (const side of sides) await side(2_000);
+  const slices = 8;
   const slice = Math.max(concurrency, Math.round(publishCount / slices));
   for (let round = 0; round < rounds; round++) {
-    let portMs = 0;
-    let batchedMs = 0;
-    for (let i = 0; i < slices; i++) {
-      if ((round + i) % 2 === 0) {
-        portMs += await portPublish(slice);
-        batchedMs += await rawBatchedPublish(slice);
-      } else {
-        batchedMs += await rawBatchedPublish(slice);
-        portMs += await portPublish(slice);
+    const ms = [0, 0, 0, 0];
+    for (let i = 0; i < slices; i++)
+      for (let k = 0; k < sides.length; k++) {
+        const which = (round + i + k) % sides.length;
+        ms[which]! += await sides[which]!(slice);
       }
-    }
-    const portRate = (slices * slice) / (portMs / 1000);
-    const batchedRate = (slices * slice) / (batchedMs / 1000);
+    const [portRate, batchedRate, platformaticRate, rawPlatformaticRate] = ms.map(
+      (total) => (slices * slice) / (total / 1000),
+    ) as [number, number, number, number];
     const sendRate = await rawSendRate();
     console.error(
-      `publish round ${round}: port ${Math.round(portRate)}/s, raw send ${Math.round(sendRate)}/s, raw batched ${Math.round(batchedRate)}/s`,
+      `publish round ${round}: port ${Math.round(portRate)}/s, raw send ${Math.round(sendRate)}/s, raw batched ${Math.round(batchedRate)}/s; ` +
+        `port on @platformatic/kafka ${Math.round(platformaticRate)}/s, raw @platformatic/kafka batched ${Math.round(rawPlatformaticRate)}/s`,
     );
     vsSend.push(portRate / sendRate);
     vsBatched.push(portRate / batchedRate);
+    platformaticVsKafkajs.push(platformaticRate / batchedRate);
+    platformaticVsRaw.push(platformaticRate / rawPlatformaticRate);
   }
   console.log(`ratio broker.kafka.publish.c64.vs-send ${median(vsSend).toFixed(3)}`);
   console.log(`ratio broker.kafka.publish.c64.vs-batched-send ${median(vsBatched).toFixed(3)}`);
+  console.log(
+    `ratio broker.platformatic-kafka.publish.c64.vs-kafkajs-batched-send ${median(platformaticVsKafkajs).toFixed(3)}`,
+  );
+  console.log(
+    `ratio broker.platformatic-kafka.publish.c64.vs-platformatic-batched-send ${median(platformaticVsRaw).toFixed(3)}`,
+  );
 }
 if (only !== 'consume') await benchPublish();
 
@@ -188,13 +214,13 @@ async function benchConsume(): Promise<void> {
     return result;
   }
 
-  async function consumePort(concurrency: number): Promise<number> {
+  async function consumePort(concurrency: number, through: Broker = port): Promise<number> {
     collectGarbage();
     let seen = 0;
     let first = 0;
     let resolveDone: (rate: number) => void = () => undefined;
     const done = new Promise<number>((resolve) => (resolveDone = resolve));
-    const subscription = port.subscribe<typeof value>(
+    const subscription = through.subscribe<typeof value>(
       consumeTopic,
       (message) => {
         if (first === 0) first = performance.now();
@@ -208,40 +234,64 @@ async function benchConsume(): Promise<void> {
     return result;
   }
 
+  const consumeRawPlatformaticRate = (): Promise<number> => {
+    collectGarbage();
+    return consumeRawPlatformatic(brokers, consumeTopic, consumeCount, handle);
+  };
+
   // Concurrency 1 is the port's default and does the raw loop's work in the raw loop's order;
-  // 16 lanes add per-key chains across a batch.
-  const orders = [
-    [0, 1, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [0, 2, 1],
-    [2, 1, 0],
-    [1, 0, 2],
-  ];
+  // 16 lanes add per-key chains across a batch. The five runs of a round start each at a place
+  // of their own in turn: a run's place in a round must not favour it.
   for (const lanes of [1, 16]) {
     const vsFull: number[] = [];
     const vsValueOnly: number[] = [];
+    const platformaticVsKafkajs: number[] = [];
+    const platformaticVsRaw: number[] = [];
     for (let round = 0; round < consumeRounds; round++) {
-      // The three runs take every order in turn: a run's place in a round must not favour it.
-      const runs = [() => consumePort(lanes), () => consumeRaw(true), () => consumeRaw(false)];
-      const order = orders[round % orders.length]!;
+      const runs = [
+        () => consumePort(lanes),
+        () => consumeRaw(true),
+        () => consumeRaw(false),
+        () => consumePort(lanes, platformaticPort),
+        consumeRawPlatformaticRate,
+      ];
       const rates: number[] = [];
-      for (const which of order) rates[which] = await runs[which]!();
-      const [portRate, rawRate, valueOnly] = rates as [number, number, number];
+      for (let k = 0; k < runs.length; k++) {
+        const which = (round + k) % runs.length;
+        rates[which] = await runs[which]!();
+      }
+      const [portRate, rawRate, valueOnly, platformaticRate, rawPlatformaticRate] = rates as [
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       console.error(
-        `consume c${lanes} round ${round}: port ${Math.round(portRate)}/s, raw eachBatch ${Math.round(rawRate)}/s (value only ${Math.round(valueOnly)}/s)`,
+        `consume c${lanes} round ${round}: port ${Math.round(portRate)}/s, raw eachBatch ${Math.round(rawRate)}/s (value only ${Math.round(valueOnly)}/s); ` +
+          `port on @platformatic/kafka ${Math.round(platformaticRate)}/s, raw @platformatic/kafka ${Math.round(rawPlatformaticRate)}/s`,
       );
       vsFull.push(portRate / rawRate);
       vsValueOnly.push(portRate / valueOnly);
+      platformaticVsKafkajs.push(platformaticRate / rawRate);
+      platformaticVsRaw.push(platformaticRate / rawPlatformaticRate);
     }
     console.log(`ratio broker.kafka.consume.c${lanes}.vs-eachBatch ${median(vsFull).toFixed(3)}`);
     console.log(
       `ratio broker.kafka.consume.c${lanes}.vs-eachBatch-value-only ${median(vsValueOnly).toFixed(3)}`,
     );
+    console.log(
+      `ratio broker.platformatic-kafka.consume.c${lanes}.vs-kafkajs-eachBatch ${median(platformaticVsKafkajs).toFixed(3)}`,
+    );
+    console.log(
+      `ratio broker.platformatic-kafka.consume.c${lanes}.vs-platformatic-raw ${median(platformaticVsRaw).toFixed(3)}`,
+    );
   }
-  if (sink === 0) console.error('nothing consumed');
+  if (sink === 0 || (only !== 'publish' && decoded.chars === 0)) console.error('nothing consumed');
 }
 
 await port.close();
+await platformaticPort.close();
+await platformaticProducer.close();
 await producer.disconnect();
 await admin.disconnect();
