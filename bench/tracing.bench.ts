@@ -1,12 +1,20 @@
 // What tracing costs guarded calls: the same ports on two runtimes, one with tracing on (the
 // OpenTelemetry API installed) and one with `tracing: { enabled: false }`, interleaved round by
 // round. First with no SDK registered (target: within 2%), then with an SDK and a
-// BatchSpanProcessor whose exporter drops the spans. Prints `ratio <name> <traced/off>` lines.
+// BatchSpanProcessor whose exporter drops the spans, sampling every span and then 10% of the
+// traces (ParentBased(TraceIdRatioBased(0.1))). Prints `ratio <name> <traced/off>` lines.
 //   node --expose-gc bench/tracing.bench.ts   (BENCH_ONLY=memory|cache|kafka, BENCH_ROUNDS=…,
 //   BENCH_SAME=1 for two equal sides)
 import { randomUUID } from 'node:crypto';
 import { context, propagation, trace } from '@opentelemetry/api';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Registry } from 'prom-client';
 import { createKafkaBroker } from '../src/adapters/kafka/index.ts';
@@ -174,18 +182,24 @@ const { cases, close } = await buildCases();
 for (const bench of cases) {
   console.log(`ratio tracing.${bench.name}.api-without-sdk ${(await compare(bench)).toFixed(3)}`);
 }
-const exporter = new DroppingExporter();
-const provider = new NodeTracerProvider({
-  spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65_536, maxExportBatchSize: 4_096 })],
-});
-provider.register();
-for (const bench of cases) {
-  console.log(`ratio tracing.${bench.name}.sdk-batch-processor ${(await compare(bench)).toFixed(3)}`);
+/** Runs every case with an SDK registered: a batch processor, spans dropped, `sampler` or every span. */
+async function withSdk(label: string, sampler: Sampler | undefined): Promise<void> {
+  const exporter = new DroppingExporter();
+  const provider = new NodeTracerProvider({
+    ...(sampler === undefined ? {} : { sampler }),
+    spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65_536, maxExportBatchSize: 4_096 })],
+  });
+  provider.register();
+  for (const bench of cases)
+    console.log(`ratio tracing.${bench.name}.${label} ${(await compare(bench)).toFixed(3)}`);
+  await provider.forceFlush();
+  console.error(`spans exported with the SDK (${label}): ${exporter.spans}`);
+  await provider.shutdown();
+  trace.disable();
+  context.disable();
+  propagation.disable();
 }
-await provider.forceFlush();
-console.error(`spans exported with the SDK: ${exporter.spans}`);
-await provider.shutdown();
-trace.disable();
-context.disable();
-propagation.disable();
+
+await withSdk('sdk-batch-processor', undefined);
+await withSdk('sdk-sampled-10pct', new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }));
 await close();

@@ -32,9 +32,11 @@ import { SendBatcher } from '../shared/send-batcher.ts';
 import { classifyKafkaError } from './errors.ts';
 import { positionAssigned } from './positions.ts';
 import { KafkaRecord } from './record.ts';
+import { stopIdleRequestChecks } from './request-queue-checks.ts';
 
 // kafkajs is CommonJS; its default export is the one Node's ESM loader sees whole.
 const { Kafka: KafkaClient, logLevel } = kafkajs;
+stopIdleRequestChecks();
 
 type Settings = z.output<typeof kafkaBrokerOptionsSchema>;
 

@@ -9,6 +9,7 @@ import type {
   MessageHandler,
   ReceivedMessage,
 } from '../../ports/broker.ts';
+import { CreationContexts } from './creation-contexts.ts';
 import { brokerHeaders } from './headers.ts';
 import type { ServerInfo } from '../telemetry/server-info.ts';
 import { counterOn } from '../telemetry/metrics.ts';
@@ -55,9 +56,11 @@ export class BrokerTelemetry {
   readonly #sent: Counter;
   readonly #consumed: Counter;
   readonly #operations: OperationHistogram;
+  readonly #contexts: CreationContexts | undefined;
 
   constructor(runtime: Runtime, system: string, component: string, server: ServerInfo | undefined) {
     this.#tracing = runtime.tracing;
+    this.#contexts = runtime.tracing === undefined ? undefined : new CreationContexts(runtime.tracing);
     this.#registry = runtime.registry;
     this.#system = system;
     this.#component = component;
@@ -96,7 +99,7 @@ export class BrokerTelemetry {
           [spanAttributes.messagingMessageId]: record.headers[brokerHeaders.id] ?? '',
           [spanAttributes.messagingMessageBodySize]: record.value.byteLength,
         });
-      tracing!.inject(span, record.headers);
+      this.#contexts!.inject(span, record.headers);
       span.end();
     }
     return records;
@@ -191,7 +194,15 @@ export class BrokerTelemetry {
       [spanAttributes.serverAddress]: this.#server?.address,
       [spanAttributes.serverPort]: this.#server?.port,
     });
-    return new HandlerTelemetry(this.#tracing, this.#registry, labels, spanStart, topic, mode);
+    return new HandlerTelemetry(
+      this.#tracing,
+      this.#contexts,
+      this.#registry,
+      labels,
+      spanStart,
+      topic,
+      mode,
+    );
   }
 
   #received(
@@ -245,11 +256,11 @@ export class BrokerTelemetry {
 
   // The creation contexts the records carry (dead letters keep their original ones).
   #linksOf(records: readonly BrokerRecord[]): TraceLink[] {
-    const tracing = this.#tracing!;
+    const contexts = this.#contexts!;
     const links: TraceLink[] = [];
     for (let i = 0; i < records.length && links.length < maxLinks; i++) {
-      const context = tracing.api.trace.getSpanContext(tracing.extract(records[i]!.headers));
-      if (context !== undefined && tracing.api.isSpanContextValid(context)) links.push({ context });
+      const context = contexts.linkOf(records[i]!.headers);
+      if (context !== undefined) links.push({ context });
     }
     return links;
   }
@@ -266,6 +277,7 @@ export class BrokerTelemetry {
  */
 export class HandlerTelemetry {
   readonly #tracing: Tracing | undefined;
+  readonly #contexts: CreationContexts | undefined;
   readonly #histogram: OperationHistogram;
   readonly #labels: Labels;
   readonly #ok: HistogramSeries;
@@ -279,6 +291,7 @@ export class HandlerTelemetry {
 
   constructor(
     tracing: Tracing | undefined,
+    contexts: CreationContexts | undefined,
     registry: Runtime['registry'],
     labels: Labels,
     spanStart: Attributes,
@@ -286,6 +299,7 @@ export class HandlerTelemetry {
     mode: TraceContextMode,
   ) {
     this.#tracing = tracing;
+    this.#contexts = contexts;
     this.#histogram = OperationHistogram.on(registry, messagingProcessDuration);
     this.#labels = labels;
     this.#ok = this.#histogram.series(labels);
@@ -333,9 +347,9 @@ export class HandlerTelemetry {
     const tracer = tracing?.tracer();
     if (tracer === undefined) return undefined;
     const api = tracing!.api;
-    const extracted = tracing!.extract(message.headers);
-    const created = api.trace.getSpanContext(extracted);
-    const valid = created !== undefined && api.isSpanContextValid(created);
+    // Read once per message: the receive span's links read the batch's first ones already.
+    const { context: extracted, span: created } = this.#contexts!.of(message.headers);
+    const valid = created !== undefined;
     // Without a creation context the span joins what is active: the batch's receive span.
     const parent = this.#mode === 'link' || !valid ? undefined : extracted;
     const span = tracer.startSpan(

@@ -130,6 +130,14 @@ export class Tracing {
     return api.context.with(api.trace.setSpan(api.context.active(), span), fn);
   }
 
+  /** Whether the active span is of `span`'s trace and, like it, not sampled. */
+  inUnsampledTrace(span: Span): boolean {
+    const api = this.api;
+    const active = api.trace.getSpanContext(api.context.active());
+    if (active === undefined || (active.traceFlags & api.TraceFlags.SAMPLED) !== 0) return false;
+    return active.traceId === span.spanContext().traceId && api.isSpanContextValid(active);
+  }
+
   /** Links as the API takes them, `maxLinks` at most. */
   links(links: readonly TraceLink[]): Link[] {
     const out: Link[] = [];
