@@ -82,3 +82,7 @@ export async function findKafkaSecure(service: 'kafka' | 'kafka4'): Promise<Secu
     clientKeyFile: setting('CLIENT_KEY_FILE'),
   };
 }
+
+/** FerretDB's TLS listener, which requires a client certificate of the run's CA (the `mongodb` service). */
+export const findMongoMtls = (): Promise<SecureServer | Skip> =>
+  findSecure('mongodb (FerretDB, mutual TLS)', 'mongodb', 'BERTH_MONGODB_MTLS');

@@ -33,6 +33,7 @@ import { classifyKafkaError } from './errors.ts';
 import { positionAssigned } from './positions.ts';
 import { KafkaRecord } from './record.ts';
 import { stopIdleRequestChecks } from './request-queue-checks.ts';
+import { warnIfUnverified } from '../shared/tls.ts';
 
 // kafkajs is CommonJS; its default export is the one Node's ESM loader sees whole.
 const { Kafka: KafkaClient, logLevel } = kafkajs;
@@ -347,6 +348,7 @@ export function createKafkaBroker(
 ): KafkaBroker {
   const settings = parseOptions(kafkaBrokerOptionsSchema, options, 'kafka broker options');
   const logger = runtime.logger.child({ component: settings.id ?? 'broker:kafka' });
+  warnIfUnverified(settings.tls, logger);
   const adapter = new KafkaAdapter(settings, logger);
   const server = serverOfHostPort(settings.brokers[0]);
   return extendPort(guardBroker(adapter, { ...settings, server }, runtime), { client: () => adapter.kafka });

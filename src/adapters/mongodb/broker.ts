@@ -27,6 +27,7 @@ import { serverOfUrl } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
+import { warnIfUnverified } from '../shared/tls.ts';
 
 type Settings = z.output<typeof mongoBrokerOptionsSchema>;
 
@@ -229,6 +230,7 @@ export function createMongoBroker(
 ): MongoBroker {
   const settings = parseOptions(mongoBrokerOptionsSchema, options, 'mongodb broker options');
   const logger = runtime.logger.child({ component: settings.id ?? 'broker:mongodb' });
+  warnIfUnverified(settings.tls, logger);
   const adapter = new MongoChangeStreamAdapter(settings, logger);
   const server = serverOfUrl(settings.url, 27017, settings.database);
   return extendPort(guardBroker(adapter, { ...settings, server }, runtime), { client: () => adapter.client });

@@ -1,7 +1,9 @@
-import { MongoClient, MongoNetworkError, type TopologyDescription } from 'mongodb';
+import { MongoClient, MongoNetworkError, type MongoClientOptions, type TopologyDescription } from 'mongodb';
 import type { HealthResult } from '../../ports/component.ts';
 import { ConfigError } from '../../ports/errors.ts';
 import { Redacted, redactCredentials } from '../../ports/redacted.ts';
+import type { TlsSettings } from '../../runtime/options/schema-pieces.ts';
+import { classifyTlsError, nodeTlsOptions, transportMismatch } from '../shared/tls.ts';
 
 export interface MongoConnectionOptions {
   url: string;
@@ -11,17 +13,33 @@ export interface MongoConnectionOptions {
   connectTimeoutMs: number;
   maxPoolSize: number;
   appName: string;
+  tls?: TlsSettings | undefined;
 }
 
 const outageTrialEveryMs = 1_000;
 
-/** Whether a server's last check failed because its host refused the connection. */
+function mongoTls(settings: TlsSettings): MongoClientOptions {
+  const { ca, cert, key, servername, rejectUnauthorized } = nodeTlsOptions(settings);
+  return {
+    tls: true,
+    tlsAllowInvalidCertificates: rejectUnauthorized === false,
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(servername === undefined ? {} : { servername }),
+  };
+}
+
+/** Whether a server's last check failed for good: its host refused the connection, or TLS failed. */
 function refusedConnection(error: unknown): boolean {
+  if (classifyTlsError(error) !== undefined) return true;
   for (let cause = error; typeof cause === 'object' && cause !== null; cause = (cause as Error).cause) {
     if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
   }
   return false;
 }
+
+const noHello = { send: '', answers: () => false };
 
 /**
  * One MongoDB client with berth's connection rules, shared by the document store and the
@@ -41,10 +59,13 @@ export class MongoConnection {
   /** Set while, once connected, every server's last check failed on the network (reset, refused). */
   #outage: Error | undefined = undefined;
   #outageTrialAt = 0;
+  readonly #tls: boolean;
+  #diagnosed = false;
 
   /** `subject` names the options in a ConfigError, e.g. `mongodb broker options`. */
   constructor(options: MongoConnectionOptions, subject: string) {
     const auth = options.auth;
+    this.#tls = options.tls !== undefined || /[?&](tls|ssl)=true\b/.test(options.url);
     try {
       this.client = new MongoClient(options.url, {
         appName: options.appName,
@@ -52,6 +73,8 @@ export class MongoConnection {
         serverSelectionTimeoutMS: options.serverSelectionTimeoutMs,
         connectTimeoutMS: options.connectTimeoutMs,
         maxPoolSize: options.maxPoolSize,
+        // Node's TLS options pass through the driver; an unverified server is named as such.
+        ...(options.tls === undefined ? {} : mongoTls(options.tls)),
         ...(auth === undefined
           ? {}
           : {
@@ -86,6 +109,20 @@ export class MongoConnection {
       servers.length > 0 && servers.every((s) => s.type === 'Unknown' && refusedConnection(s.error));
     this.#refusal = refused ? (servers[0]!.error ?? undefined) : undefined;
     if (this.#refusal !== undefined) this.#failConnecting?.(this.#refusal);
+    else if (!this.#tls && !this.#diagnosed && servers[0]?.error instanceof MongoNetworkError)
+      this.#diagnose(servers[0].address, servers[0].error);
+  }
+
+  // A TLS listener closes a plaintext client without a word: asked once whether it speaks TLS.
+  #diagnose(address: string, error: Error): void {
+    this.#diagnosed = true;
+    const colon = address.lastIndexOf(':');
+    const target = { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+    void transportMismatch(target, false, noHello, 500, error).then((named) => {
+      if (named === undefined || this.#driverConnect === undefined) return;
+      this.#refusal = named;
+      this.#failConnecting?.(named);
+    });
   }
 
   // The driver's own connect-on-first-use closes the client for good when that first attempt

@@ -5,6 +5,7 @@ import {
   type MongoBrokerOptions,
   type MongoDocumentStoreOptions,
 } from './options.ts';
+import { tlsVariables } from '../shared/tls.ts';
 
 const connection: Record<string, EnvVariable> = {
   MONGODB_URL: { option: 'url', required: true, description: 'mongodb:// or mongodb+srv:// URL' },
@@ -15,6 +16,7 @@ const connection: Record<string, EnvVariable> = {
     kind: 'secret',
     description: 'overrides the password in the URL',
   },
+  ...tlsVariables('MONGODB'),
 };
 
 export const mongoDocumentStoreAdapter = defineAdapter({

@@ -15,6 +15,7 @@ import { serverOfUrl } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { MongoConnection } from './connection.ts';
 import { classifyMongoError } from './errors.ts';
+import { warnIfUnverified } from '../shared/tls.ts';
 
 const parseMongoOptions = (options: unknown) =>
   parseOptions(mongoDocumentStoreOptionsSchema, options, 'mongodb document store options');
@@ -177,6 +178,7 @@ export function createMongoDocumentStore(
   runtime: Runtime = defaultRuntime(),
 ): MongoDocumentStore {
   const parsed = parseMongoOptions(options);
+  warnIfUnverified(parsed.tls, runtime.logger.child({ component: parsed.id ?? 'documents:mongodb' }));
   const connection = new MongoConnection(parsed, 'mongodb document store options');
   const server = serverOfUrl(parsed.url, 27017, parsed.database);
   const store = guardDocumentStore(new MongoDocumentStoreAdapter(connection), { ...parsed, server }, runtime);

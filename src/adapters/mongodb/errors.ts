@@ -11,6 +11,7 @@ import {
   MongoTopologyClosedError,
 } from 'mongodb';
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
+import { classifyTlsError } from '../shared/tls.ts';
 
 // Server error codes (src/mongo/base/error_codes.yml in the MongoDB server).
 const serverCodes: Record<number, { reason: ErrorReason; retryable?: boolean }> = {
@@ -58,6 +59,8 @@ const serverCodes: Record<number, { reason: ErrorReason; retryable?: boolean }> 
 
 /** Maps a `mongodb` driver error to berth's reasons. */
 export function classifyMongoError(error: unknown): ErrorClassification {
+  const tls = classifyTlsError(error);
+  if (tls) return tls;
   if (error instanceof MongoServerError) {
     const code = typeof error.code === 'number' ? error.code : undefined;
     const known = code === undefined ? undefined : serverCodes[code];

@@ -4,6 +4,7 @@ import {
   policyOverridesSchema,
   positiveInt,
   secretValue,
+  tlsSettingsSchema,
   urlOf,
 } from '../../runtime/options/schema-pieces.ts';
 
@@ -31,6 +32,8 @@ export const mongoDocumentStoreOptionsSchema = z.strictObject({
   connectTimeoutMs: positiveInt.default(2_000),
   maxPoolSize: positiveInt.max(1_000).default(100),
   appName: z.string().min(1).max(128).default('berth'),
+  /** TLS with a private CA, a client certificate (mutual TLS), a server name: every backend's shape. */
+  tls: tlsSettingsSchema.optional(),
   policies: policyOverridesSchema.optional(),
 });
 

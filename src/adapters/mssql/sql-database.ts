@@ -2,7 +2,7 @@ import mssql from 'mssql';
 import type { Logger } from 'pino';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
 import type { TlsSettings } from '../../runtime/options/schema-pieces.ts';
-import { nodeTlsOptions } from '../shared/tls.ts';
+import { nodeTlsOptions, warnIfUnverified } from '../shared/tls.ts';
 import { Redacted } from '../../ports/redacted.ts';
 import type {
   IsolationLevel,
@@ -188,6 +188,7 @@ export function createMssqlDatabase(
 ): MssqlDatabase {
   const parsed = parseOptions(mssqlDatabaseOptionsSchema, options, 'mssql database options');
   const logger = runtime.logger.child({ component: parsed.id ?? 'sql:microsoft.sql_server' });
+  warnIfUnverified(parsed.tls, logger);
   const adapter = new SqlServerAdapter(parsed, logger);
   const server = serverOfUrl(parsed.url, 1433);
   return extendPort(guardSqlDatabase(adapter, { ...parsed, server }, runtime), { pool: () => adapter.pool });

@@ -2,7 +2,7 @@ import net from 'node:net';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
-import { nodeTlsOptions } from '../shared/tls.ts';
+import { nodeTlsOptions, warnIfUnverified } from '../shared/tls.ts';
 import { Redacted } from '../../ports/redacted.ts';
 import type {
   IsolationLevel,
@@ -266,6 +266,7 @@ export function createPostgresDatabase(
 ): PostgresDatabase {
   const parsed = parseOptions(postgresDatabaseOptionsSchema, options, 'postgres database options');
   const logger = runtime.logger.child({ component: parsed.id ?? 'sql:postgresql' });
+  warnIfUnverified(parsed.tls, logger);
   const adapter = new PostgresAdapter(parsed, logger);
   const server = serverOfUrl(parsed.url, 5432);
   return extendPort(guardSqlDatabase(adapter, { ...parsed, server }, runtime), { pool: () => adapter.pool });

@@ -2,7 +2,11 @@
 // backend, for the tests: scripts/services/mongodb.ts builds it into the cache folder
 // (`go build`, never into the repo) and starts it as
 //
-//	berth-ferretdb -listen 127.0.0.1:27018 -dir /abs/data/dir
+//	berth-ferretdb -listen 127.0.0.1:27018 -dir /abs/data/dir \
+//	  [-listen-tls 127.0.0.1:27019 -tls-cert server.pem -tls-key key.pem -tls-ca ca.pem]
+//
+// With -tls-ca, FerretDB's TLS listener requires a client certificate signed by that CA. It
+// offers no authentication through its embedding API (new auth is internal to its module).
 //
 // It embeds the `ferretdb` package rather than `go install`ing FerretDB's own command, whose
 // build wants generated version files that a module download does not have.
@@ -25,15 +29,20 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27018", "TCP address to listen on")
 	dir := flag.String("dir", "data", "directory of the SQLite databases (created if missing)")
+	tlsListener := ferretdb.ListenerConfig{}
+	flag.StringVar(&tlsListener.TLS, "listen-tls", "", "TCP address of the TLS listener (none if empty)")
+	flag.StringVar(&tlsListener.TLSCertFile, "tls-cert", "", "server certificate (PEM)")
+	flag.StringVar(&tlsListener.TLSKeyFile, "tls-key", "", "server key (PEM)")
+	flag.StringVar(&tlsListener.TLSCAFile, "tls-ca", "", "CA of the client certificates it requires (PEM)")
 	flag.Parse()
 
-	if err := run(*listen, *dir); err != nil {
+	if err := run(*listen, *dir, tlsListener); err != nil {
 		fmt.Fprintf(os.Stderr, "berth-ferretdb: %s\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, dir string) error {
+func run(listen, dir string, listener ferretdb.ListenerConfig) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -44,8 +53,9 @@ func run(listen, dir string) error {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
+	listener.TCP = listen
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Listener:  listener,
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: (&url.URL{Scheme: "file", Path: abs + "/"}).String(),
@@ -57,6 +67,6 @@ func run(listen, dir string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logger.Info("berth-ferretdb starting", "listen", listen, "dir", abs)
+	logger.Info("berth-ferretdb starting", "listen", listen, "listen-tls", listener.TLS, "dir", abs)
 	return f.Run(ctx)
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCertificates } from '../certificates.ts';
 import { HOST, log, portFromEnv, type ServiceDefinition } from './definition.ts';
 import { cacheHome, which } from './machine.ts';
 
@@ -106,10 +107,17 @@ export const mongodb: ServiceDefinition = {
     install: build,
   },
   port: () => portFromEnv('BERTH_MONGODB_PORT', 27018),
-  command: (ctx) => ({
-    command: binaryPath(),
-    args: ['-listen', `${HOST}:${ctx.port}`, '-dir', path.join(ctx.dir, 'data')],
-  }),
+  // Beside the plaintext port, a TLS one that requires a client certificate of the run's CA.
+  command: (ctx) => {
+    const certificates = runCertificates(ctx.dir);
+    return {
+      command: binaryPath(),
+      args: ['-listen', `${HOST}:${ctx.port}`, '-dir', path.join(ctx.dir, 'data')].concat([
+        ...['-listen-tls', `${HOST}:${ctx.port + 1}`, '-tls-ca', certificates.caFile],
+        ...['-tls-cert', certificates.serverCertFile, '-tls-key', certificates.serverKeyFile],
+      ]),
+    };
+  },
   answers: async (ctx) => {
     try {
       const reply = await opMsg(HOST, ctx.port, { ping: 1, $db: 'admin' }, 1000);
@@ -118,7 +126,17 @@ export const mongodb: ServiceDefinition = {
       return false;
     }
   },
-  env: (ctx) => ({ MONGODB_URL: `mongodb://${HOST}:${ctx.port}/` }),
+  env: (ctx) => {
+    const certificates = runCertificates(ctx.dir);
+    return {
+      MONGODB_URL: `mongodb://${HOST}:${ctx.port}/`,
+      // Outside MONGODB_*: beside an app's own MONGODB_URL these would be a second config.
+      BERTH_MONGODB_MTLS_URL: `mongodb://${HOST}:${ctx.port + 1}/?tls=true`,
+      BERTH_MONGODB_MTLS_CA_FILE: certificates.caFile,
+      BERTH_MONGODB_MTLS_CLIENT_CERT_FILE: certificates.clientCertFile,
+      BERTH_MONGODB_MTLS_CLIENT_KEY_FILE: certificates.clientKeyFile,
+    };
+  },
   startTimeoutMs: 30_000,
   processMatch: BINARY_NAME,
 };
