@@ -1,15 +1,18 @@
-// The kafkajs adapter's suite, on Kafka 3.9.
+// The kafkajs adapter's suite, on Kafka 3.9 and on Kafka 4.4 (which kafkajs cannot speak to).
 import { after, describe } from 'node:test';
 import { createPlatformaticKafkaBroker } from '../../src/adapters/platformatic-kafka/index.ts';
 import type { Broker } from '../../src/ports/index.ts';
 import { brokerConformance } from '../../src/testing/broker-conformance.ts';
 import { silentRuntime } from '../support/runtime.ts';
-import { findKafka } from '../support/servers.ts';
+import { findKafka, findKafka4 } from '../support/servers.ts';
 
 const opened: Broker[] = [];
 after(() => Promise.all(opened.map((broker) => broker.close())));
 
-for (const [version, find] of [['3.9', findKafka]] as const) {
+for (const [version, find] of [
+  ['3.9', findKafka],
+  ['4.4', findKafka4],
+] as const) {
   const name = `platformatic-kafka on Kafka ${version}`;
   const kafka = await find();
   if ('skip' in kafka) {

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Admin,
@@ -18,12 +19,12 @@ import type {
   PartitionLag,
 } from '../../ports/broker.ts';
 import type { HealthResult } from '../../ports/component.ts';
-import { Redacted } from '../../ports/redacted.ts';
 import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
 import { parseOptions } from '../../runtime/options/validate.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
+import { kafkaSecurity } from '../shared/kafka-options.ts';
 import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
 import { SendBatcher } from '../shared/send-batcher.ts';
 import { PlatformaticConsumerLoop } from './consumer-loop.ts';
@@ -41,26 +42,25 @@ export interface ClientOptions {
   connectTimeout: number;
   requestTimeout: number;
   timeout: number;
-  tls?: object;
+  tls?: ConnectionOptions;
   sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
 }
 
 function clientOptions(settings: Settings): ClientOptions {
-  const sasl = settings.sasl;
+  const { tls, sasl } = kafkaSecurity(settings);
   return {
     clientId: settings.clientId,
     bootstrapBrokers: settings.brokers,
     connectTimeout: settings.connectionTimeoutMs,
     requestTimeout: settings.requestTimeoutMs,
     timeout: settings.requestTimeoutMs,
-    ...(settings.ssl ? { tls: {} } : {}),
+    ...(tls === undefined ? {} : { tls }),
     ...(sasl === undefined
       ? {}
       : {
           sasl: {
+            ...sasl,
             mechanism: sasl.mechanism.toUpperCase() as 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
-            username: sasl.username,
-            password: sasl.password instanceof Redacted ? sasl.password.reveal() : sasl.password,
           },
         }),
   };
