@@ -12,6 +12,7 @@ import {
   type SpanContext,
 } from '@opentelemetry/api';
 import {
+  AlwaysOnSampler,
   InMemorySpanExporter,
   ParentBasedSampler,
   SimpleSpanProcessor,
@@ -114,5 +115,32 @@ describe('tracing: sampled-out calls', () => {
         ),
     );
     assert.equal(failed, 1);
+  });
+});
+
+describe('tracing: a sampler that keeps what a sampled-out parent starts', () => {
+  const kept = new InMemorySpanExporter();
+  const alwaysOn = new NodeTracerProvider({
+    sampler: new AlwaysOnSampler(),
+    spanProcessors: [new SimpleSpanProcessor(kept)],
+  });
+  before(() => alwaysOn.register());
+  after(async () => {
+    await alwaysOn.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  });
+
+  it('still gets a span for a call under a parent sampled out', async () => {
+    const sampledOut = trace.setSpanContext(context.active(), {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.NONE,
+      isRemote: true,
+    });
+    await context.with(sampledOut, () => guard().run('read', undefined, () => Promise.resolve(1)));
+    const names = kept.getFinishedSpans().map((span) => span.name);
+    assert.deepEqual(names, ['read']);
   });
 });

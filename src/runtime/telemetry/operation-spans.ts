@@ -70,10 +70,10 @@ export class OperationSpans {
     return new OperationSpans(tracing, family, component, system, server, operations);
   }
 
-  /** A span for one call, or undefined when no SDK is registered. */
+  /** A span for one call; undefined without an SDK, or under a parent whose children the SDK samples out. */
   start(operation: string, call: CallSpan<never> | undefined): Span | undefined {
     const tracer = this.#tracing.tracer();
-    if (tracer === undefined) return undefined;
+    if (tracer === undefined || this.#tracing.inSampledOutParent()) return undefined;
     const target = call?.target ?? this.#namespace;
     const links = call?.links;
     // Without a target or links the options are the operation's own: no object made per call.

@@ -72,6 +72,19 @@ const apiGlobals = Symbol.for('opentelemetry.js.api.1');
 // Calls that reuse the last answer about the registered SDK.
 const recheckEvery = 256;
 
+/** Whether the SDK samples out a child of a local or a remote parent that is sampled out. */
+interface ParentRule {
+  readonly local: boolean;
+  readonly remote: boolean;
+}
+const noParentRule: ParentRule = { local: false, remote: false };
+// A valid parent that is sampled out, for asking the sampler what it does with its children.
+const probeParent = {
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  traceFlags: 0,
+};
+
 /** The runtime's view of OpenTelemetry: the tracer once an SDK is registered, and the switches. */
 export class Tracing {
   readonly api: Api;
@@ -80,6 +93,7 @@ export class Tracing {
   #providerTracer: Tracer | undefined = undefined;
   #tracer: Tracer | undefined = undefined;
   #unchecked = 0;
+  #followsParent: ParentRule = noParentRule;
 
   constructor(api: Api, suppressFor: readonly string[]) {
     this.api = api;
@@ -121,7 +135,34 @@ export class Tracing {
         : provider.getTracer(tracerName, tracerVersion);
     this.#provider = provider;
     this.#providerTracer = tracer;
+    this.#followsParent = tracer === undefined ? noParentRule : this.#parentRule(tracer);
     return tracer;
+  }
+
+  // Asks the SDK's sampler once per provider whether it samples out the child of a parent sampled
+  // out (ParentBased, the SDK's default, does). A probe span that records is left unended, so it
+  // is never exported: only a sampler that keeps such children records it, and berth then makes its spans.
+  #parentRule(tracer: Tracer): ParentRule {
+    const api = this.api;
+    const sampledOut = (isRemote: boolean): boolean => {
+      const parent = api.trace.setSpanContext(api.ROOT_CONTEXT, { ...probeParent, isRemote });
+      return !tracer.startSpan('berth sampling probe', {}, parent).isRecording();
+    };
+    return { local: sampledOut(false), remote: sampledOut(true) };
+  }
+
+  /**
+   * Whether the active span is sampled out and the SDK samples out its children: then a call
+   * makes no span of its own and runs in that context, whose trace stays sampled out downstream.
+   * This is what makes a call in a request sampled out (90% at 10%) cost a context lookup.
+   */
+  inSampledOutParent(): boolean {
+    const rule = this.#followsParent;
+    if (!rule.local && !rule.remote) return false;
+    const api = this.api;
+    const active = api.trace.getSpanContext(api.context.active());
+    if (active === undefined || (active.traceFlags & api.TraceFlags.SAMPLED) !== 0) return false;
+    return (active.isRemote === true ? rule.remote : rule.local) && api.isSpanContextValid(active);
   }
 
   /** Runs `fn` with `span` as the active span, so what it starts (driver spans, logs) joins it. */
