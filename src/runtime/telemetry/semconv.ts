@@ -215,7 +215,7 @@ export const genAiClientOperationDuration: OperationMetrics = {
   span: {
     system: spanAttributes.genAiProviderName,
     operation: spanAttributes.genAiOperationName,
-    operationNames: { generate: 'chat', stream: 'chat' },
+    operationNames: { generate: 'chat', stream: 'chat', embed: 'embeddings' },
   },
 };
 
