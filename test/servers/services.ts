@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { cassandra } from './launchers/cassandra.ts';
+import { cassandra, cassandraSecure } from './launchers/cassandra.ts';
 import type { ServiceContext, ServiceDefinition } from './launchers/definition.ts';
 import { kafka } from './launchers/kafka.ts';
 import { kafka4 } from './launchers/kafka4.ts';
@@ -47,6 +47,7 @@ export const services: Readonly<Record<string, ServiceDefinition>> = {
   kafka4,
   'kafka-cluster': kafkaCluster,
   cassandra,
+  'cassandra-secure': cassandraSecure,
   mssql,
   'mssql-secure': mssqlSecure,
   postgres,

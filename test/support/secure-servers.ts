@@ -86,3 +86,30 @@ export async function findKafkaSecure(service: 'kafka' | 'kafka4'): Promise<Secu
 /** FerretDB's TLS listener, which requires a client certificate of the run's CA (the `mongodb` service). */
 export const findMongoMtls = (): Promise<SecureServer | Skip> =>
   findSecure('mongodb (FerretDB, mutual TLS)', 'mongodb', 'BERTH_MONGODB_MTLS');
+
+/** Cassandra with PasswordAuthenticator and CQL over TLS only (`npm run services -- up cassandra-secure`). */
+export async function findCassandraSecure(): Promise<
+  (SecureServer & { localDataCenter: string; username: string; password: string }) | Skip
+> {
+  const server = await findSecure(
+    'cassandra (TLS only, PasswordAuthenticator)',
+    'cassandra-secure',
+    'BERTH_CASSANDRA_SECURE',
+  );
+  if ('skip' in server) return server;
+  const found = await findServer('cassandra (TLS only, PasswordAuthenticator)', {
+    envVar: 'BERTH_CASSANDRA_SECURE_URL',
+  });
+  const setting = (suffix: string): string =>
+    ('skip' in found
+      ? undefined
+      : found.source === 'env'
+        ? process.env[`BERTH_CASSANDRA_SECURE_${suffix}`]
+        : found.env?.[`BERTH_CASSANDRA_SECURE_${suffix}`]) ?? '';
+  return {
+    ...server,
+    localDataCenter: setting('DATACENTER') || 'datacenter1',
+    username: setting('USERNAME'),
+    password: setting('PASSWORD'),
+  };
+}

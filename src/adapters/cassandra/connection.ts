@@ -2,6 +2,7 @@ import { auth, Client, policies, types, type Host } from 'cassandra-driver';
 import type { Logger } from 'pino';
 import type { HealthResult } from '../../ports/component.ts';
 import { Redacted } from '../../ports/redacted.ts';
+import { nodeTlsOptions, plaintextToTlsDiagnosis } from '../shared/tls.ts';
 import type { CassandraConsistency, ParsedCassandraTimeSeriesOptions } from './options.ts';
 
 /** The driver's number for a consistency level named in the options. */
@@ -9,7 +10,7 @@ export const consistencyLevel = (name: CassandraConsistency): number => types.co
 
 type ConnectionOptions = Pick<
   ParsedCassandraTimeSeriesOptions,
-  'contactPoints' | 'localDataCenter' | 'credentials' | 'connectTimeoutMs' | 'speculativeExecution'
+  'contactPoints' | 'localDataCenter' | 'credentials' | 'connectTimeoutMs' | 'speculativeExecution' | 'tls'
 >;
 
 function createClient(options: ConnectionOptions): Client {
@@ -30,6 +31,8 @@ function createClient(options: ConnectionOptions): Client {
     // refused v5/DSE handshake on every connection.
     protocolOptions: { maxVersion: types.protocolVersion.v4 },
     socketOptions: { connectTimeout: options.connectTimeoutMs },
+    // The driver hands these to node's tls.connect.
+    ...(options.tls === undefined ? {} : { sslOptions: nodeTlsOptions(options.tls) }),
     policies: {
       // Token-aware within the local data center: a statement goes to a replica of its partition.
       loadBalancing: new policies.loadBalancing.DefaultLoadBalancingPolicy({
@@ -49,6 +52,11 @@ function createClient(options: ConnectionOptions): Client {
   });
 }
 
+function everyNodeReset(error: unknown): boolean {
+  const inner = Object.values((error as { innerErrors?: Record<string, unknown> }).innerErrors ?? {});
+  return inner.length > 0 && inner.every((cause) => (cause as { code?: unknown }).code === 'ECONNRESET');
+}
+
 /**
  * One cassandra-driver client with berth's connection rules: connected on first use and again
  * after a failed attempt, the schema created once when asked (before any statement), node
@@ -60,12 +68,16 @@ export class CassandraConnection {
   readonly #probeTimeoutMs: number;
   #connecting: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
+  readonly #diagnose: (error: unknown) => Promise<unknown>;
 
   /** `schema`: the statements that create the keyspace and tables, empty when they must exist. */
   constructor(options: ConnectionOptions, schema: readonly string[], logger: Logger) {
     this.client = createClient(options);
     this.#schema = schema;
     this.#probeTimeoutMs = options.connectTimeoutMs;
+    // A node wanting TLS resets a plaintext client: every node reset is asked whether it speaks TLS.
+    const diagnose = plaintextToTlsDiagnosis(options.contactPoints[0] ?? '', everyNodeReset);
+    this.#diagnose = options.tls === undefined ? diagnose : (error) => Promise.resolve(error);
     this.client.on('hostDown', (host: { address: string }) =>
       logger.warn({ node: host.address }, 'Cassandra node down'),
     );
@@ -88,9 +100,9 @@ export class CassandraConnection {
   // The driver lets connect() be called again after a failure; berth holds the attempt so that
   // close() can wait for it (the driver's shutdown skips a client that is still connecting).
   #connect(): Promise<void> {
-    this.#connecting ??= this.client.connect().catch((error: unknown) => {
+    this.#connecting ??= this.client.connect().catch(async (error: unknown) => {
       this.#connecting = undefined;
-      throw error;
+      throw await this.#diagnose(error);
     });
     return this.#connecting;
   }

@@ -1,4 +1,5 @@
 import { defineAdapter } from '../../runtime/adapter-descriptor.ts';
+import { tlsVariables } from '../shared/tls.ts';
 import { cassandraTimeSeriesOptionsSchema, type CassandraTimeSeriesOptions } from './options.ts';
 
 export const cassandraTimeSeriesAdapter = defineAdapter({
@@ -29,6 +30,7 @@ export const cassandraTimeSeriesAdapter = defineAdapter({
       kind: 'secret',
       description: 'for PasswordAuthenticator',
     },
+    ...tlsVariables('CASSANDRA'),
     CASSANDRA_CONSISTENCY: {
       option: 'consistency',
       description: 'of reads and writes: localQuorum (default), localOne, quorum, one, all, …',

@@ -1,5 +1,6 @@
 import { errors, types } from 'cassandra-driver';
 import type { ErrorClassification, ErrorReason } from '../../ports/errors.ts';
+import { classifyTlsError } from '../shared/tls.ts';
 
 const codes = types.responseErrorCodes;
 
@@ -55,7 +56,7 @@ export function classifyCassandraError(error: unknown): ErrorClassification {
   if (error instanceof errors.OperationTimedOutError) return { reason: 'timeout' };
   if (error instanceof errors.BusyConnectionError) return { reason: 'rate_limited' };
   if (error instanceof errors.ArgumentError) return { reason: 'validation', retryable: false };
-  return { reason: 'internal' };
+  return classifyTlsError(error) ?? { reason: 'internal' };
 }
 
 // Every host failing for the same client-side reason says more than "no host": a wrong password
@@ -64,6 +65,10 @@ function classifyNoHost(error: errors.NoHostAvailableError): ErrorClassification
   const inner: unknown[] = Object.values((error.innerErrors ?? {}) as Record<string, unknown>);
   const reasons = new Set(inner.map((cause) => classifyCassandraError(cause).reason));
   if (reasons.size === 1 && reasons.has('unauthorized')) return authenticationFailed;
+  // A handshake every node fails the same way (an untrusted certificate…) is the settings'.
+  const tls = inner.map((cause) => classifyTlsError(cause));
+  if (tls.length > 0 && tls.every((each) => each !== undefined && each.message === tls[0]?.message))
+    return tls[0]!;
   if (reasons.size === 1 && reasons.has('rate_limited'))
     return { reason: 'rate_limited', message: 'every connection to the Cassandra nodes is busy' };
   return { reason: 'unavailable' };

@@ -4,6 +4,7 @@ import {
   policyOverridesSchema,
   positiveInt,
   secretValue,
+  tlsSettingsSchema,
 } from '../../runtime/options/schema-pieces.ts';
 import { seriesName, ttlMs } from '../../runtime/time-series/option-pieces.ts';
 
@@ -62,6 +63,8 @@ export const cassandraTimeSeriesOptionsSchema = z.strictObject({
   }),
   /** For PasswordAuthenticator; a `Redacted` password stays out of logs. */
   credentials: z.strictObject({ username: z.string().min(1), password: secretValue }).optional(),
+  /** TLS to every node: a private CA, a client certificate, a server name (every backend's shape). */
+  tls: tlsSettingsSchema.optional(),
   /** Of every read and write. Default `localQuorum`. */
   consistency: z.enum(cassandraConsistencies).default('localQuorum'),
   /**

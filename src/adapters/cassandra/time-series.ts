@@ -19,6 +19,7 @@ import { CassandraConnection, consistencyLevel } from './connection.ts';
 import { classifyCassandraError } from './errors.ts';
 import { indexTtlSeconds, instantNow, WrittenIndexRows } from './index-rows.ts';
 import { schemaStatements, timeSeriesStatements, ttlSeconds, type TimeSeriesStatements } from './schema.ts';
+import { warnIfUnverified } from '../shared/tls.ts';
 
 /**
  * Where a range resumes: the start of a bucket (one that may hold no points: the index is asked
@@ -375,6 +376,7 @@ export function createCassandraTimeSeries(
 ): CassandraTimeSeries {
   const parsed = parseOptions(cassandraTimeSeriesOptionsSchema, options, 'cassandra time series options');
   const logger = runtime.logger.child({ component: parsed.id ?? 'time-series:cassandra' });
+  warnIfUnverified(parsed.tls, logger);
   const { keyspace, createSchema, bucketMs, defaultTtlMs } = parsed;
   const schema = createSchema && schemaStatements(keyspace, createSchema.replication, bucketMs, defaultTtlMs);
   const connection = new CassandraConnection(parsed, schema ?? [], logger);

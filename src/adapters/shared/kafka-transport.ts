@@ -1,7 +1,7 @@
 // A Kafka connection that a TLS listener closed: Kafka drops a plaintext client without a word, which
 // kafkajs reports as "Closed connection", the same as an outage. Asked once, the listener answers a
 // TLS handshake: then the user reads "plaintext to a TLS port" instead.
-import { transportMismatch } from './tls.ts';
+import { plaintextToTlsDiagnosis as diagnosis } from './tls.ts';
 
 const closedBeforeAnswer = (error: unknown): boolean => {
   for (let cause = error, depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
@@ -14,12 +14,6 @@ const closedBeforeAnswer = (error: unknown): boolean => {
 
 /** For a plaintext client: the connect error, or the named one when the first broker speaks TLS. */
 export function plaintextToTlsDiagnosis(brokers: readonly string[], tls: boolean) {
-  const first = brokers[0] ?? '';
-  const colon = first.lastIndexOf(':');
-  const target = { host: first.slice(0, colon), port: Number(first.slice(colon + 1)) };
-  const noHello = { send: '', answers: () => false };
-  return async (error: unknown): Promise<unknown> => {
-    if (tls || !closedBeforeAnswer(error)) return error;
-    return (await transportMismatch(target, false, noHello, 500, error)) ?? error;
-  };
+  const diagnose = diagnosis(brokers[0] ?? '', closedBeforeAnswer);
+  return (error: unknown): Promise<unknown> => (tls ? Promise.resolve(error) : diagnose(error));
 }

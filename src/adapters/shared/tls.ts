@@ -153,3 +153,18 @@ export function transportMismatch(
     socket.on('close', () => finish(undefined));
   });
 }
+
+/**
+ * For a plaintext client whose connection was closed before any answer: a function giving the
+ * error back, or the named one when `address` (`host:port`) answers a TLS handshake.
+ */
+export function plaintextToTlsDiagnosis(address: string, closedSilently: (error: unknown) => boolean) {
+  const colon = address.lastIndexOf(':');
+  const target = {
+    host: address.slice(0, colon).replace(/^\[|\]$/g, ''),
+    port: Number(address.slice(colon + 1)),
+  };
+  const noHello = { send: '', answers: () => false };
+  return async (error: unknown): Promise<unknown> =>
+    closedSilently(error) ? ((await transportMismatch(target, false, noHello, 500, error)) ?? error) : error;
+}
