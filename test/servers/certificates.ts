@@ -33,7 +33,16 @@ export function runCertificates(dir: string): RunCertificates {
     clientCertFile: path.join(tlsDir, 'client.pem'),
     clientKeyFile: path.join(tlsDir, 'client-key.pem'),
   };
-  if (Object.values<string>(files).every((file) => fs.existsSync(file))) return files;
+  if (
+    [
+      files.caFile,
+      files.serverCertFile,
+      files.serverKeyFile,
+      files.clientCertFile,
+      files.clientKeyFile,
+    ].every((file) => fs.existsSync(file))
+  )
+    return files;
   // Made in a fresh folder and renamed into place, so a half-made set is never used.
   const work = fs.mkdtempSync(path.join(dir, 'tls-'));
   const days = ['-days', '3650'];
