@@ -122,11 +122,18 @@ describe('kafka on three brokers, a leader lost', { skip: 'skip' in cluster ? cl
         // Two of three brokers serve: the cluster is up (a probe in flight on the killed node may still
         // answer down once, so it is asked again for a while).
         const healthy = broker;
+        let lastHealth: unknown;
         await waitFor(
           'health up on two of three brokers',
-          async () => (await healthy.health()).status === 'up',
+          async () => {
+            const health = await healthy.health();
+            lastHealth = health;
+            return health.status === 'up';
+          },
           15_000,
-        );
+        ).catch((error: unknown) => {
+          throw new Error(`${String(error)}; health answered ${JSON.stringify(lastHealth)}`);
+        });
       } finally {
         await broker?.close();
         if (killed) {

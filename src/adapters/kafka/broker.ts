@@ -52,6 +52,9 @@ const sendRetries = { retries: 1, initialRetryTime: 100 };
 class LazyClient<T extends Producer | Admin> {
   readonly #create: () => T;
   readonly #diagnose: (error: unknown) => Promise<unknown>;
+  // One client for good: a failed connect moved its seed to the next broker of the list, where a
+  // new client would start again at the first one, and a lost first broker would fail every try.
+  #client: T | undefined = undefined;
   #connecting: Promise<T> | undefined = undefined;
 
   constructor(create: () => T, diagnose: (error: unknown) => Promise<unknown>) {
@@ -61,7 +64,7 @@ class LazyClient<T extends Producer | Admin> {
 
   get(): Promise<T> {
     this.#connecting ??= (async () => {
-      const client = this.#create();
+      const client = (this.#client ??= this.#create());
       await client.connect();
       return client;
     })().catch(async (error: unknown) => {
@@ -72,9 +75,10 @@ class LazyClient<T extends Producer | Admin> {
   }
 
   async disconnect(): Promise<void> {
-    const connecting = this.#connecting;
+    const client = this.#client;
+    this.#client = undefined;
     this.#connecting = undefined;
-    await connecting?.then((client) => client.disconnect()).catch(() => undefined);
+    await client?.disconnect().catch(() => undefined);
   }
 }
 
