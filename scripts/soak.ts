@@ -20,11 +20,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ensureService } from '../test/servers/services.ts';
+import { freePort } from '../test/support/ports.ts';
 
 const { values } = parseArgs({
   options: {
@@ -77,16 +77,6 @@ interface Sample {
   requests: number;
   errors: number;
   p99Ms: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 async function serverEnv(): Promise<Record<string, string>> {

@@ -7,19 +7,11 @@ import { createKafkaBroker } from '../../src/adapters/kafka/index.ts';
 import { createMongoBroker, createMongoDocumentStore } from '../../src/adapters/mongodb/index.ts';
 import { createRedisBroker } from '../../src/adapters/redis/index.ts';
 import { isInfraError, type Broker, type ErrorReason } from '../../src/ports/index.ts';
+import { freePort } from '../support/ports.ts';
 import { capturingRuntime, silentRuntime } from '../support/runtime.ts';
 import { findKafka, findMongo } from '../support/servers.ts';
 
-// No server is needed: each broker is pointed at a port nothing listens on.
-
-/** A port that refuses connections: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// No server is needed: each broker is pointed at a port nothing listens on (freePort).
 
 /** A server that accepts connections and never answers: a hung backend. */
 async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -85,7 +77,7 @@ const backends: { name: string; create: (port: number) => Broker }[] = [
 describe('a broker whose server is unreachable', () => {
   for (const backend of backends) {
     it(`${backend.name}: a refused connection rejects ready with unavailable at once; health says down; close() stops it`, async () => {
-      const broker = backend.create(await closedPort());
+      const broker = backend.create(await freePort());
       try {
         // The default readyTimeoutMs is 15 s: a refusal must not wait for it.
         const subscription = broker.subscribe('orders', () => Promise.resolve(), { group: 'g' });
@@ -135,7 +127,7 @@ describe('a broker whose server is unreachable', () => {
   // Redis's refused connections belong to its own test (redis-unreachable.test.ts).
   for (const backend of backends.filter((b) => b.name !== 'redis streams')) {
     it(`${backend.name}: publish fails as unavailable at once, not after a timeout`, async () => {
-      const broker = backend.create(await closedPort());
+      const broker = backend.create(await freePort());
       try {
         const published = await settleWithin(broker.publish('orders', { value: { n: 1 } }), 5_000);
         assert.equal(published.outcome, 'rejected');
@@ -149,7 +141,7 @@ describe('a broker whose server is unreachable', () => {
 
   it('mongodb document store: a read fails as unavailable at once', async () => {
     const store = createMongoDocumentStore(
-      { url: `mongodb://127.0.0.1:${await closedPort()}/`, database: 'berth_unreachable' },
+      { url: `mongodb://127.0.0.1:${await freePort()}/`, database: 'berth_unreachable' },
       silentRuntime(),
     );
     try {
@@ -165,7 +157,7 @@ describe('a broker whose server is unreachable', () => {
   it('the supervisor keeps restarting after ready rejected, and stops on close()', async () => {
     const runtime = capturingRuntime();
     const broker = createMongoBroker(
-      { url: `mongodb://127.0.0.1:${await closedPort()}/`, database: 'berth_unreachable' },
+      { url: `mongodb://127.0.0.1:${await freePort()}/`, database: 'berth_unreachable' },
       runtime,
     );
     try {
@@ -213,7 +205,7 @@ describe('a backend that comes up after berth started', () => {
     },
     async () => {
       assert.ok(!('skip' in kafka));
-      const port = await closedPort();
+      const port = await freePort();
       const broker = createKafkaBroker({ brokers: [`127.0.0.1:${port}`] }, silentRuntime());
       const topic = `late-broker-${randomUUID()}`;
       const received: unknown[] = [];
@@ -250,7 +242,7 @@ describe('a backend that comes up after berth started', () => {
     },
     async () => {
       assert.ok(!('skip' in mongo));
-      const port = await closedPort();
+      const port = await freePort();
       const broker = createMongoBroker(
         { url: `mongodb://127.0.0.1:${port}/`, database: 'berth_unreachable' },
         silentRuntime(),

@@ -7,7 +7,7 @@ import { createKafkaBroker } from '../../src/adapters/kafka/index.ts';
 import { createPlatformaticKafkaBroker } from '../../src/adapters/platformatic-kafka/index.ts';
 import type { HealthResult } from '../../src/ports/index.ts';
 import { findKafka } from '../support/kafka-servers.ts';
-import { closedPort } from '../support/redis-cluster.ts';
+import { freePort } from '../support/ports.ts';
 import { silentRuntime } from '../support/runtime.ts';
 
 const kafka = await findKafka();
@@ -21,7 +21,7 @@ describe(
       it(`${driver}: health comes up within three probes, and a publish succeeds`, async () => {
         if ('skip' in kafka) return;
         const broker = create(
-          { brokers: [`127.0.0.1:${await closedPort()}`, ...kafka.brokers], topics: { autoCreate: true } },
+          { brokers: [`127.0.0.1:${await freePort()}`, ...kafka.brokers], topics: { autoCreate: true } },
           silentRuntime(),
         );
         try {

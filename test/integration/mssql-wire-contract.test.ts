@@ -5,9 +5,7 @@
 // assertions hold for both: nothing here is emulator-only.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +14,7 @@ import { promisify } from 'node:util';
 import sql from 'mssql';
 import { canProvide } from '../servers/services.ts';
 import { tdsLogin } from '../servers/tds/probe.ts';
+import { freePort } from '../support/ports.ts';
 import { findMssql } from '../support/servers.ts';
 
 const server = await findMssql();
@@ -390,10 +389,7 @@ describe('mssql test service (test/servers/launchers/mssql.ts)', () => {
     }
     // An instance of its own (state folder and port), so the shared one is left alone.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-mssql-service-'));
-    const probe = net.createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const { port } = probe.address() as net.AddressInfo;
-    probe.close();
+    const port = await freePort();
     const env = { ...process.env, BERTH_SERVICES_DIR: dir, BERTH_MSSQL_PORT: String(port) };
     const script = fileURLToPath(new URL('../../scripts/services.ts', import.meta.url));
     const cli = (...args: string[]) => promisify(execFile)(process.execPath, [script, ...args], { env });

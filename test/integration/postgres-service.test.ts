@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { canProvide, serviceEnv, stateDir } from '../servers/services.ts';
+import { freePort } from '../support/ports.ts';
 import { findPostgres } from '../support/servers.ts';
 
 const servicesScript = fileURLToPath(new URL('../../scripts/services.ts', import.meta.url));
@@ -93,17 +94,6 @@ describe(
     });
   },
 );
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

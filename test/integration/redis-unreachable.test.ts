@@ -12,13 +12,9 @@ import {
   type RedisCache,
 } from '../../src/adapters/redis/index.ts';
 import { rejectsWith } from '../../src/testing/infra-assertions.ts';
+import { freePort } from '../support/ports.ts';
 import { silentRuntime } from '../support/runtime.ts';
-import {
-  closedPort,
-  redisServerBinary,
-  startRedisServer,
-  type RedisServerProcess,
-} from '../support/redis-cluster.ts';
+import { redisServerBinary, startRedisServer, type RedisServerProcess } from '../support/redis-cluster.ts';
 
 const binary = await redisServerBinary();
 // Unreachable within a few hundred ms; the bound leaves room for a loaded 2-core machine.
@@ -46,7 +42,7 @@ describe('redis against a port where nothing listens', { skip: binary.skip ?? fa
   let server: RedisServerProcess | undefined;
 
   before(async () => {
-    port = await closedPort();
+    port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
     cache = createRedisCache({ url, keyPrefix: `unreachable:${process.pid}:` }, silentRuntime());
     broker = createRedisBroker({ url, streamPrefix: `unreachable:${process.pid}:` }, silentRuntime());
@@ -123,7 +119,7 @@ describe(
   },
   () => {
     it('a write that timed out while waiting for the connection is not sent once it comes', async () => {
-      const server = await startRedisServer(binary.path!, await closedPort());
+      const server = await startRedisServer(binary.path!, await freePort());
       // Holds each connection (and what the client sends on it) a second before it reaches Redis.
       const slow = net.createServer((socket) => {
         socket.pause();

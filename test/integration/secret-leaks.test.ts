@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +24,7 @@ import { isInfraError, Redacted, sql, type SecretStore, type SqlDatabase } from 
 import { cachedSecretStore } from '../../src/runtime/index.ts';
 import { startKeyVaultEmulator, type KeyVaultEmulator } from '../servers/keyvault/server.ts';
 import { keyVaultOptions } from '../support/keyvault.ts';
+import { freePort } from '../support/ports.ts';
 import { capturingRuntime } from '../support/runtime.ts';
 import { findPostgres, findRedis } from '../support/servers.ts';
 
@@ -173,15 +173,6 @@ describe('secret values leak nowhere', { skip: 'skip' in redis ? redis.skip : fa
   });
 });
 
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('SQL passwords leak nowhere', { skip: 'skip' in postgres ? postgres.skip : false }, () => {
   it('pg: in the URL, as an option, as a secret:// reference; wrong; the server unreachable', async () => {
     const runtime = capturingRuntime({ timeoutMs: 3_000, retry: { maxAttempts: 2, initialDelayMs: 10 } });
@@ -226,7 +217,7 @@ describe('SQL passwords leak nowhere', { skip: 'skip' in postgres ? postgres.ski
       [
         'unreachable',
         createPostgresDatabase(
-          { ...options, url: withPassword(values.real, String(await closedPort())) },
+          { ...options, url: withPassword(values.real, String(await freePort())) },
           runtime,
         ),
       ],

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { canProvide, ensureService } from '../servers/services.ts';
+import { freePort } from '../support/ports.ts';
 import { findRedis } from '../support/servers.ts';
 
 const servicesScript = fileURLToPath(new URL('../../scripts/services.ts', import.meta.url));
@@ -48,17 +49,6 @@ function pingUrl(url: string, timeoutMs = 5000): Promise<string> {
     socket.on('error', (error: Error) => {
       clearTimeout(timer);
       reject(error);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
     });
   });
 }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTcpProxy } from '../servers/fakes/tcp-proxy.ts';
+import { freePort } from '../support/ports.ts';
 
 /** An echo server on 127.0.0.1 that counts what reaches it. */
 async function startEchoServer() {
@@ -175,12 +176,7 @@ void describe('tcp proxy', () => {
   });
 
   void it('a target that is down looks like a reset to the client', async () => {
-    const unused = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
+    const unused = await freePort();
     await using proxy = await createTcpProxy({ host: '127.0.0.1', port: unused });
     const client = new Client(proxy.port);
     await until(() => client.closed, 'the connection to close');

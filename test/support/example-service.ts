@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canProvide, which } from '../servers/services.ts';
+import { freePort } from './ports.ts';
 import { redisServerBinary, startRedisServer, type RedisServerProcess } from './redis-cluster.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -15,14 +15,6 @@ const children = new Set<ChildProcess>();
 /** Kills every process these helpers started that is still running; for `after()`. */
 export function killStartedProcesses(): void {
   for (const child of children) child.kill('SIGKILL');
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }
 
 /** Polls `check` every 100 ms; resolves the time it took, fails the test past `withinMs`. */

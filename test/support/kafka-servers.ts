@@ -1,5 +1,5 @@
 // The single Kafka nodes of the tests, 3.9 and 4.x, found as test/support/servers.ts finds every server.
-import net from 'node:net';
+import { freePort } from './ports.ts';
 import { findServer, type Skip } from './servers.ts';
 
 /** How one Kafka version is found: its env variable, local service and container image. */
@@ -68,19 +68,5 @@ export function findKafka4(): Promise<{ brokers: string[] } | Skip> {
     envVar: 'BERTH_KAFKA4_BROKERS',
     service: 'kafka4',
     image: 'apache/kafka:4.4.0',
-  });
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
   });
 }

@@ -1,29 +1,19 @@
 // A test server of one test file's own (its own state folder and ports, data kept across a
 // restart), for fault tests that stop, freeze and restart it without disturbing other tests.
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, portIsFree } from './ports.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
 /** A free port whose next one is free too (Kafka's controller, Cassandra's storage port). */
 async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const server = createServer().listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    server.close();
-    const next = createServer().listen(port + 1, '127.0.0.1');
-    const ok = await new Promise<boolean>((resolve) => {
-      next.once('listening', () => resolve(true));
-      next.once('error', () => resolve(false));
-    });
-    next.close();
-    if (ok && port < 65_000) return port;
+    const port = await freePort();
+    if (port < 65_000 && (await portIsFree(port + 1))) return port;
   }
   throw new Error('no two free neighbouring ports');
 }

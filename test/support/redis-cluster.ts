@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +14,7 @@ import {
   clusterNodeArgs,
   formCluster,
 } from '../servers/launchers/redis-cluster.ts';
+import { freePort, portIsFree } from './ports.ts';
 
 /**
  * The `redis-server` binary, installed through the redis service when this machine can; else a
@@ -25,15 +25,6 @@ export async function redisServerBinary(): Promise<{ path?: string; skip?: strin
   const path = which('redis-server');
   if (path !== undefined && which('redis-cli') !== undefined) return { path };
   return { skip: 'redis-server and redis-cli are not installed here, nor installable' };
-}
-
-/** A port that was free a moment ago and on which nothing listens now. */
-export async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface RedisServerProcess {
@@ -95,15 +86,9 @@ export async function startRedisServer(
 /** A free port whose cluster bus port (+10000) is free too. */
 async function freeClusterPort(taken: Set<number>): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await closedPort();
+    const port = await freePort();
     if (port > 55_000 || taken.has(port)) continue;
-    const bus = createServer().listen(port + 10_000, '127.0.0.1');
-    const free = await new Promise<boolean>((resolve) => {
-      bus.once('listening', () => resolve(true));
-      bus.once('error', () => resolve(false));
-    });
-    if (free) await new Promise((resolve) => bus.close(resolve));
-    if (free) return port;
+    if (await portIsFree(port + 10_000)) return port;
   }
   throw new Error('no free port with a free cluster bus port');
 }
