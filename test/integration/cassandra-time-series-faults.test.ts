@@ -19,6 +19,10 @@ import {
 } from '../../src/ports/index.ts';
 import { ownService } from '../support/own-service.ts';
 import { silentRuntime } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
+
+// The calls it waits for settle in memory: polled faster than a server is asked.
+const poll = { everyMs: 50 };
 
 // A Cassandra of this test's own (CQL on `port`, storage on `port + 1`), so freezing and stopping
 // it disturbs no other test; its data survives a restart (KEEP_DATA).
@@ -30,14 +34,6 @@ function jvmPid(): number {
   const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   assert.match(commandLine, /CassandraDaemon/, `pid ${pid} is the Cassandra JVM`);
   return pid;
-}
-
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const started = performance.now();
-  while (!(await done())) {
-    assert.ok(performance.now() - started < ms, `${what} within ${ms} ms`);
-    await sleep(50);
-  }
 }
 
 const log = (line: string): void => void process.stderr.write(`cassandra faults: ${line}\n`);
@@ -145,7 +141,12 @@ describe('cassandra time series through node faults', { skip, concurrency: false
       calls.filter((call) => call.started >= from && call.outcome === outcome);
 
     const before = performance.now();
-    await waitFor('20 calls succeeded before the freeze', () => settled(before, 'ok').length >= 20, 30_000);
+    await waitFor(
+      '20 calls succeeded before the freeze',
+      () => settled(before, 'ok').length >= 20,
+      30_000,
+      poll,
+    );
     assert.ok(oldestPendingMs < timeoutMs, `no call pending past its deadline while the node runs`);
 
     const pid = jvmPid();
@@ -165,6 +166,7 @@ describe('cassandra time series through node faults', { skip, concurrency: false
         );
       },
       20_000,
+      poll,
     );
     // Some more of the load against the frozen node: a queue would show as calls growing older.
     await sleep(2 * timeoutMs);
@@ -216,6 +218,7 @@ describe('cassandra time series through node faults', { skip, concurrency: false
         );
       },
       15_000,
+      poll,
     );
     const firstOk = Math.min(...settled(resumedAt, 'ok').map((call) => call.ended!));
     // After the first success the circuit is closed: the load then runs clean.
@@ -224,10 +227,11 @@ describe('cassandra time series through node faults', { skip, concurrency: false
       '50 calls in a row succeeded after the resume',
       () => settled(cleanFrom, 'ok').length >= 50,
       15_000,
+      poll,
     );
     stopLoad = true;
     await load;
-    await waitFor('every call settled', () => pending.size === 0, timeoutMs + marginMs);
+    await waitFor('every call settled', () => pending.size === 0, timeoutMs + marginMs, poll);
     const failedAfter = calls.filter((call) => call.started >= cleanFrom && call.outcome !== 'ok');
     log(
       `resumed: first success ${Math.round(firstOk - resumedAt)} ms and readiness up ` +
@@ -271,10 +275,15 @@ describe('cassandra time series through node faults', { skip, concurrency: false
       }
     };
     const writers = [writeAll(), writeAll(), writeAll(), writeAll()];
-    await waitFor('1,000 points acknowledged before the stop', () => acknowledged.length >= 1_000, 60_000);
+    await waitFor(
+      '1,000 points acknowledged before the stop',
+      () => acknowledged.length >= 1_000,
+      60_000,
+      poll,
+    );
     const stopAt = performance.now();
     const stopping = services('down', 'cassandra');
-    await waitFor('a write failed while the node was stopping', () => failures > 0, 60_000);
+    await waitFor('a write failed while the node was stopping', () => failures > 0, 60_000, poll);
     const firstFailureMs = performance.now() - stopAt;
     await stopping;
     const downMs = performance.now() - stopAt;
@@ -285,6 +294,7 @@ describe('cassandra time series through node faults', { skip, concurrency: false
       '200 points acknowledged after the restart',
       () => acknowledged.length >= acknowledgedBeforeRestart + 200,
       60_000,
+      poll,
     );
     const writingAgainMs = performance.now() - restartedAt;
     stopWriting = true;

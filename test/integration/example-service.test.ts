@@ -9,9 +9,9 @@ import {
   ownRedisSkipReason,
   startExampleService,
   statusOf as status,
-  waitFor,
 } from '../support/example-service.ts';
 import { findKafka } from '../support/servers.ts';
+import { waitFor } from '../support/wait.ts';
 
 const kafka = await findKafka();
 after(killStartedProcesses);

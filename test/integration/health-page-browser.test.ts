@@ -11,8 +11,8 @@ import {
   ownRedisSkipReason,
   startExampleService,
   statusOf,
-  waitFor,
 } from '../support/example-service.ts';
+import { waitFor } from '../support/wait.ts';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = join(import.meta.dirname, '..', '..', 'test-artifacts');

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaBroker, type KafkaBroker } from '../../src/adapters/kafka/index.ts';
 import { createPlatformaticKafkaBroker } from '../../src/adapters/platformatic-kafka/index.ts';
 import type { Broker, ReceivedMessage } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findKafka } from '../support/servers.ts';
+import { waitFor } from '../support/wait.ts';
 
 const kafka = await findKafka();
 const skip = 'skip' in kafka ? kafka.skip : false;
@@ -17,14 +17,6 @@ const brokers = 'skip' in kafka ? [] : kafka.brokers;
 const run = randomUUID().slice(0, 8);
 const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
 const count = 600;
-
-async function waitFor(what: string, done: () => boolean, ms = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!done()) {
-    assert.ok(Date.now() - started < ms, `${what} within ${ms} ms`);
-    await sleep(20);
-  }
-}
 
 /** Publishes `count` keyed messages through `from` and reads them through `to`. */
 async function crossOver(from: Broker, to: Broker, topic: string): Promise<void> {
@@ -44,7 +36,9 @@ async function crossOver(from: Broker, to: Broker, topic: string): Promise<void>
       headers: { 'x-case': 'cross', 'x-n': String(n) },
     }));
     for (let i = 0; i < sent.length; i += 50) await from.publish(topic, sent.slice(i, i + 50));
-    await waitFor(`${count} messages`, () => new Set(received.map((m) => m.id)).size >= count);
+    await waitFor(`${count} messages`, () => new Set(received.map((m) => m.id)).size >= count, 60_000, {
+      everyMs: 20,
+    });
     const byKey = new Map<string, number[]>();
     for (const message of received) {
       const n = message.value.n;
@@ -85,7 +79,7 @@ async function partitionsOfKeys(
         return Promise.resolve();
       },
     });
-    await waitFor(`${expected} keys of ${topic}`, () => seen.size >= expected);
+    await waitFor(`${expected} keys of ${topic}`, () => seen.size >= expected, 60_000, { everyMs: 20 });
   } finally {
     await consumer.disconnect();
   }

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafkaBroker } from '../../src/adapters/kafka/index.ts';
 import { createPlatformaticKafkaBroker } from '../../src/adapters/platformatic-kafka/index.ts';
 import { isInfraError, type Broker } from '../../src/ports/index.ts';
@@ -14,6 +13,7 @@ import { canProvide } from '../servers/services.ts';
 import { createTcpProxy, type TcpProxy } from '../servers/fakes/tcp-proxy.ts';
 import { ownService, type OwnService } from '../support/own-service.ts';
 import { silentRuntime } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
 
 const skip =
   canProvide('kafka') || process.env['CI'] === 'true'
@@ -37,15 +37,6 @@ async function publishOutcome(broker: Broker, topic: string, n: number): Promise
     reason = isInfraError(error) ? error.reason : `not an InfraError: ${String(error)}`;
   }
   return { reason, elapsedMs: Math.round(performance.now() - started) };
-}
-
-async function waitFor(what: string, done: () => Promise<boolean>, ms: number): Promise<number> {
-  const started = performance.now();
-  while (!(await done())) {
-    assert.ok(performance.now() - started < ms, `${what} within ${ms} ms`);
-    await sleep(100);
-  }
-  return Math.round(performance.now() - started);
 }
 
 describe('kafka broker lost after connecting', { skip }, () => {
@@ -113,7 +104,7 @@ describe('kafka broker lost after connecting', { skip }, () => {
         );
         await waitFor('health up again', async () => (await broker.health()).status === 'up', 10_000);
         process.stderr.write(
-          `${driver}: broker back: a publish succeeded ${recoveredMs} ms after the restore\n`,
+          `${driver}: broker back: a publish succeeded ${Math.round(recoveredMs)} ms after the restore\n`,
         );
       } finally {
         proxy.restore();

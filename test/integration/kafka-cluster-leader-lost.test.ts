@@ -4,13 +4,13 @@
 // trying the dead leader past every deadline: each such publish ended in `timeout`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Admin } from 'kafkajs';
 import { createKafkaBroker } from '../../src/adapters/kafka/index.ts';
 import { createPlatformaticKafkaBroker } from '../../src/adapters/platformatic-kafka/index.ts';
 import { isInfraError, type Broker } from '../../src/ports/index.ts';
 import { findKafkaCluster } from '../support/kafka-cluster.ts';
 import { silentRuntime } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
 
@@ -18,15 +18,6 @@ const cluster = await findKafkaCluster();
 
 const timeoutMs = 2_000;
 const drivers = { kafkajs: createKafkaBroker, 'platformatic-kafka': createPlatformaticKafkaBroker };
-
-async function waitFor(what: string, done: () => Promise<boolean>, ms: number): Promise<number> {
-  const started = performance.now();
-  while (!(await done())) {
-    assert.ok(performance.now() - started < ms, `${what} within ${ms} ms`);
-    await sleep(100);
-  }
-  return Math.round(performance.now() - started);
-}
 
 async function partitionZero(admin: Admin, topic: string) {
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
@@ -131,9 +122,8 @@ describe('kafka on three brokers, a leader lost', { skip: 'skip' in cluster ? cl
             return health.status === 'up';
           },
           15_000,
-        ).catch((error: unknown) => {
-          throw new Error(`${String(error)}; health answered ${JSON.stringify(lastHealth)}`);
-        });
+          { saw: () => `health answered ${JSON.stringify(lastHealth)}` },
+        );
       } finally {
         await broker?.close();
         if (killed) {

@@ -11,6 +11,7 @@ import { createPlatformaticKafkaBroker } from '../../src/adapters/platformatic-k
 import { isInfraError, type Broker } from '../../src/index.ts';
 import { findKafkaCluster } from '../support/kafka-cluster.ts';
 import { silentRuntime } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
 
 const { Kafka: KafkaClient, logLevel, ConfigResourceTypes } = kafkajs;
 
@@ -28,19 +29,6 @@ const BUDGET_MS = 4_000;
 const SETTLE_SLACK_MS = 1_000;
 /** Each key's last messages wait until the restarted node is back, so some go to a full cluster. */
 const TAIL_FROM = 90;
-
-async function waitFor(
-  what: string,
-  done: () => boolean | Promise<boolean>,
-  withinMs: number,
-): Promise<number> {
-  const started = performance.now();
-  while (!(await done())) {
-    if (performance.now() - started > withinMs) assert.fail(`${what}: not within ${withinMs} ms`);
-    await sleep(100);
-  }
-  return performance.now() - started;
-}
 
 async function partitions(admin: Admin, topic: string) {
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });

@@ -7,16 +7,9 @@ import type { ReceivedMessage } from '../../src/ports/index.ts';
 import { brokerHeaders } from '../../src/runtime/broker/headers.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findKafka } from '../support/servers.ts';
+import { waitFor } from '../support/wait.ts';
 
 const kafka = await findKafka();
-
-async function waitFor(what: string, condition: () => boolean, ms = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > ms) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('kafka subscription: close and dead letters', { skip: 'skip' in kafka ? kafka.skip : false }, () => {
   const opened: KafkaBroker[] = [];
@@ -38,7 +31,7 @@ describe('kafka subscription: close and dead letters', { skip: 'skip' in kafka ?
     });
     await subscription.ready;
     await broker.publish(topic, { value: 'one' });
-    await waitFor('the message', () => received.length === 1);
+    await waitFor('the message', () => received.length === 1, 60_000, { everyMs: 50 });
     // Idle: the consumer now waits in a fetch for messages that do not come.
     await sleep(1_500);
     const started = performance.now();
@@ -52,7 +45,7 @@ describe('kafka subscription: close and dead letters', { skip: 'skip' in kafka ?
       group: 'close',
       fromBeginning: true,
     });
-    await waitFor('the next message', () => again.length === 1, 30_000);
+    await waitFor('the next message', () => again.length === 1, 30_000, { everyMs: 50 });
     await sleep(500);
     assert.deepEqual([received, again], [['one'], ['two']]);
     await next.close();
@@ -92,7 +85,7 @@ describe('kafka subscription: close and dead letters', { skip: 'skip' in kafka ?
     } finally {
       await producer.disconnect();
     }
-    await waitFor('the dead letter', () => deadLetters.length === 1);
+    await waitFor('the dead letter', () => deadLetters.length === 1, 60_000, { everyMs: 50 });
     const dead = deadLetters[0]!;
     const position = `${partition}:${offset}`;
     assert.deepEqual(dead.value, { n: 1 });

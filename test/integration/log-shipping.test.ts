@@ -12,13 +12,13 @@ import type { Worker } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createInfrastructure, createLogger, createRuntime } from '../../src/index.ts';
-import { waitFor } from '../support/example-service.ts';
 import {
   attributeOf,
   messageOf,
   startOtlpCollector,
   type OtlpCollector,
 } from '../servers/fakes/otlp-collector.ts';
+import { waitFor } from '../support/wait.ts';
 
 // The batch processor's bounds: at most maxQueueSize records wait (more are dropped), sent in
 // requests of at most maxExportBatchSize, or every scheduledDelayMillis.

@@ -23,6 +23,10 @@ import { rejectsWith } from '../../src/testing/infra-assertions.ts';
 import { ownService, type OwnService } from '../support/own-service.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findPostgres } from '../support/servers.ts';
+import { waitFor } from '../support/wait.ts';
+
+// Most checks read counters in memory: polled faster than a server is asked.
+const poll = { everyMs: 25 };
 
 const postgres = await findPostgres();
 const url = 'skip' in postgres ? '' : postgres.url;
@@ -43,15 +47,6 @@ const open = (options: Partial<PostgresDatabaseOptions>, runtime: Runtime = sile
 const reasonOf = (error: unknown): string => (isInfraError(error) ? error.reason : String(error));
 const countBy = (items: string[]) =>
   Object.fromEntries([...Map.groupBy(items, (item) => item)].map(([k, v]) => [k, v.length]));
-
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, ms: number): Promise<number> {
-  const started = performance.now();
-  while (!(await done())) {
-    assert.ok(performance.now() - started < ms, `${what} within ${ms} ms`);
-    await sleep(25);
-  }
-  return performance.now() - started;
-}
 
 /** `promise`, or a failed assertion once `ms` went by: a hang shows as a failure, not a stuck run. */
 async function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
@@ -215,6 +210,7 @@ describe('postgres sql database (pg)', { skip: 'skip' in postgres ? postgres.ski
         'the statement is no longer active on the server',
         async () => (await running()) === 0,
         5_000,
+        poll,
       );
       t.diagnostic(
         `timeout after ${Math.round(settledMs)} ms; gone from pg_stat_activity ${Math.round(goneMs)} ms later`,
@@ -237,7 +233,7 @@ describe('postgres sql database (pg)', { skip: 'skip' in postgres ? postgres.ski
       });
       let out = '';
       proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      const ready = waitFor('a child connected', () => out.startsWith('ready\n'), 60_000);
+      const ready = waitFor('a child connected', () => out.startsWith('ready\n'), 60_000, poll);
       const result = new Promise<Record<string, unknown>>((resolve, reject) => {
         proc.on('error', reject);
         proc.on('exit', (code) => {
@@ -357,14 +353,29 @@ describe('postgres sql database: its own server stopped and started under load',
       );
     try {
       const before = performance.now();
-      await waitFor('20 calls succeeded before the stop', () => settled(before, 'ok').length >= 20, 30_000);
+      await waitFor(
+        '20 calls succeeded before the stop',
+        () => settled(before, 'ok').length >= 20,
+        30_000,
+        poll,
+      );
 
       const downAt = performance.now();
       const stopping = service.services('down', 'postgres');
-      const downMs = await waitFor('health down', async () => (await db.health()).status === 'down', 30_000);
+      const downMs = await waitFor(
+        'health down',
+        async () => (await db.health()).status === 'down',
+        30_000,
+        poll,
+      );
       await stopping;
       const stoppedAt = performance.now();
-      await waitFor('30 calls failed on the stopped server', () => settled(stoppedAt).length >= 30, 30_000);
+      await waitFor(
+        '30 calls failed on the stopped server',
+        () => settled(stoppedAt).length >= 30,
+        30_000,
+        poll,
+      );
       // Calls in flight at the stop count too: every call that ended after it.
       const failing = calls.filter((c) => c.ended !== undefined && c.ended >= downAt && c.outcome !== 'ok');
       const reasons = countBy(failing.map((c) => c.outcome!));
@@ -386,9 +397,10 @@ describe('postgres sql database: its own server stopped and started under load',
         'a call succeeded after `up`',
         () => settled(upAt, 'ok').length > 0,
         30_000,
+        poll,
       );
       const cleanFrom = performance.now();
-      await waitFor('20 calls succeeded in a row', () => settled(cleanFrom).length >= 20, 30_000);
+      await waitFor('20 calls succeeded in a row', () => settled(cleanFrom).length >= 20, 30_000, poll);
       const failedAfter = settled(cleanFrom).filter((c) => c.outcome !== 'ok');
       const health = await db.health();
       t.diagnostic(
@@ -403,7 +415,7 @@ describe('postgres sql database: its own server stopped and started under load',
     } finally {
       stopLoad = true;
       await load;
-      await waitFor('every call settled', () => calls.every((c) => c.ended !== undefined), bound);
+      await waitFor('every call settled', () => calls.every((c) => c.ended !== undefined), bound, poll);
       await db.close();
     }
   });

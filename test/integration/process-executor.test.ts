@@ -12,11 +12,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { createProcessExecutor } from '../../src/adapters/process/index.ts';
 import { ConfigError, isInfraError, type ErrorReason, type Executor } from '../../src/ports/index.ts';
 import { capturingRuntime, silentRuntime } from '../support/runtime.ts';
+import { waitFor } from '../support/wait.ts';
+
+// Process trees start and die in milliseconds: polled often.
+const poll = { everyMs: 10 };
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-executor-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,14 +47,6 @@ function pidsIn(path: string): number[] {
     .split('\n')
     .filter((line) => line !== '')
     .map(Number);
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const started = performance.now();
-  while (!condition()) {
-    if (performance.now() - started > timeoutMs) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 async function reasonOf(promise: Promise<unknown>): Promise<{ reason: ErrorReason; error: Error }> {
@@ -122,7 +117,7 @@ describe('process executor', () => {
         timeoutMs: 60_000,
         killGraceMs: 300,
       });
-      await waitFor('the tree to start', () => pidsIn(pids).length === treeSize);
+      await waitFor('the tree to start', () => pidsIn(pids).length === treeSize, 10_000, poll);
       controller.abort(new Error('caller gave up'));
       await assert.rejects(running, /caller gave up/);
       assert.deepEqual(pidsIn(pids).filter(isAlive), []);
@@ -138,7 +133,7 @@ describe('process executor', () => {
         killGraceMs: 300,
       });
       const waited = reasonOf(child.wait());
-      await waitFor('the tree to start', () => pidsIn(pids).length === treeSize);
+      await waitFor('the tree to start', () => pidsIn(pids).length === treeSize, 10_000, poll);
       await executor.close();
       assert.deepEqual(pidsIn(pids).filter(isAlive), []);
       assert.equal((await waited).reason, 'closed');
@@ -312,7 +307,7 @@ describe('process executor', () => {
     assert.ok(elapsed < 300 + 2_000, `health took ${elapsed} ms`);
     const [probePid] = pidsIn(pidFile);
     assert.ok(probePid !== undefined);
-    await waitFor('the hung probe to be killed', () => !isAlive(probePid), 2_000);
+    await waitFor('the hung probe to be killed', () => !isAlive(probePid), 2_000, poll);
     await hanging.close();
   });
 
@@ -395,7 +390,7 @@ describe('process executor', () => {
       );
       let output = '';
       harness.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      await waitFor('the harness to start its command', () => /ready \d+/.test(output));
+      await waitFor('the harness to start its command', () => /ready \d+/.test(output), 10_000, poll);
       const childPid = Number(/ready (\d+)/.exec(output)![1]);
       assert.ok(isAlive(childPid));
       return { harness, childPid, output: () => output };
@@ -408,7 +403,7 @@ describe('process executor', () => {
         process.kill(harness.pid, 'SIGTERM');
         const exit = await harness.wait();
         assert.equal(exit.signal, 'SIGTERM');
-        await waitFor('the command to die', () => !isAlive(childPid), 2_000);
+        await waitFor('the command to die', () => !isAlive(childPid), 2_000, poll);
       }),
     );
 
@@ -435,7 +430,7 @@ describe('process executor', () => {
       withExecutor(async (executor) => {
         const { harness, childPid } = await startHarness(executor, 'exit');
         assert.equal((await harness.wait()).exitCode, 0);
-        await waitFor('the command to die', () => !isAlive(childPid), 2_000);
+        await waitFor('the command to die', () => !isAlive(childPid), 2_000, poll);
       }),
     );
   });

@@ -5,8 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { killStartedProcesses, startExampleService, waitFor } from '../support/example-service.ts';
+import { killStartedProcesses, startExampleService } from '../support/example-service.ts';
 import { findRedis } from '../support/servers.ts';
+import { waitFor } from '../support/wait.ts';
 
 // prom-client's default Node metrics (collectDefaultMetrics, which the example turns on) name
 // three gauges with a `_total` suffix; these lines are prom-client's, not berth's.

@@ -7,6 +7,10 @@ import { isInfraError, type ErrorReason } from '../../src/ports/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
 import { findRedis } from '../support/servers.ts';
 import { createTcpProxy, type TcpProxy } from '../servers/fakes/tcp-proxy.ts';
+import { waitFor } from '../support/wait.ts';
+
+// The client reconnects meanwhile: a call that fails counts as not yet.
+const reconnecting = { everyMs: 50, ignoreErrors: true };
 
 const redis = await findRedis();
 // The operation deadline. Every timing bound below is a fraction or a multiple of it: an operation
@@ -34,15 +38,6 @@ async function failingGets(
     reasons.add(result.reason.reason);
   }
   return { reasons, slowestMs };
-}
-
-async function eventually(check: () => Promise<boolean>, withinMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < withinMs) {
-    if (await check().catch(() => false)) return performance.now() - started;
-    await sleep(50);
-  }
-  assert.fail(`condition not met within ${withinMs} ms`);
 }
 
 describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : false }, () => {
@@ -99,8 +94,18 @@ describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : fals
     assert.equal(report.status, 'down');
 
     proxy.restore();
-    await eventually(async () => (await cache.get('k')) === 'before', recoveryMs);
-    await eventually(async () => (await checker.readiness()).status === 'up', recoveryMs);
+    await waitFor(
+      'the cache reads k',
+      async () => (await cache.get('k')) === 'before',
+      recoveryMs,
+      reconnecting,
+    );
+    await waitFor(
+      'readiness up',
+      async () => (await checker.readiness()).status === 'up',
+      recoveryMs,
+      reconnecting,
+    );
   });
 
   it('with connections cut: fails fast as unavailable without queueing, then reconnects by itself', async () => {
@@ -120,7 +125,17 @@ describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : fals
     assert.equal((await checker.readiness()).status, 'down');
 
     proxy.restore();
-    await eventually(async () => (await cache.get('k')) === 'again', recoveryMs);
-    await eventually(async () => (await checker.readiness()).status === 'up', recoveryMs);
+    await waitFor(
+      'the cache reads k',
+      async () => (await cache.get('k')) === 'again',
+      recoveryMs,
+      reconnecting,
+    );
+    await waitFor(
+      'readiness up',
+      async () => (await checker.readiness()).status === 'up',
+      recoveryMs,
+      reconnecting,
+    );
   });
 });

@@ -4,6 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTcpProxy } from '../servers/fakes/tcp-proxy.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
+
+// Echoes on loopback take milliseconds: polled often.
+const poll = { everyMs: 10 };
 
 /** An echo server on 127.0.0.1 that counts what reaches it. */
 async function startEchoServer() {
@@ -58,7 +62,7 @@ class Client {
 
   static async open(port: number): Promise<Client> {
     const client = new Client(port);
-    await until(() => client.connected || client.closed, 'connect');
+    await waitFor('connect', () => client.connected || client.closed, 2_000, poll);
     assert.equal(client.connected, true, `connect failed: ${client.error?.message}`);
     return client;
   }
@@ -69,14 +73,6 @@ class Client {
 
   destroy(): void {
     this.socket.destroy();
-  }
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
   }
 }
 
@@ -95,17 +91,17 @@ void describe('tcp proxy', () => {
     assert.notEqual(proxy.port, echo.port);
     const client = await Client.open(proxy.port);
     client.send('hello');
-    await until(() => client.received === 'hello', 'the echo');
+    await waitFor('the echo', () => client.received === 'hello', 2_000, poll);
     assert.equal(proxy.connections, 1);
     client.destroy();
-    await until(() => proxy.connections === 0, 'the proxy to drop the closed connection');
+    await waitFor('the proxy to drop the closed connection', () => proxy.connections === 0, 2_000, poll);
   });
 
   void it('blackhole: existing and new connections stay open, no byte moves; restore delivers', async () => {
     await using proxy = await createTcpProxy({ host: '127.0.0.1', port: echo.port });
     const existing = await Client.open(proxy.port);
     existing.send('one');
-    await until(() => existing.received === 'one', 'the echo before the blackhole');
+    await waitFor('the echo before the blackhole', () => existing.received === 'one', 2_000, poll);
 
     proxy.blackhole();
     assert.equal(proxy.mode, 'blackhole');
@@ -122,10 +118,15 @@ void describe('tcp proxy', () => {
     assert.equal(proxy.connections, 2);
 
     proxy.restore();
-    await until(() => existing.received === 'onetwo', 'the held bytes of the existing connection');
-    await until(() => fresh.received === 'three', 'the held bytes of the new connection');
+    await waitFor(
+      'the held bytes of the existing connection',
+      () => existing.received === 'onetwo',
+      2_000,
+      poll,
+    );
+    await waitFor('the held bytes of the new connection', () => fresh.received === 'three', 2_000, poll);
     existing.send('four');
-    await until(() => existing.received === 'onetwofour', 'the echo after restore');
+    await waitFor('the echo after restore', () => existing.received === 'onetwofour', 2_000, poll);
     existing.destroy();
     fresh.destroy();
   });
@@ -134,7 +135,7 @@ void describe('tcp proxy', () => {
     await using proxy = await createTcpProxy({ host: '127.0.0.1', port: echo.port });
     const client = await Client.open(proxy.port);
     client.send('hi');
-    await until(() => client.received === 'hi', 'the echo before the blackhole');
+    await waitFor('the echo before the blackhole', () => client.received === 'hi', 2_000, poll);
 
     proxy.blackhole();
     echo.push('pushed'); // server -> client on every connection it has
@@ -142,7 +143,7 @@ void describe('tcp proxy', () => {
     assert.equal(client.received, 'hi', 'nothing comes through from the server side');
 
     proxy.restore();
-    await until(() => client.received === 'hipushed', 'the pushed bytes after restore');
+    await waitFor('the pushed bytes after restore', () => client.received === 'hipushed', 2_000, poll);
     client.destroy();
   });
 
@@ -150,20 +151,25 @@ void describe('tcp proxy', () => {
     await using proxy = await createTcpProxy({ host: '127.0.0.1', port: echo.port });
     const existing = await Client.open(proxy.port);
     existing.send('ping');
-    await until(() => existing.received === 'ping', 'the echo before the cut');
+    await waitFor('the echo before the cut', () => existing.received === 'ping', 2_000, poll);
     const serverSideBefore = echo.open;
     assert.ok(serverSideBefore >= 1);
 
     proxy.cut();
     assert.equal(proxy.mode, 'cut');
-    await until(() => existing.closed, 'the existing connection to close');
+    await waitFor('the existing connection to close', () => existing.closed, 2_000, poll);
     assert.equal(existing.error?.code, 'ECONNRESET');
-    await until(() => echo.open === serverSideBefore - 1, 'the server side of the connection to close');
+    await waitFor(
+      'the server side of the connection to close',
+      () => echo.open === serverSideBefore - 1,
+      2_000,
+      poll,
+    );
     assert.equal(proxy.connections, 0);
 
     const refused = new Client(proxy.port);
     refused.send('lost');
-    await until(() => refused.closed, 'the new connection to be closed');
+    await waitFor('the new connection to be closed', () => refused.closed, 2_000, poll);
     assert.equal(refused.received, '');
     assert.equal(refused.error?.code, 'ECONNRESET');
     assert.equal(proxy.connections, 0);
@@ -171,7 +177,7 @@ void describe('tcp proxy', () => {
     proxy.restore();
     const fresh = await Client.open(proxy.port);
     fresh.send('back');
-    await until(() => fresh.received === 'back', 'the echo after restore');
+    await waitFor('the echo after restore', () => fresh.received === 'back', 2_000, poll);
     fresh.destroy();
   });
 
@@ -179,7 +185,7 @@ void describe('tcp proxy', () => {
     const unused = await freePort();
     await using proxy = await createTcpProxy({ host: '127.0.0.1', port: unused });
     const client = new Client(proxy.port);
-    await until(() => client.closed, 'the connection to close');
+    await waitFor('the connection to close', () => client.closed, 2_000, poll);
     assert.equal(client.received, '');
     assert.equal(proxy.connections, 0);
   });
@@ -188,9 +194,9 @@ void describe('tcp proxy', () => {
     const proxy = await createTcpProxy({ host: '127.0.0.1', port: echo.port });
     const client = await Client.open(proxy.port);
     await proxy.close();
-    await until(() => client.closed, 'the open connection to close');
+    await waitFor('the open connection to close', () => client.closed, 2_000, poll);
     const late = new Client(proxy.port);
-    await until(() => late.closed, 'the late connection to fail');
+    await waitFor('the late connection to fail', () => late.closed, 2_000, poll);
     assert.equal(late.connected, false);
     assert.equal(late.error?.code, 'ECONNREFUSED');
     await proxy.close(); // idempotent

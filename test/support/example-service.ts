@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { canProvide, which } from '../servers/services.ts';
 import { freePort } from './ports.ts';
 import { redisServerBinary, startRedisServer, type RedisServerProcess } from './redis-cluster.ts';
+import { waitFor } from './wait.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const children = new Set<ChildProcess>();
@@ -15,20 +15,6 @@ const children = new Set<ChildProcess>();
 /** Kills every process these helpers started that is still running; for `after()`. */
 export function killStartedProcesses(): void {
   for (const child of children) child.kill('SIGKILL');
-}
-
-/** Polls `check` every 100 ms; resolves the time it took, fails the test past `withinMs`. */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  withinMs: number,
-): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < withinMs) {
-    if (await check()) return performance.now() - started;
-    await sleep(100);
-  }
-  assert.fail(`${what}: not within ${withinMs} ms`);
 }
 
 /** The status of a GET, 0 when nothing answered within 2 s. */

@@ -8,8 +8,9 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { builtinAdapters } from '../../src/config/builtin-adapters.ts';
 import { vocabularyOf } from '../../src/config/unknown-variables.ts';
-import { statusOf, waitFor } from '../support/example-service.ts';
+import { statusOf } from '../support/example-service.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const servicePids = new Set<number>();
