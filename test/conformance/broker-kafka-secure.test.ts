@@ -1,14 +1,12 @@
 // The kafkajs adapter's conformance over Kafka's secure listeners, on 3.9 and 4.4: SASL_SSL with a
 // SCRAM-SHA-512 user, and SSL that requires a client certificate (mutual TLS), both verified
 // against the run's CA.
-import fs from 'node:fs';
 import { after, describe } from 'node:test';
-import { createKafkaBroker, type KafkaBrokerOptions } from '../../src/adapters/kafka/index.ts';
+import { createKafkaBroker } from '../../src/adapters/kafka/index.ts';
 import type { Broker } from '../../src/ports/index.ts';
-import { Redacted } from '../../src/ports/redacted.ts';
 import { brokerConformance } from '../../src/testing/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
-import { findKafkaSecure } from '../support/secure-servers.ts';
+import { findKafkaSecure, kafkaSecureListeners } from '../support/secure-servers.ts';
 
 const opened: Broker[] = [];
 after(() => Promise.all(opened.map((broker) => broker.close())));
@@ -26,33 +24,7 @@ for (const [service, version] of [
     );
     continue;
   }
-  const ca = fs.readFileSync(kafka.caFile, 'utf8');
-  const listeners: [string, KafkaBrokerOptions][] = [
-    [
-      'SASL_SSL, SCRAM-SHA-512',
-      {
-        brokers: kafka.saslBrokers,
-        tls: { ca },
-        sasl: {
-          mechanism: 'scram-sha-512',
-          username: kafka.username,
-          password: new Redacted(kafka.password),
-        },
-      },
-    ],
-    [
-      'mutual TLS',
-      {
-        brokers: kafka.mtlsBrokers,
-        tls: {
-          ca,
-          cert: fs.readFileSync(kafka.clientCertFile, 'utf8'),
-          key: fs.readFileSync(kafka.clientKeyFile, 'utf8'),
-        },
-      },
-    ],
-  ];
-  for (const [listener, options] of listeners) {
+  for (const [listener, options] of kafkaSecureListeners(kafka)) {
     brokerConformance({
       name: `kafka on Kafka ${version} over ${listener}`,
       deliveryTimeoutMs: 60_000,

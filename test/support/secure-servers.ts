@@ -1,5 +1,8 @@
 // The secure variants of the test servers (TLS, real users; test/servers/certificates.ts makes their
 // certificates): found like the others, with the files a client needs to trust them.
+import fs from 'node:fs';
+import type { KafkaBrokerOptions } from '../../src/adapters/kafka/index.ts';
+import { Redacted } from '../../src/ports/redacted.ts';
 import { findServer, type Skip } from './servers.ts';
 
 /** A server's URL and the PEM files of the run: its CA, and a client certificate for mutual TLS. */
@@ -81,6 +84,39 @@ export async function findKafkaSecure(service: 'kafka' | 'kafka4'): Promise<Secu
     clientCertFile: setting('CLIENT_CERT_FILE'),
     clientKeyFile: setting('CLIENT_KEY_FILE'),
   };
+}
+
+/**
+ * Options for each secure listener, named for a test's title: both Kafka drivers take the same
+ * options, so their conformance over TLS connects alike.
+ */
+export function kafkaSecureListeners(kafka: SecureKafka): [string, KafkaBrokerOptions][] {
+  const ca = fs.readFileSync(kafka.caFile, 'utf8');
+  return [
+    [
+      'SASL_SSL, SCRAM-SHA-512',
+      {
+        brokers: kafka.saslBrokers,
+        tls: { ca },
+        sasl: {
+          mechanism: 'scram-sha-512',
+          username: kafka.username,
+          password: new Redacted(kafka.password),
+        },
+      },
+    ],
+    [
+      'mutual TLS',
+      {
+        brokers: kafka.mtlsBrokers,
+        tls: {
+          ca,
+          cert: fs.readFileSync(kafka.clientCertFile, 'utf8'),
+          key: fs.readFileSync(kafka.clientKeyFile, 'utf8'),
+        },
+      },
+    ],
+  ];
 }
 
 /** FerretDB's TLS listener, which requires a client certificate of the run's CA (the `mongodb` service). */
