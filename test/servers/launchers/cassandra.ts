@@ -17,7 +17,6 @@
  * wants a login (PasswordAuthenticator) and TLS on CQL (the run's certificates, PEM).
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -31,6 +30,7 @@ import {
 import { cacheHome, which } from './machine.ts';
 import { portAccepts } from './probes.ts';
 import { runCertificates } from '../certificates.ts';
+import { keptPassword } from '../passwords.ts';
 import { cqlDatacenter, datacenterFile, readDatacenter, type CqlAccess } from './cassandra-probe.ts';
 import { installJars as installMavenJars, libComplete, libDirOf, type MavenJars } from './maven-jars.ts';
 
@@ -278,11 +278,7 @@ interface Flavour {
 
 export const CASSANDRA_SECURE_USER = 'berth';
 
-function password(ctx: ServiceContext): string {
-  const file = path.join(ctx.dir, 'user.password');
-  if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
-  return fs.readFileSync(file, 'utf8').trim();
-}
+const password = (ctx: ServiceContext): string => keptPassword(path.join(ctx.dir, 'user.password'));
 
 // A fresh secure node has only the default superuser: the tests' own login role is made with it
 // (and made again after each start, which wipes the data).

@@ -26,6 +26,7 @@ import {
   type ServiceDefinition,
 } from './definition.ts';
 import { runCertificates } from '../certificates.ts';
+import { keptPassword } from '../passwords.ts';
 import { kafkaBrokers } from './kafka-probe.ts';
 import { cacheHome, which } from './machine.ts';
 import { installJars, libComplete, libDirOf, type MavenDependency, type MavenJars } from './maven-jars.ts';
@@ -165,11 +166,7 @@ function serverProperties(ctx: ServiceContext, node: KafkaNodeService, dataDir: 
 const securePorts = (ctx: ServiceContext) => ({ sasl: ctx.port + 2, mtls: ctx.port + 3 });
 export const KAFKA_SCRAM_USER = 'berth';
 
-function scramPassword(ctx: ServiceContext): string {
-  const file = path.join(ctx.dir, 'scram.password');
-  if (!fs.existsSync(file)) fs.writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
-  return fs.readFileSync(file, 'utf8').trim();
-}
+const scramPassword = (ctx: ServiceContext): string => keptPassword(path.join(ctx.dir, 'scram.password'));
 
 function secureSettings(ctx: ServiceContext): Record<string, string> {
   const certificates = runCertificates(ctx.dir);

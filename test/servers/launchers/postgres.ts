@@ -34,6 +34,7 @@ import {
 import { which } from './machine.ts';
 import { portAccepts } from './probes.ts';
 import { runCertificates } from '../certificates.ts';
+import { keptPassword } from '../passwords.ts';
 
 const PG_ROOT = '/usr/lib/postgresql';
 const SUPERUSER = 'berth';
@@ -136,17 +137,8 @@ const passwordFile = (ctx: ServiceContext) => path.join(ctx.dir, 'password');
 const markerFile = (ctx: ServiceContext) => path.join(ctx.dir, 'initialized');
 
 /** The superuser's password: read from the state folder, generated there the first time. */
-function password(ctx: ServiceContext): string {
-  try {
-    const text = fs.readFileSync(passwordFile(ctx), 'utf8').trim();
-    if (/^[0-9a-f]{32}$/.test(text)) return text;
-  } catch {
-    // first time
-  }
-  const fresh = crypto.randomBytes(16).toString('hex');
-  fs.writeFileSync(passwordFile(ctx), `${fresh}\n`, { mode: 0o600 });
-  return fresh;
-}
+const password = (ctx: ServiceContext): string =>
+  keptPassword(passwordFile(ctx), { valid: (kept) => /^[0-9a-f]{32}$/.test(kept) });
 
 function marker(major: string, secret: string): string {
   return `${major} ${crypto.createHash('sha256').update(secret).digest('hex').slice(0, 16)}`;

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
+import { keptPassword } from '../passwords.ts';
 import { Engine } from './engine.ts';
 import { Session } from './session.ts';
 import { serverCertificate } from './tls.ts';
@@ -54,21 +55,8 @@ export interface TdsServer {
 }
 
 /** A password SQL Server's policy would accept (upper, lower, digit, symbol), safe in a URL and a shell. */
-export function readOrCreatePassword(dir: string): string {
-  const file = path.join(dir, 'sa.password');
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    fs.mkdirSync(dir, { recursive: true });
-    const password = `Berth-${randomBytes(12).toString('hex')}-Aa1`;
-    try {
-      fs.writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
-      return password;
-    } catch {
-      return fs.readFileSync(file, 'utf8').trim(); // another process wrote it first
-    }
-  }
-}
+export const readOrCreatePassword = (dir: string): string =>
+  keptPassword(path.join(dir, 'sa.password'), { make: () => `Berth-${randomBytes(12).toString('hex')}-Aa1` });
 
 export async function startTdsServer(options: TdsServerOptions = {}): Promise<TdsServer> {
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'berth-tds-'));
