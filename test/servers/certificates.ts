@@ -23,16 +23,22 @@ function openssl(args: string[], cwd: string): void {
     throw new Error(`openssl ${args[0] ?? ''} failed: ${result.error?.message ?? result.stderr}`.trim());
 }
 
-/** Makes (once) and returns the CA, server and client certificates in `dir/tls`. */
-export function runCertificates(dir: string): RunCertificates {
+/** Where runCertificates keeps them, without making them (for a launcher's variables). */
+export function runCertificateFiles(dir: string): RunCertificates {
   const tlsDir = path.join(dir, 'tls');
-  const files: RunCertificates = {
+  return {
     caFile: path.join(tlsDir, 'ca.pem'),
     serverCertFile: path.join(tlsDir, 'server.pem'),
     serverKeyFile: path.join(tlsDir, 'server-key.pem'),
     clientCertFile: path.join(tlsDir, 'client.pem'),
     clientKeyFile: path.join(tlsDir, 'client-key.pem'),
   };
+}
+
+/** Makes (once) and returns the CA, server and client certificates in `dir/tls`. */
+export function runCertificates(dir: string): RunCertificates {
+  const tlsDir = path.join(dir, 'tls');
+  const files = runCertificateFiles(dir);
   if (
     [
       files.caFile,

@@ -1,7 +1,8 @@
 // A small Azure Key Vault emulator, secrets only, for tests: the vault REST API plus just enough
 // of Microsoft Entra ID (OpenID metadata and a client-credentials token endpoint) for the real
 // @azure/keyvault-secrets SecretClient and @azure/identity ClientSecretCredential, over HTTPS with
-// a self-signed certificate that clients trust explicitly (`ca`). State lives in memory.
+// a certificate of the run's CA (../certificates.ts), which clients trust explicitly (`ca`). State
+// lives in memory.
 //
 // Clients (see test/integration/keyvault-service.test.ts):
 //   new ClientSecretCredential(tenantId, clientId, clientSecret,
@@ -16,18 +17,19 @@
 // `WWW-Authenticate: Bearer authorization="<url>/<tenant>", resource="…"` challenge Azure sends.
 //
 // CLI: node test/servers/keyvault/server.ts --port N --dir DIR [--host 127.0.0.1]
-// writes cert.pem, key.pem and client.json (tenantId, clientId, clientSecret) into DIR once and
-// reuses them, then serves in the foreground, logging one line per request (never a body).
+// writes tls/ (the CA and the server's certificate) and client.json (tenantId, clientId,
+// clientSecret) into DIR once and reuses them, then serves in the foreground, logging one line per
+// request (never a body).
 //
 // Here the listener, fault injection and the CLI; the routes live in vault-routes.ts and
-// identity-routes.ts, the TLS certificate in certificate.ts.
+// identity-routes.ts.
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { certificate } from './certificate.ts';
+import { runCertificates } from '../certificates.ts';
 import { HttpError, pathSegments, readBody, send, sendError } from './http.ts';
 import { appRegistration, IdentityRoutes, type AppRegistration } from './identity-routes.ts';
 import { VaultRoutes } from './vault-routes.ts';
@@ -36,7 +38,7 @@ export interface KeyVaultEmulatorOptions {
   /** 0 (the default) picks a free port; `start()` after `stop()` reuses the same one. */
   port?: number;
   host?: string;
-  /** Where cert.pem, key.pem and client.json live (reused when present); default a new temp dir. */
+  /** Where tls/ and client.json live (reused when present); default a new temp dir. */
   dir?: string;
   clientId?: string;
   clientSecret?: string;
@@ -59,7 +61,7 @@ export interface KeyVaultEmulator {
   /** https://<host>:<port>, the vault URL and also the authority host. */
   readonly url: string;
   readonly authorityHost: string;
-  /** PEM of the (self-signed) server certificate, to trust as `ca`. */
+  /** PEM of the CA that signed the server's certificate, to trust as `ca`. */
   readonly ca: string;
   readonly caFile: string;
   readonly tenantId: string;
@@ -114,6 +116,7 @@ class EmulatorServer {
   readonly client: AppRegistration;
   readonly requests: RequestRecord[] = [];
   url = '';
+  readonly #cert: string;
   readonly #key: string;
   readonly #host: string;
   readonly #log: ((line: string) => void) | undefined;
@@ -126,10 +129,11 @@ class EmulatorServer {
   #server: https.Server | undefined;
 
   constructor(options: KeyVaultEmulatorOptions, dir: string) {
-    const { cert, key, certFile } = certificate(dir);
-    this.ca = cert;
-    this.caFile = certFile;
-    this.#key = key;
+    const certificates = runCertificates(dir);
+    this.ca = fs.readFileSync(certificates.caFile, 'utf8');
+    this.caFile = certificates.caFile;
+    this.#cert = fs.readFileSync(certificates.serverCertFile, 'utf8');
+    this.#key = fs.readFileSync(certificates.serverKeyFile, 'utf8');
     this.client = appRegistration(dir, options);
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 0;
@@ -144,7 +148,7 @@ class EmulatorServer {
 
   async start(): Promise<void> {
     if (this.#server) return;
-    const created = https.createServer({ cert: this.ca, key: this.#key }, (request, response) => {
+    const created = https.createServer({ cert: this.#cert, key: this.#key }, (request, response) => {
       void this.#handle(request, response);
     });
     created.on('connection', (socket: Socket) => {

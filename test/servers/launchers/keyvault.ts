@@ -3,13 +3,14 @@
 // not in the Maven repository they reach); docker-compose.test.yml and the Testcontainers
 // fallback in test/support/servers.ts still use it where Docker is available.
 //
-// The emulator serves HTTPS with a self-signed certificate and acts as the Entra ID token
-// endpoint too: the state folder holds cert.pem (AZURE_KEYVAULT_CA_FILE) and client.json (the
+// The emulator serves HTTPS with a certificate of the run's CA and acts as the Entra ID token
+// endpoint too: the state folder holds tls/ca.pem (AZURE_KEYVAULT_CA_FILE) and client.json (the
 // tenant, client id and client secret it accepts), kept across restarts.
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCertificateFiles } from '../certificates.ts';
 import { aptInstaller } from './apt-installer.ts';
 import { HOST, portFromEnv, type ServiceContext, type ServiceDefinition } from './definition.ts';
 
@@ -24,7 +25,7 @@ interface Client {
   clientSecret: string;
 }
 
-const caFile = (ctx: ServiceContext): string => path.join(ctx.dir, 'cert.pem');
+const caFile = (ctx: ServiceContext): string => runCertificateFiles(ctx.dir).caFile;
 const vaultUrl = (ctx: ServiceContext): string => `https://${HOST}:${ctx.port}`;
 
 function client(ctx: ServiceContext): Client {
@@ -90,7 +91,7 @@ export const keyvault: ServiceDefinition = {
   processMatch: 'keyvault/server.ts',
 };
 
-/** One HTTPS request to the emulator, trusting only its own certificate. */
+/** One HTTPS request to the emulator, trusting only its CA. */
 function request(
   port: number,
   ca: string,

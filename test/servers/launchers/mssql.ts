@@ -6,7 +6,7 @@
 // The emulation is faithful at the protocol level (login, TLS on request, typed parameters,
 // transactions, cancellation, locks, errors) and covers a documented T-SQL subset (test/servers/tds/README.md);
 // its env says BERTH_MSSQL_EMULATED=true so tests can tell. The sa password is made once and kept in the
-// state folder (sa.password), next to the databases and the self-signed TLS certificate.
+// state folder (sa.password), next to the databases and the TLS certificates (tls/).
 import { fileURLToPath } from 'node:url';
 import { tdsLogin } from '../tds/probe.ts';
 import { DEFAULT_USER, readOrCreatePassword } from '../tds/server.ts';

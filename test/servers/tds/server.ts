@@ -7,8 +7,8 @@
 // CLI: node test/servers/tds/server.ts --port N --dir DIR [--host 127.0.0.1]
 //        [--user sa] [--lock-timeout-ms 5000]
 // The user's password is DIR/sa.password (made once, reused), databases are DIR/<name>.sqlite
-// (master and berth exist), the TLS certificate DIR/tls-*.pem (made with openssl when there is
-// one); one log line per connection, never SQL text.
+// (master and berth exist), the TLS certificate and its CA in DIR/tls (../certificates.ts, made
+// with openssl when there is one); one log line per connection, never SQL text.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -34,9 +34,9 @@ export interface TdsServerOptions {
   readonly user?: string;
   readonly password?: string;
   readonly lockTimeoutMs?: number;
-  /** Offer TLS (a self-signed certificate made with openssl in `dir`); default true. */
+  /** Offer TLS (a certificate of the run's CA, made with openssl in `dir/tls`); default true. */
   readonly tls?: boolean;
-  /** PEM key and certificate to offer instead of the self-signed one (a CA's, for verifying clients). */
+  /** PEM key and certificate to offer instead of the one in `dir/tls`. */
   readonly certificate?: { readonly key: string; readonly cert: string };
   /** As SQL Server's Force Encryption: a client that will not encrypt is refused at PRELOGIN. */
   readonly requireEncryption?: boolean;

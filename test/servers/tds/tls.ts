@@ -1,32 +1,26 @@
 // TLS as TDS 7.x does it: the handshake records travel inside PRELOGIN packets (one response
 // message per client message), then TLS records flow bare over TCP with the TDS packets inside.
 // tedious 20 refuses `encrypt: true` unless the server encrypts, so this is what mssql's
-// default needs (with `trustServerCertificate: true`: the certificate is self-signed).
-import { spawnSync } from 'node:child_process';
+// default needs (with `trustServerCertificate: true`, or the run's CA as `ca`).
 import fs from 'node:fs';
 import type net from 'node:net';
-import path from 'node:path';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { runCertificates, type RunCertificates } from '../certificates.ts';
 import { MessageReader, PacketType } from './packets.ts';
 
-/** The server's key and self-signed certificate in `dir`, made once with openssl; undefined without openssl. */
+/** The server's key and certificate (of the run's CA) in `dir/tls`, made once; undefined without openssl. */
 export function serverCertificate(dir: string): { key: string; cert: string } | undefined {
-  const keyFile = path.join(dir, 'tls-key.pem');
-  const certFile = path.join(dir, 'tls-cert.pem');
-  if (!fs.existsSync(certFile) || !fs.existsSync(keyFile)) {
-    const made = spawnSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650']
-        .concat(['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'])
-        .concat(['-keyout', `${keyFile}.tmp`, '-out', `${certFile}.tmp`]),
-      { stdio: 'ignore' },
-    );
-    if (made.status !== 0) return undefined;
-    fs.renameSync(`${keyFile}.tmp`, keyFile);
-    fs.renameSync(`${certFile}.tmp`, certFile);
+  let certificates: RunCertificates;
+  try {
+    certificates = runCertificates(dir);
+  } catch {
+    return undefined; // no openssl here: the server then refuses encryption
   }
-  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') };
+  return {
+    key: fs.readFileSync(certificates.serverKeyFile, 'utf8'),
+    cert: fs.readFileSync(certificates.serverCertFile, 'utf8'),
+  };
 }
 
 /** How long the handshake output may keep coming before it is sent as one PRELOGIN message. */
