@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, isInfraError, type ConfigIssue } from '../ports/errors.ts';
+import { ConfigError, type ConfigIssue } from '../ports/errors.ts';
 import { Redacted } from '../ports/redacted.ts';
+import { RotatingSecret } from '../ports/rotating-secret.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import { safeParsePlain } from '../runtime/options/validate.ts';
 import {
@@ -22,6 +23,7 @@ import {
   type Vocabulary,
 } from './unknown-variables.ts';
 import { driverVariable, instanceNames, variablePrefix, type Env } from './variable-names.ts';
+import { resolveSecretReferences, type SecretSource } from './secret-references.ts';
 
 export type { UnknownVariable };
 export { driverVariable };
@@ -57,7 +59,6 @@ export interface LoadConfigOptions {
   onUnknownVariables?: (unknown: readonly UnknownVariable[]) => void;
 }
 
-const secretReference = 'secret://';
 const subject = 'configuration from the environment';
 
 // Configs loadConfig returned, so that createInfrastructure names a variable, not an option, in its errors.
@@ -87,7 +88,13 @@ export async function loadConfig(
   const vocabulary = vocabularyOf([...builtinAdapters, ...(options.adapters ?? [])]);
   const readPrefixes: string[] = [];
   try {
-    const resolved = await resolveSecretReferences(env, options, registry, vocabulary);
+    const runtime = options.runtime ?? defaultRuntime();
+    const { env: resolved, sources } = await resolveSecretReferences(
+      env,
+      subject,
+      options.secrets,
+      (issues) => secretStoreFromEnv(env, registry, vocabulary, issues, runtime),
+    );
     const issues: ConfigIssue[] = [];
     const config: Record<string, unknown> = {};
     const instances: Record<string, Record<string, unknown>> = {};
@@ -101,6 +108,7 @@ export async function loadConfig(
           name,
           options.memoryDefaults ?? [],
           issues,
+          sources,
         );
         if (built === undefined) continue;
         if (built.readPrefix !== undefined) readPrefixes.push(built.readPrefix);
@@ -131,6 +139,7 @@ function instanceFrom(
   name: string,
   memoryDefaults: readonly PortName[],
   issues: ConfigIssue[],
+  sources: ReadonlyMap<string, SecretSource> = new Map(),
 ): BuiltInstance | undefined {
   const prefix = variablePrefix(name);
   const selector = driverVariable(port, name);
@@ -150,11 +159,12 @@ function instanceFrom(
     // The port's own variables are still checked, as its in-memory driver checks them, so that
     // one run names every bad variable, not the driver alone.
     const standIn = registry.find(port, ports[port].inMemoryDriver);
-    if (standIn !== undefined) optionsFrom(env, name, port, portVariables(port), standIn, report, true);
+    if (standIn !== undefined)
+      optionsFrom(env, name, port, portVariables(port), standIn, report, true, sources);
     return undefined;
   }
   const variables = { ...portVariables(port), ...descriptor.env };
-  const data = optionsFrom(env, name, port, variables, descriptor, report, false);
+  const data = optionsFrom(env, name, port, variables, descriptor, report, false, sources);
   const missing = missingPackages(descriptor.packages ?? []);
   if (missing.length > 0) report(selector, missingPackagesMessage(driver, missing));
   if (data === undefined || missing.length > 0) return undefined;
@@ -178,6 +188,7 @@ function optionsFrom(
   descriptor: AdapterDescriptor,
   report: (path: string, message: string) => void,
   portOnly: boolean,
+  sources: ReadonlyMap<string, SecretSource>,
 ): Options | undefined {
   const { driver } = descriptor;
   const prefix = variablePrefix(name);
@@ -196,7 +207,7 @@ function optionsFrom(
       }
       continue;
     }
-    const value = envValue(raw, spec, (message) => {
+    const value = envValue(raw, spec, sources.get(fullName), (message) => {
       report(fullName, message);
       bad = true;
     });
@@ -227,7 +238,12 @@ function withInstancePrefix(message: string, prefix: string, vocabulary: Vocabul
   );
 }
 
-function envValue(raw: string, spec: EnvVariable, invalid: (message: string) => void): unknown {
+function envValue(
+  raw: string,
+  spec: EnvVariable,
+  source: SecretSource | undefined,
+  invalid: (message: string) => void,
+): unknown {
   switch (spec.kind ?? 'string') {
     case 'integer': {
       const value = Number(raw);
@@ -242,7 +258,8 @@ function envValue(raw: string, spec: EnvVariable, invalid: (message: string) => 
     case 'list':
       return raw.split(',').map((item) => item.trim());
     case 'secret':
-      return new Redacted(raw);
+      // A reference stays one: the adapter reads it again when its backend refuses the value.
+      return source === undefined ? new Redacted(raw) : new RotatingSecret(source.name, raw, source.read);
     case 'file':
       try {
         return readFileSync(raw, 'utf8');
@@ -263,55 +280,6 @@ function setPath(target: Options, path: string, value: unknown): void {
   let node = target;
   for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Options;
   node[keys.at(-1)!] = value;
-}
-
-async function resolveSecretReferences(
-  env: Env,
-  options: LoadConfigOptions,
-  registry: AdapterRegistry,
-  vocabulary: Vocabulary,
-): Promise<Env> {
-  const references = Object.entries(env).filter(
-    (entry): entry is [string, string] => entry[1]?.startsWith(secretReference) === true,
-  );
-  if (references.length === 0) return env;
-  const issues: ConfigIssue[] = [];
-  const owned =
-    options.secrets === undefined
-      ? await secretStoreFromEnv(env, registry, vocabulary, issues, options.runtime ?? defaultRuntime())
-      : undefined;
-  const store = options.secrets ?? owned;
-  if (store === undefined) {
-    if (issues.length === 0) {
-      for (const [variable] of references)
-        issues.push({
-          path: variable,
-          message: 'is a secret:// reference but no secret store is configured (SECRETS_DRIVER)',
-        });
-    }
-    throw new ConfigError(subject, issues);
-  }
-  const resolved: Env = { ...env };
-  try {
-    await Promise.all(
-      references.map(async ([variable, reference]) => {
-        const name = reference.slice(secretReference.length);
-        try {
-          resolved[variable] = (await store.get(name)).value.reveal();
-        } catch (error) {
-          const reason = isInfraError(error) ? error.reason : 'internal';
-          issues.push({
-            path: variable,
-            message: `secret "${name}" could not be read from ${store.id}: ${reason}`,
-          });
-        }
-      }),
-    );
-  } finally {
-    await owned?.close();
-  }
-  if (issues.length > 0) throw new ConfigError(subject, issues);
-  return resolved;
 }
 
 /** The default secret store, built only to read references; its own variables are read as given. */

@@ -9,6 +9,7 @@ export {
 export { tokenUsageHistogram } from './telemetry/metrics.ts';
 export * as semconv from './telemetry/semconv.ts';
 export { CircuitBreaker, type CircuitBreakerState } from './guard/circuit-breaker.ts';
+export { CredentialRenewal } from './guard/credential-renewal.ts';
 export { guardCache, type GuardedCacheOptions } from './cache/guarded-cache.ts';
 export { guardExecutor, type GuardedExecutorOptions } from './executor/guarded-executor.ts';
 export { guardLlmClient, type GuardedLlmClientOptions } from './llm/guarded-llm-client.ts';

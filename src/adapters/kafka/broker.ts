@@ -1,5 +1,4 @@
 import kafkajs, {
-  type SASLOptions,
   type Admin,
   type Consumer,
   type Kafka,
@@ -23,6 +22,7 @@ import { parseOptions } from '../../runtime/options/validate.ts';
 import { kafkaBrokerOptionsSchema, type KafkaBrokerOptions } from './options.ts';
 import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { CredentialRenewal } from '../../runtime/guard/credential-renewal.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { kafkaSecurity } from '../shared/kafka-options.ts';
@@ -32,6 +32,7 @@ import { SendBatcher } from '../shared/send-batcher.ts';
 import { classifyKafkaError } from './errors.ts';
 import { positionAssigned } from './positions.ts';
 import { KafkaRecord } from './record.ts';
+import { kafkajsLogin } from './sasl-login.ts';
 import { stopIdleRequestChecks } from './request-queue-checks.ts';
 import { warnIfUnverified } from '../shared/tls.ts';
 
@@ -101,15 +102,20 @@ class KafkaAdapter implements BrokerAdapter {
   // Its own client that does not retry, so a probe answers now or fails now.
   readonly #probeAdmin: LazyClient<Admin>;
   readonly #sends: SendBatcher<Message>;
+  /** The SASL password's renewal when it is a rotating secret, for guard() too. */
+  readonly credentialRenewal: CredentialRenewal | undefined;
+  // A renewal after a login refused on reconnecting: the next send waits for it.
+  #renewing: Promise<boolean> | undefined = undefined;
 
   constructor(settings: Settings, logger: Logger) {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
+    this.credentialRenewal = CredentialRenewal.of([settings.sasl?.password], logger);
     const config: KafkaConfig = {
       clientId: settings.clientId,
       brokers: settings.brokers,
-      ...kafkajsSecurity(settings),
+      ...kafkajsSecurity(settings, (error) => this.#refused(error)),
       connectionTimeout: settings.connectionTimeoutMs,
       requestTimeout: settings.requestTimeoutMs,
       // kafkajs logs every failed reconnect as an error; berth logs transitions, so its lines go to debug.
@@ -140,12 +146,23 @@ class KafkaAdapter implements BrokerAdapter {
     this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }), diagnose);
     this.#sends = new SendBatcher(async (topics) => {
       const topicMessages = [...topics].map(([topic, messages]) => ({ topic, messages }));
+      if (this.#renewing !== undefined) await this.#renewing;
       const producer = await this.#producer.get();
       await producer.sendBatch({ topicMessages, acks: -1 });
     }, settings);
   }
 
   checkTopic = checkKafkaTopic;
+
+  // kafkajs tells a caller only "Closed connection" after a login refused on reconnecting: the
+  // password is read again from here, and sends wait for it.
+  #refused(error: unknown): void {
+    const renewal = this.credentialRenewal;
+    if (renewal === undefined || classifyKafkaError(error).reason !== 'unauthorized') return;
+    this.#renewing ??= renewal.renew().finally(() => {
+      this.#renewing = undefined;
+    });
+  }
 
   /** Creates the topic once per process when `topics.autoCreate`; otherwise the broker decides. */
   ensureTopic(topic: string): Promise<void> {
@@ -334,11 +351,13 @@ class KafkaAdapter implements BrokerAdapter {
   }
 }
 
-// kafkajs takes node's TLS options as `ssl`, and the SASL login as it is.
-function kafkajsSecurity(settings: Settings): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+// kafkajs takes node's TLS options as `ssl`, and the SASL login read at each login.
+function kafkajsSecurity(
+  settings: Settings,
+  onRefused: (error: unknown) => void,
+): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const { tls, sasl } = kafkaSecurity(settings);
-  // One login object whose mechanism is a union, where kafkajs's type is a union of logins.
-  return { ssl: tls ?? false, ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }) };
+  return { ssl: tls ?? false, ...(sasl === undefined ? {} : { sasl: kafkajsLogin(sasl, onRefused) }) };
 }
 
 export interface KafkaBroker extends Broker {
@@ -355,5 +374,8 @@ export function createKafkaBroker(
   warnIfUnverified(settings.tls, logger);
   const adapter = new KafkaAdapter(settings, logger);
   const server = serverOfHostPort(settings.brokers[0]);
-  return extendPort(guardBroker(adapter, { ...settings, server }, runtime), { client: () => adapter.kafka });
+  const { credentialRenewal } = adapter;
+  return extendPort(guardBroker(adapter, { ...settings, server, credentialRenewal }, runtime), {
+    client: () => adapter.kafka,
+  });
 }

@@ -21,6 +21,7 @@ import type {
 import type { HealthResult } from '../../ports/component.ts';
 import { guardBroker } from '../../runtime/broker/guarded-broker.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { CredentialRenewal } from '../../runtime/guard/credential-renewal.ts';
 import { parseOptions } from '../../runtime/options/validate.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
@@ -31,6 +32,7 @@ import { PlatformaticConsumerLoop } from './consumer-loop.ts';
 import { classifyPlatformaticKafkaError } from './errors.ts';
 import { platformaticKafkaBrokerOptionsSchema, type PlatformaticKafkaBrokerOptions } from './options.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
+import { platformaticLogin } from './sasl-login.ts';
 
 type Settings = z.output<typeof platformaticKafkaBrokerOptionsSchema>;
 type OutgoingRecord = MessageToProduce<string, Buffer, string, string>;
@@ -43,10 +45,10 @@ export interface ClientOptions {
   requestTimeout: number;
   timeout: number;
   tls?: ConnectionOptions;
-  sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
+  sasl?: ReturnType<typeof platformaticLogin>;
 }
 
-function clientOptions(settings: Settings): ClientOptions {
+function clientOptions(settings: Settings, renewal: RenewalHooks): ClientOptions {
   const { tls, sasl } = kafkaSecurity(settings);
   return {
     clientId: settings.clientId,
@@ -55,15 +57,14 @@ function clientOptions(settings: Settings): ClientOptions {
     requestTimeout: settings.requestTimeoutMs,
     timeout: settings.requestTimeoutMs,
     ...(tls === undefined ? {} : { tls }),
-    ...(sasl === undefined
-      ? {}
-      : {
-          sasl: {
-            ...sasl,
-            mechanism: sasl.mechanism.toUpperCase() as 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
-          },
-        }),
+    ...(sasl === undefined ? {} : { sasl: platformaticLogin(sasl, renewal.refused, renewal.renewing) }),
   };
+}
+
+/** How the clients' logins reach the adapter's credential renewal. */
+interface RenewalHooks {
+  readonly refused: (error: unknown) => void;
+  readonly renewing: () => Promise<unknown> | undefined;
 }
 
 // How long a topic just created may take to show a leader on every partition.
@@ -88,12 +89,26 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
   // Topics known to exist: their publishes skip the await on `ensureTopic`.
   readonly #readyTopics = new Set<string>();
   readonly #sends: SendBatcher<OutgoingRecord>;
+  /** The SASL password's renewal when it is a rotating secret, for guard() too. */
+  readonly credentialRenewal: CredentialRenewal | undefined;
+  // A renewal after a refused login: the next logins wait for it.
+  #renewing: Promise<boolean> | undefined = undefined;
 
   constructor(settings: Settings, logger: Logger) {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
-    this.#client = clientOptions(settings);
+    const renewal = (this.credentialRenewal = CredentialRenewal.of([settings.sasl?.password], logger));
+    this.#client = clientOptions(settings, {
+      // The client retries a refused login itself (and tells a caller only its timeout): the
+      // password is read again from here, and the next login waits for it.
+      refused: () => {
+        this.#renewing ??= renewal?.renew().finally(() => {
+          this.#renewing = undefined;
+        });
+      },
+      renewing: () => this.#renewing,
+    });
     const producerOptions: ProducerOptions<string, Buffer, string, string> = {
       ...this.#client,
       idempotent: true,
@@ -250,7 +265,8 @@ export function createPlatformaticKafkaBroker(
   const logger = runtime.logger.child({ component: settings.id ?? 'broker:platformatic-kafka' });
   const adapter = new PlatformaticKafkaAdapter(settings, logger);
   const server = serverOfHostPort(settings.brokers[0]);
-  return extendPort(guardBroker(adapter, { ...settings, server }, runtime), {
+  const { credentialRenewal } = adapter;
+  return extendPort(guardBroker(adapter, { ...settings, server, credentialRenewal }, runtime), {
     producer: () => adapter.producer,
   });
 }

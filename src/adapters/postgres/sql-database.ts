@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { HealthResult, OperationContext } from '../../ports/component.ts';
 import { nodeTlsOptions, warnIfUnverified } from '../shared/tls.ts';
 import { Redacted } from '../../ports/redacted.ts';
+import { RotatingSecret } from '../../ports/rotating-secret.ts';
 import type {
   IsolationLevel,
   SqlAdapter,
@@ -22,6 +23,7 @@ import { parseOptions } from '../../runtime/options/validate.ts';
 import { isAborted, onAbort } from '../../runtime/guard/abortable-operation.ts';
 import { guardSqlDatabase, type GuardedSqlDatabase } from '../../runtime/sql/guarded-sql-database.ts';
 import { extendPort } from '../../runtime/extend-port.ts';
+import { CredentialRenewal } from '../../runtime/guard/credential-renewal.ts';
 import { serverOfUrl } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { openDeclaredCursor } from './cursor.ts';
@@ -49,24 +51,31 @@ function connectionString(url: string, password: string | undefined): string {
   return withPassword.toString();
 }
 
-/** pg's Client with a bound on connecting (pg.Client honours `connectionTimeoutMillis` itself). */
-function clientWithConnectTimeout(connectTimeoutMs: number): typeof pg.Client {
+/**
+ * pg's Client with a bound on connecting (pg.Client honours `connectionTimeoutMillis` itself) and,
+ * for a rotating secret, the password asked at each login: a renewed one serves the next connection.
+ */
+function clientFor(connectTimeoutMs: number, rotating: RotatingSecret | undefined): typeof pg.Client {
   return class extends pg.Client {
     constructor(config?: pg.ClientConfig) {
       super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+      // After the constructor: the connection string's parts override a password given beside it.
+      if (rotating !== undefined)
+        (this as unknown as { password: () => string }).password = () => rotating.reveal();
     }
   };
 }
 
 function poolConfig(options: ParsedPostgresDatabaseOptions): pg.PoolConfig {
+  const rotating = options.password instanceof RotatingSecret ? options.password : undefined;
   const password = options.password instanceof Redacted ? options.password.reveal() : options.password;
   return {
-    connectionString: connectionString(options.url, password),
+    connectionString: connectionString(options.url, rotating === undefined ? password : undefined),
     // One connection more than berth lends out: a health probe never waits behind a full pool.
     max: options.poolSize + 1,
     // On the client, not the pool: pg-pool arms a timer for every checkout when it has one, and
     // berth never checks out more than the pool holds (its own queue bounds the wait).
-    Client: clientWithConnectTimeout(options.connectTimeoutMs),
+    Client: clientFor(options.connectTimeoutMs, rotating),
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName,
     ssl: options.tls
@@ -269,5 +278,8 @@ export function createPostgresDatabase(
   warnIfUnverified(parsed.tls, logger);
   const adapter = new PostgresAdapter(parsed, logger);
   const server = serverOfUrl(parsed.url, 5432);
-  return extendPort(guardSqlDatabase(adapter, { ...parsed, server }, runtime), { pool: () => adapter.pool });
+  const credentialRenewal = CredentialRenewal.of([parsed.password], logger);
+  return extendPort(guardSqlDatabase(adapter, { ...parsed, server, credentialRenewal }, runtime), {
+    pool: () => adapter.pool,
+  });
 }

@@ -249,6 +249,11 @@ export function createRedisBroker(
   const logger = runtime.logger.child({ component: settings.id ?? 'broker:redis' });
   const connection = new RedisConnection(settings, logger);
   const adapter = new RedisStreamsAdapter(connection, settings, logger);
-  const broker = guardBroker(adapter, { ...settings, server: serverOfRedis(settings) }, runtime);
+  const server = serverOfRedis(settings);
+  const broker = guardBroker(
+    adapter,
+    { ...settings, server, credentialRenewal: connection.credentialRenewal },
+    runtime,
+  );
   return extendPort(broker, { client: () => connection.client });
 }

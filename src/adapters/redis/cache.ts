@@ -133,7 +133,7 @@ export function createRedisCache(
   const server = serverOfRedis(parsed);
   const cache = guardCache(
     new RedisCacheAdapter(connection, parsed.keyPrefix),
-    { ...parsed, server },
+    { ...parsed, server, credentialRenewal: connection.credentialRenewal },
     runtime,
   );
   return extendPort(cache, { client: () => connection.client });

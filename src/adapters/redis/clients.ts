@@ -20,27 +20,51 @@ export interface RedisClusterSettings {
 
 /** A connection's settings besides its target: node's TLS options are set only for a TLS one. */
 export interface RedisClientSettings {
-  password: string | undefined;
+  /** The password option, asked at every connect (a renewed one is used from the next on). */
+  password: (() => Promise<string>) | undefined;
   connectTimeoutMs: number;
   tls: ConnectionOptions | undefined;
+  /** The delay before reconnect attempt `retries`; default `reconnectDelayMs`. */
+  reconnectStrategy?: (retries: number, cause?: unknown) => number;
+}
+
+/** node-redis's login, asked at each connect: the user, and the password option or else the URL's. */
+function credentialsProvider(username: string | undefined, password: () => Promise<string | undefined>) {
+  return {
+    type: 'async-credentials-provider' as const,
+    credentials: async () => {
+      const secret = await password();
+      return {
+        ...(username === undefined ? {} : { username }),
+        ...(secret === undefined ? {} : { password: secret }),
+      };
+    },
+  };
 }
 
 export function createStandaloneClient(
   url: string,
-  { password, connectTimeoutMs, tls }: RedisClientSettings,
+  { password, connectTimeoutMs, tls, reconnectStrategy }: RedisClientSettings,
 ) {
   const target = new URL(url);
-  // node-redis lets a password in the URL win; the explicit option is meant to override it.
-  if (password !== undefined) target.password = '';
+  const username = target.username === '' ? undefined : decodeURIComponent(target.username);
+  const inUrl = target.password === '' ? undefined : decodeURIComponent(target.password);
+  // The login goes to node-redis's provider alone: from a URL it took the user without the password
+  // option (NOAUTH on a server that wants both), and it would ask no one again after a rotation.
+  target.username = '';
+  target.password = '';
+  const login = password ?? ((): Promise<string | undefined> => Promise.resolve(inUrl));
   return createClient({
     url: target.toString(),
-    ...(password === undefined ? {} : { password }),
+    ...(username === undefined && inUrl === undefined && password === undefined
+      ? {}
+      : { credentialsProvider: credentialsProvider(username, login) }),
     disableOfflineQueue: true,
     // guard() owns deadlines; node-redis's own per-command timer would cost a timer per call.
     commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: connectTimeoutMs,
-      reconnectStrategy: reconnectDelayMs,
+      reconnectStrategy: reconnectStrategy ?? reconnectDelayMs,
       ...(tls === undefined ? {} : { tls: true as const, ...tls }),
     },
   });
@@ -48,9 +72,12 @@ export function createStandaloneClient(
 
 export function createClusterClient(
   cluster: RedisClusterSettings,
-  { password, connectTimeoutMs, tls }: RedisClientSettings,
+  { password, connectTimeoutMs, tls, reconnectStrategy }: RedisClientSettings,
 ) {
-  const socket = { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelayMs };
+  const socket = {
+    connectTimeout: connectTimeoutMs,
+    reconnectStrategy: reconnectStrategy ?? reconnectDelayMs,
+  };
   return createCluster({
     rootNodes: cluster.nodes.map((node) => {
       const colon = node.lastIndexOf(':');
@@ -58,8 +85,14 @@ export function createClusterClient(
     }),
     // Every node connection, the discovered ones included, is made from these.
     defaults: {
-      ...(cluster.username === undefined ? {} : { username: cluster.username }),
-      ...(password === undefined ? {} : { password }),
+      ...(cluster.username === undefined && password === undefined
+        ? {}
+        : {
+            credentialsProvider: credentialsProvider(
+              cluster.username,
+              password ?? ((): Promise<undefined> => Promise.resolve(undefined)),
+            ),
+          }),
       disableOfflineQueue: true,
       socket: cluster.tls ? { ...socket, tls: true as const, ...tls } : socket,
     },

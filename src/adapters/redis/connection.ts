@@ -14,6 +14,7 @@ import {
   type RedisClusterSettings,
   type RedisStandaloneClient,
 } from './clients.ts';
+import { CredentialRenewal } from '../../runtime/guard/credential-renewal.ts';
 import { tlsSettingsSchema, type TlsSettings } from '../../runtime/options/schema-pieces.ts';
 import { nodeTlsOptions, transportMismatch, warnIfUnverified } from '../shared/tls.ts';
 import { classifyRedisError } from './errors.ts';
@@ -33,14 +34,20 @@ export interface RedisConnectionOptions {
  * One node-redis client (or cluster client) with berth's connection rules, shared by the cache and
  * the broker: only the first connection is awaited, and only while no attempt has failed; after a
  * failed attempt (refused, wrong password) or once connected and then lost, commands fail at once
- * (`unavailable`, `unauthorized`) while the client reconnects in the background. Transitions are
- * logged, not every failed reconnect.
+ * (`unavailable`, `unauthorized`) while the client reconnects in the background. A password from a
+ * secret store that Redis refuses on a reconnect is read again, and the next attempt made at once
+ * with the new one. Transitions are logged, not every failed reconnect.
  */
 export class RedisConnection {
   readonly client: RedisClient;
   /** The same client when it is a cluster client, for what only a cluster has (its nodes). */
   readonly cluster: RedisClusterClient | undefined;
   readonly #standalone: RedisStandaloneClient | undefined;
+  /** The password's renewal when it is a rotating secret, for guard() too. */
+  readonly credentialRenewal: CredentialRenewal | undefined;
+  #renewing: Promise<boolean> | undefined = undefined;
+  // After a renewal that found the same password, reconnects keep their backoff for this long.
+  #renewedNothingUntil = 0;
   readonly #connectTimeoutMs: number;
   readonly #logger: Logger;
   #connecting: Promise<void> | undefined;
@@ -50,16 +57,26 @@ export class RedisConnection {
   readonly #closing = new AbortController();
 
   constructor(options: RedisConnectionOptions, logger: Logger) {
-    const password = options.password instanceof Redacted ? options.password.reveal() : options.password;
+    const secret = options.password;
+    this.credentialRenewal = CredentialRenewal.of([secret], logger);
     this.#connectTimeoutMs = options.connectTimeoutMs;
     this.#logger = logger;
     warnIfUnverified(options.tls, logger);
     const tlsWanted =
       options.cluster !== undefined ? options.cluster.tls : options.url?.startsWith('rediss:') === true;
     const settings = {
-      password,
+      // Read at every connect, after a renewal in flight: a rotated password is sent from then on.
+      password:
+        secret === undefined
+          ? undefined
+          : async (): Promise<string> => {
+              await this.#renewing;
+              return secret instanceof Redacted ? secret.reveal() : secret;
+            },
       connectTimeoutMs: options.connectTimeoutMs,
       tls: tlsWanted ? nodeTlsOptions(options.tls ?? tlsSettingsSchema.parse({})) : undefined,
+      reconnectStrategy: (retries: number, cause?: unknown): number =>
+        this.#renewAfter(cause) ? 0 : reconnectDelayMs(retries),
     };
     if (options.cluster !== undefined) {
       this.cluster = createClusterClient(options.cluster, settings);
@@ -165,6 +182,26 @@ export class RedisConnection {
     // A socket that was mid-connect when destroyed still completes; destroy it once settled.
     await connecting;
     this.client.destroy();
+  }
+
+  /**
+   * Whether a reconnect refused for its password should go again at once: true when the password
+   * is a rotating secret being read again (the next attempt waits for it), unless the last read
+   * found it unchanged within a second (a wrong password must not become a tight loop).
+   */
+  #renewAfter(cause: unknown): boolean {
+    const credentials = this.credentialRenewal;
+    if (credentials === undefined || this.#closed || classifyRedisError(cause).reason !== 'unauthorized')
+      return false;
+    if (performance.now() < this.#renewedNothingUntil) return false;
+    this.#renewing ??= credentials.renew().then((changed) => {
+      this.#renewing = undefined;
+      if (!changed) this.#renewedNothingUntil = performance.now() + 1_000;
+      // A first connection refused before is waited for again: the next attempt may succeed.
+      else if (this.#connecting !== undefined) this.#lastError = undefined;
+      return changed;
+    });
+    return true;
   }
 
   #attemptFailure(error: Error): void {

@@ -80,20 +80,26 @@ export const kafkaConnectionEnv: Readonly<Record<string, EnvVariable>> = {
   ...tlsVariables('KAFKA'),
 };
 
-/** How either driver connects: TLS options (or none), and the SASL login with its password revealed. */
+/** A SASL login as both drivers get it: the password asked at each login, so a renewed one is used. */
+export interface KafkaLogin {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: () => string;
+}
+
+/** How either driver connects: TLS options (or none), and the SASL login. */
 export function kafkaSecurity(settings: z.output<typeof kafkaBrokerOptionsSchema>): {
   tls: ConnectionOptions | undefined;
-  sasl:
-    | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
-    | undefined;
+  sasl: KafkaLogin | undefined;
 } {
   const { sasl } = settings;
+  const secret = sasl?.password;
   return {
     tls: settings.tls ? nodeTlsOptions(settings.tls) : settings.ssl ? {} : undefined,
     sasl: sasl && {
       mechanism: sasl.mechanism,
       username: sasl.username,
-      password: sasl.password instanceof Redacted ? sasl.password.reveal() : sasl.password,
+      password: () => (secret instanceof Redacted ? secret.reveal() : String(secret)),
     },
   };
 }

@@ -3,6 +3,7 @@ import type { CallOutcomes } from './call-outcomes.ts';
 import type { CallRetries } from './call-retry.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { ComponentErrors } from './component-errors.ts';
+import type { CredentialRenewal } from './credential-renewal.ts';
 import { deadlineScheduler, type PendingOperation } from './deadline-scheduler.ts';
 import type { GuardCall, GuardState, StartsAttempts } from './guard-call.ts';
 import type { InfraError } from '../../ports/errors.ts';
@@ -17,6 +18,8 @@ export interface AttemptSettings<Op extends string> {
   readonly timeoutMs: number;
   /** The policy's budget of a whole call. */
   readonly budgetMs: number;
+  /** The adapter's rotating secrets, if it has any. */
+  readonly credentials?: CredentialRenewal | undefined;
 }
 
 /**
@@ -32,6 +35,7 @@ export class CallAttempts<Op extends string> implements StartsAttempts<Op> {
   readonly #retries: CallRetries<Op>;
   readonly #timeoutMs: number;
   readonly #budgetMs: number;
+  readonly #credentials: CredentialRenewal | undefined;
 
   constructor(settings: AttemptSettings<Op>) {
     this.#state = settings.state;
@@ -41,6 +45,7 @@ export class CallAttempts<Op extends string> implements StartsAttempts<Op> {
     this.#retries = settings.retries;
     this.#timeoutMs = settings.timeoutMs;
     this.#budgetMs = settings.budgetMs;
+    this.#credentials = settings.credentials;
   }
 
   start<R, T>(call: GuardCall<Op, R, T>): void {
@@ -102,8 +107,21 @@ export class CallAttempts<Op extends string> implements StartsAttempts<Op> {
   #failed<R, T>(call: GuardCall<Op, R, T>, started: number, cause: unknown): void {
     const error = this.#errors.classified(call.operation, cause);
     this.#outcomes.failed(call.operation, started, error, call.labels?.(undefined));
-    if (call.retries && error.retryable) this.#retry(call, error, started);
+    if (error.reason === 'unauthorized' && this.#credentials !== undefined && !call.renewed)
+      this.#renew(call, error, started, this.#credentials);
+    else if (call.retries && error.retryable) this.#retry(call, error, started);
     else call.reject(error);
+  }
+
+  // Refused credentials that a rotation may have changed: read again, then one more attempt.
+  #renew<R, T>(
+    call: GuardCall<Op, R, T>,
+    error: InfraError,
+    started: number,
+    credentials: CredentialRenewal,
+  ): void {
+    const budget = call.retry ?? { budgetMs: this.#callBudgetMs(call), startedAt: started };
+    this.#retries.renewed(call, error, budget, this, credentials).then(call.resolve, call.reject);
   }
 
   #expired<R, T>(call: GuardCall<Op, R, T>, pending: PendingOperation | TimedAttempt, started: number): void {

@@ -3,8 +3,9 @@ import type { ExponentialBackoff, IBackoff } from 'cockatiel';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import type { RetryAttempt } from './call-budget.ts';
+import type { CredentialRenewal } from './credential-renewal.ts';
 import { nextAttempt, type CallBudget } from './call-budget.ts';
-import { isInfraError } from '../../ports/errors.ts';
+import { isInfraError, type InfraError } from '../../ports/errors.ts';
 import type { Policies } from '../runtime.ts';
 import type { OperationSpans } from '../telemetry/operation-spans.ts';
 import { attributes } from '../telemetry/semconv.ts';
@@ -77,7 +78,35 @@ export class CallRetries<Op extends string> {
     throw error;
   }
 
-  #again<R, T>(call: GuardCall<Op, R, T>, retry: RetryAttempt, attempts: StartsAttempts<Op>): Promise<T> {
+  /**
+   * After an attempt refused for its credentials: once they were read again and one changed, one
+   * more attempt within the call's budget (nothing ran on the server), else the refusal.
+   */
+  async renewed<R, T>(
+    call: GuardCall<Op, R, T>,
+    refusal: InfraError,
+    budget: CallBudget,
+    attempts: StartsAttempts<Op>,
+    credentials: CredentialRenewal,
+  ): Promise<T> {
+    const { policies, state, logger } = this.#settings;
+    if (!(await credentials.renew()) || state.closed) throw refusal;
+    const timeoutMs = call.options?.timeoutMs ?? policies.timeoutMs;
+    const retry = nextAttempt(budget, (call.retry?.attempt ?? 1) + 1, timeoutMs);
+    if (retry === undefined) throw refusal;
+    logger.debug(
+      { operation: call.operation, attempt: retry.attempt },
+      'trying again with renewed credentials',
+    );
+    return this.#again(call, retry, attempts, true);
+  }
+
+  #again<R, T>(
+    call: GuardCall<Op, R, T>,
+    retry: RetryAttempt,
+    attempts: StartsAttempts<Op>,
+    renewed = call.renewed,
+  ): Promise<T> {
     const { span } = call;
     return new Promise<T>((resolve, reject) => {
       const again: GuardCall<Op, R, T> = {
@@ -90,6 +119,7 @@ export class CallRetries<Op extends string> {
         span,
         retries: false,
         retry,
+        renewed,
         resolve,
         reject,
       };

@@ -26,6 +26,8 @@ export interface GuardCall<Op extends string, R, T> {
   readonly retries: boolean;
   /** Set on a retry: its number and its deadline within the call's budget. */
   readonly retry: RetryAttempt | undefined;
+  /** True once the credentials were read again for this call: never twice for one call. */
+  readonly renewed: boolean;
   readonly resolve: (value: T) => void;
   readonly reject: (error: unknown) => void;
 }

@@ -3,6 +3,7 @@ import type { ErrorClassification } from '../../ports/errors.ts';
 import type { PolicyOverrides } from '../runtime.ts';
 import type { OperationMetrics } from '../telemetry/semconv.ts';
 import type { ServerInfo } from '../telemetry/server-info.ts';
+import type { CredentialRenewal } from './credential-renewal.ts';
 
 /** Labels of one call from its result, undefined when it failed: e.g. the command and its outcome. */
 export type CallLabels<R> = (result: R | undefined) => Record<string, string>;
@@ -25,6 +26,8 @@ export interface GuardedOptions {
   policies?: PolicyOverrides | undefined;
   /** The adapter's server, told by the adapter; labels metrics and spans. */
   server?: ServerInfo | undefined;
+  /** The adapter's rotating secrets: read again once when a call or probe is `unauthorized`. */
+  credentialRenewal?: CredentialRenewal | undefined;
 }
 
 export interface GuardSpec<Op extends string> extends Omit<GuardedPort<Op>, 'idPrefix'> {
@@ -35,4 +38,6 @@ export interface GuardSpec<Op extends string> extends Omit<GuardedPort<Op>, 'idP
   classifyError: (error: unknown) => ErrorClassification;
   policies?: PolicyOverrides | undefined;
   server?: ServerInfo | undefined;
+  /** See `GuardedOptions.credentialRenewal`. */
+  credentialRenewal?: CredentialRenewal | undefined;
 }

@@ -14,6 +14,7 @@ import { CallAttempts } from './call-attempts.ts';
 import { CallOutcomes } from './call-outcomes.ts';
 import { CallRetries } from './call-retry.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
+import type { CredentialRenewal } from './credential-renewal.ts';
 import { ComponentErrors } from './component-errors.ts';
 import { budgetOf } from './call-budget.ts';
 import { RateLimiter, type RateCost } from './rate-limit.ts';
@@ -51,6 +52,7 @@ export class Guard<Op extends string> {
   readonly #attempts: CallAttempts<Op>;
   readonly #limiter: RateLimiter | undefined;
   readonly #budgetMs: number;
+  readonly #credentials: CredentialRenewal | undefined;
   #closed: Promise<void> | undefined = undefined;
 
   constructor(spec: GuardSpec<Op>, runtime: Runtime) {
@@ -67,6 +69,7 @@ export class Guard<Op extends string> {
     this.#breaker = this.#monitoredBreaker(runtime);
     this.#limiter = this.#rateLimiter();
     this.#budgetMs = this.policies.totalTimeoutMs ?? this.policies.timeoutMs;
+    this.#credentials = spec.credentialRenewal;
     const retry = this.policies.retry;
     const retries = new CallRetries<Op>({
       id: spec.id,
@@ -86,6 +89,7 @@ export class Guard<Op extends string> {
       retries,
       timeoutMs: this.policies.timeoutMs,
       budgetMs: this.#budgetMs,
+      credentials: spec.credentialRenewal,
     });
   }
 
@@ -105,6 +109,7 @@ export class Guard<Op extends string> {
         classifyError: (error) => adapter.classifyError(error),
         policies: options.policies,
         server: options.server,
+        credentialRenewal: options.credentialRenewal,
       },
       runtime,
     );
@@ -148,6 +153,7 @@ export class Guard<Op extends string> {
         span: traced,
         retries,
         retry: undefined,
+        renewed: false,
         resolve,
         reject,
       });
@@ -210,7 +216,18 @@ export class Guard<Op extends string> {
   ): Promise<HealthResult> {
     if (this.#closed) return { status: 'down', error: 'closed' };
     const started = performance.now();
-    let result = await probeWithin(probe, signal, this.policies.healthTimeoutMs, (error) =>
+    const credentials = this.#credentials;
+    // A probe refused for its credentials asks once more after they were read again, as a call does.
+    const checked =
+      credentials === undefined
+        ? probe
+        : (probeSignal: AbortSignal): Promise<HealthResult> =>
+            probe(probeSignal).catch(async (error: unknown) => {
+              const refused = this.#errors.classified('health', error).reason === 'unauthorized';
+              if (!refused || !(await credentials.renew())) throw error;
+              return probe(probeSignal);
+            });
+    let result = await probeWithin(checked, signal, this.policies.healthTimeoutMs, (error) =>
       this.#errors.classified('health', error),
     );
     const circuit = this.#breaker.state.kind;

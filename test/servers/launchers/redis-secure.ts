@@ -1,16 +1,18 @@
 // Redis as production runs it: TLS only (no plaintext port), the `default` user disabled, and one
 // ACL user that may run only the commands berth's cache and Redis Streams broker send (the list in
-// docs/backends/redis.md is this one). Certificates from ../certificates.ts; the password is made
-// once and kept in the state folder.
-import { randomBytes } from 'node:crypto';
+// docs/backends/redis.md is this one), and an admin the tests use to make users and change their
+// passwords (rotation). Certificates from ../certificates.ts; the passwords are made once and kept
+// in the state folder.
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { runCertificates } from '../certificates.ts';
+import { keptPassword } from '../passwords.ts';
 import { aptInstaller } from './apt-installer.ts';
 import { HOST, portFromEnv, type ServiceContext, type ServiceDefinition } from './definition.ts';
 
 export const REDIS_SECURE_USER = 'berth';
+export const REDIS_SECURE_ADMIN = 'berth-admin';
 
 /** What the cache and the broker send, and what node-redis sends to set up a connection. */
 export const redisSecureCommands = [
@@ -43,16 +45,8 @@ export const redisSecureCommands = [
   'xtrim',
 ] as const;
 
-function password(ctx: ServiceContext): string {
-  const file = path.join(ctx.dir, 'user.password');
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch {
-    fs.mkdirSync(ctx.dir, { recursive: true });
-    fs.writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    return fs.readFileSync(file, 'utf8').trim();
-  }
-}
+const password = (ctx: ServiceContext, user: 'user' | 'admin' = 'user'): string =>
+  keptPassword(path.join(ctx.dir, `${user}.password`));
 
 function configFile(ctx: ServiceContext): string {
   const certificates = runCertificates(ctx.dir);
@@ -73,6 +67,7 @@ function configFile(ctx: ServiceContext): string {
       `dir ${ctx.dir}`,
       'user default off',
       `user ${REDIS_SECURE_USER} on >${password(ctx)} resetkeys ~* resetchannels -@all ${commands}`,
+      `user ${REDIS_SECURE_ADMIN} on >${password(ctx, 'admin')} ~* &* +@all`,
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -122,6 +117,7 @@ export const redisSecure: ServiceDefinition = {
     const certificates = runCertificates(ctx.dir);
     return {
       BERTH_REDIS_SECURE_URL: `rediss://${REDIS_SECURE_USER}:${password(ctx)}@${HOST}:${ctx.port}`,
+      BERTH_REDIS_SECURE_ADMIN_URL: `rediss://${REDIS_SECURE_ADMIN}:${password(ctx, 'admin')}@${HOST}:${ctx.port}`,
       BERTH_REDIS_SECURE_CA_FILE: certificates.caFile,
       BERTH_REDIS_SECURE_CLIENT_CERT_FILE: certificates.clientCertFile,
       BERTH_REDIS_SECURE_CLIENT_KEY_FILE: certificates.clientKeyFile,
