@@ -29,6 +29,8 @@ import { kafkaSecurity } from '../shared/kafka-options.ts';
 import { plaintextToTlsDiagnosis } from '../shared/kafka-transport.ts';
 import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
 import { SendBatcher } from '../shared/send-batcher.ts';
+import { partitionLag } from '../shared/kafka-lag.ts';
+import { TopicsOnFirstUse } from '../shared/kafka-topics.ts';
 import { classifyKafkaError } from './errors.ts';
 import { positionAssigned } from './positions.ts';
 import { KafkaRecord } from './record.ts';
@@ -94,9 +96,7 @@ class KafkaAdapter implements BrokerAdapter {
   readonly kafka: Kafka;
   readonly #settings: Settings;
   readonly #logger: Logger;
-  readonly #knownTopics = new Map<string, Promise<void>>();
-  // Topics known to exist: their publishes skip the await on `ensureTopic`.
-  readonly #readyTopics = new Set<string>();
+  readonly #topics: TopicsOnFirstUse;
   readonly #producer: LazyClient<Producer>;
   readonly #admin: LazyClient<Admin>;
   // Its own client that does not retry, so a probe answers now or fails now.
@@ -111,6 +111,9 @@ class KafkaAdapter implements BrokerAdapter {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
+    this.#topics = new TopicsOnFirstUse(
+      settings.topics.autoCreate ? (topic) => this.#createTopic(topic) : undefined,
+    );
     this.credentialRenewal = CredentialRenewal.of([settings.sasl?.password], logger);
     const config: KafkaConfig = {
       clientId: settings.clientId,
@@ -166,39 +169,24 @@ class KafkaAdapter implements BrokerAdapter {
 
   /** Creates the topic once per process when `topics.autoCreate`; otherwise the broker decides. */
   ensureTopic(topic: string): Promise<void> {
-    if (!this.#settings.topics.autoCreate) return Promise.resolve();
-    let known = this.#knownTopics.get(topic);
-    if (known === undefined) {
-      known = this.#admin
-        .get()
-        .then((admin) =>
-          admin.createTopics({
-            topics: [
-              {
-                topic,
-                numPartitions: this.#settings.topics.partitions,
-                replicationFactor: this.#settings.topics.replicationFactor,
-              },
-            ],
-            waitForLeaders: true,
-          }),
-        )
-        .then(() => undefined)
-        .catch((error: unknown) => {
-          this.#knownTopics.delete(topic);
-          if (classifyKafkaError(error).reason !== 'conflict') throw error;
-        });
-      this.#knownTopics.set(topic, known);
-    }
-    return known;
+    return this.#topics.ensure(topic);
+  }
+
+  async #createTopic(topic: string): Promise<void> {
+    const admin = await this.#admin.get();
+    const { partitions, replicationFactor } = this.#settings.topics;
+    await admin
+      .createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor }],
+        waitForLeaders: true,
+      })
+      .catch((error: unknown) => {
+        if (classifyKafkaError(error).reason !== 'conflict') throw error;
+      });
   }
 
   publish(topic: string, records: readonly BrokerRecord[]): Promise<void> {
-    if (this.#readyTopics.has(topic)) return this.#enqueue(topic, records);
-    return this.ensureTopic(topic).then(() => {
-      this.#readyTopics.add(topic);
-      return this.#enqueue(topic, records);
-    });
+    return this.#topics.send(topic, () => this.#enqueue(topic, records));
   }
 
   #enqueue(topic: string, records: readonly BrokerRecord[]): Promise<void> {
@@ -337,9 +325,12 @@ class KafkaAdapter implements BrokerAdapter {
     const offsets = new Map(committed?.partitions.map((p) => [p.partition, p.offset]));
     return ends.map(({ partition, high, low }) => {
       const offset = offsets.get(partition);
-      const from = offset === undefined || offset === '-1' ? BigInt(low) : BigInt(offset);
-      const lag = BigInt(high) - from;
-      return { partition: String(partition), lag: lag > 0n ? Number(lag) : 0 };
+      return partitionLag(
+        partition,
+        BigInt(high),
+        BigInt(low),
+        offset === undefined ? undefined : BigInt(offset),
+      );
     });
   }
 

@@ -28,6 +28,8 @@ import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { kafkaSecurity } from '../shared/kafka-options.ts';
 import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
 import { SendBatcher } from '../shared/send-batcher.ts';
+import { partitionLag } from '../shared/kafka-lag.ts';
+import { TopicsOnFirstUse } from '../shared/kafka-topics.ts';
 import { PlatformaticConsumerLoop } from './consumer-loop.ts';
 import { classifyPlatformaticKafkaError } from './errors.ts';
 import { platformaticKafkaBrokerOptionsSchema, type PlatformaticKafkaBrokerOptions } from './options.ts';
@@ -85,9 +87,7 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
   readonly #admin: Admin;
   // Its own client that does not retry, so a probe answers now or fails now.
   readonly #probeAdmin: Admin;
-  readonly #knownTopics = new Map<string, Promise<void>>();
-  // Topics known to exist: their publishes skip the await on `ensureTopic`.
-  readonly #readyTopics = new Set<string>();
+  readonly #topics: TopicsOnFirstUse;
   readonly #sends: SendBatcher<OutgoingRecord>;
   /** The SASL password's renewal when it is a rotating secret, for guard() too. */
   readonly credentialRenewal: CredentialRenewal | undefined;
@@ -98,6 +98,9 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
+    this.#topics = new TopicsOnFirstUse(
+      settings.topics.autoCreate ? (topic) => this.#createTopic(topic) : undefined,
+    );
     const renewal = (this.credentialRenewal = CredentialRenewal.of([settings.sasl?.password], logger));
     this.#client = clientOptions(settings, {
       // The client retries a refused login itself (and tells a caller only its timeout): the
@@ -134,26 +137,17 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
 
   /** Creates the topic once per process when `topics.autoCreate`, and waits for its leaders. */
   ensureTopic(topic: string): Promise<void> {
-    if (!this.#settings.topics.autoCreate) return Promise.resolve();
-    let known = this.#knownTopics.get(topic);
-    if (known === undefined) {
-      const { partitions, replicationFactor } = this.#settings.topics;
-      known = this.#admin
-        .createTopics({ topics: [topic], partitions, replicas: replicationFactor })
-        .then(
-          () => undefined,
-          (error: unknown) => {
-            if (classifyPlatformaticKafkaError(error).reason !== 'conflict') throw error;
-          },
-        )
-        .then(() => this.#waitForLeaders(topic))
-        .catch((error: unknown) => {
-          this.#knownTopics.delete(topic);
-          throw error;
-        });
-      this.#knownTopics.set(topic, known);
-    }
-    return known;
+    return this.#topics.ensure(topic);
+  }
+
+  async #createTopic(topic: string): Promise<void> {
+    const { partitions, replicationFactor } = this.#settings.topics;
+    await this.#admin
+      .createTopics({ topics: [topic], partitions, replicas: replicationFactor })
+      .catch((error: unknown) => {
+        if (classifyPlatformaticKafkaError(error).reason !== 'conflict') throw error;
+      });
+    await this.#waitForLeaders(topic);
   }
 
   // A created topic has no leaders for a moment: a consumer joining then is assigned nothing.
@@ -169,11 +163,7 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
   }
 
   publish(topic: string, records: readonly BrokerRecord[]): Promise<void> {
-    if (this.#readyTopics.has(topic)) return this.#enqueue(topic, records);
-    return this.ensureTopic(topic).then(() => {
-      this.#readyTopics.add(topic);
-      return this.#enqueue(topic, records);
-    });
+    return this.#topics.send(topic, () => this.#enqueue(topic, records));
   }
 
   #enqueue(topic: string, records: readonly BrokerRecord[]): Promise<void> {
@@ -228,12 +218,14 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
         .find((t) => t.name === topic)
         ?.partitions.map((p) => [p.partitionIndex, p.committedOffset]),
     );
-    return indexes.map((partition) => {
-      const offset = committed.get(partition);
-      const from = offset === undefined || offset < 0n ? (starts.get(partition) ?? 0n) : offset;
-      const lag = (ends.get(partition) ?? 0n) - from;
-      return { partition: String(partition), lag: lag > 0n ? Number(lag) : 0 };
-    });
+    return indexes.map((partition) =>
+      partitionLag(
+        partition,
+        ends.get(partition) ?? 0n,
+        starts.get(partition) ?? 0n,
+        committed.get(partition),
+      ),
+    );
   }
 
   classifyError = classifyPlatformaticKafkaError;
