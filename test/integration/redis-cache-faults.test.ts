@@ -44,6 +44,21 @@ describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : fals
   let proxy: TcpProxy;
   let cache: RedisCache;
   let checker: HealthChecker;
+  // After the proxy is restored: the cache reads `value` of k again, and readiness is up.
+  const recovered = async (value: string): Promise<void> => {
+    await waitFor(
+      'the cache reads k',
+      async () => (await cache.get('k')) === value,
+      recoveryMs,
+      reconnecting,
+    );
+    await waitFor(
+      'readiness up',
+      async () => (await checker.readiness()).status === 'up',
+      recoveryMs,
+      reconnecting,
+    );
+  };
 
   before(async () => {
     if ('skip' in redis) return;
@@ -94,18 +109,7 @@ describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : fals
     assert.equal(report.status, 'down');
 
     proxy.restore();
-    await waitFor(
-      'the cache reads k',
-      async () => (await cache.get('k')) === 'before',
-      recoveryMs,
-      reconnecting,
-    );
-    await waitFor(
-      'readiness up',
-      async () => (await checker.readiness()).status === 'up',
-      recoveryMs,
-      reconnecting,
-    );
+    await recovered('before');
   });
 
   it('with connections cut: fails fast as unavailable without queueing, then reconnects by itself', async () => {
@@ -125,17 +129,6 @@ describe('redis cache under faults', { skip: 'skip' in redis ? redis.skip : fals
     assert.equal((await checker.readiness()).status, 'down');
 
     proxy.restore();
-    await waitFor(
-      'the cache reads k',
-      async () => (await cache.get('k')) === 'again',
-      recoveryMs,
-      reconnecting,
-    );
-    await waitFor(
-      'readiness up',
-      async () => (await checker.readiness()).status === 'up',
-      recoveryMs,
-      reconnecting,
-    );
+    await recovered('again');
   });
 });
