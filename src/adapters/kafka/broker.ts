@@ -111,9 +111,6 @@ class KafkaAdapter implements BrokerAdapter {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
-    this.#topics = new TopicsOnFirstUse(
-      settings.topics.autoCreate ? (topic) => this.#createTopic(topic) : undefined,
-    );
     this.credentialRenewal = CredentialRenewal.of([settings.sasl?.password], logger);
     const config: KafkaConfig = {
       clientId: settings.clientId,
@@ -146,6 +143,10 @@ class KafkaAdapter implements BrokerAdapter {
       diagnose,
     );
     this.#admin = new LazyClient(() => kafka.admin({ retry: operationRetries }), diagnose);
+    // Topics are made through this admin, once each.
+    this.#topics = new TopicsOnFirstUse(
+      settings.topics.autoCreate ? (topic) => this.#createTopic(topic) : undefined,
+    );
     this.#probeAdmin = new LazyClient(() => kafka.admin({ retry: { retries: 0 } }), diagnose);
     this.#sends = new SendBatcher(async (topics) => {
       const topicMessages = [...topics].map(([topic, messages]) => ({ topic, messages }));

@@ -98,9 +98,6 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
     this.#settings = settings;
     this.#logger = logger;
     this.maxRecordBytes = settings.maxMessageBytes;
-    this.#topics = new TopicsOnFirstUse(
-      settings.topics.autoCreate ? (topic) => this.#createTopic(topic) : undefined,
-    );
     const renewal = (this.credentialRenewal = CredentialRenewal.of([settings.sasl?.password], logger));
     this.#client = clientOptions(settings, {
       // The client retries a refused login itself (and tells a caller only its timeout): the
@@ -125,6 +122,10 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
     };
     this.producer = new Producer(producerOptions);
     this.#admin = new Admin({ ...this.#client, retries: 5, retryDelay: 200 });
+    // Topics are made through this admin, once each.
+    this.#topics = new TopicsOnFirstUse(
+      settings.topics.autoCreate ? (topic) => this.#createTopic(topic) : undefined,
+    );
     this.#probeAdmin = new Admin({ ...this.#client, retries: 0 });
     // One request for every topic gathered: the client splits it per leader.
     this.#sends = new SendBatcher(
