@@ -5,11 +5,14 @@ import { after, describe } from 'node:test';
 import { createKafkaBroker } from '../../src/adapters/kafka/index.ts';
 import type { Broker } from '../../src/ports/index.ts';
 import { brokerConformance } from '../../src/testing/index.ts';
-import { silentRuntime } from '../support/runtime.ts';
+import { secretWatch, serverSecrets } from '../support/secret-watch.ts';
 import { findKafkaSecure, kafkaSecureListeners } from '../support/secure-servers.ts';
 
 const opened: Broker[] = [];
+const watch = secretWatch();
+const secrets: Record<string, string> = {};
 after(() => Promise.all(opened.map((broker) => broker.close())));
+after(() => watch.assertNoSecrets(secrets));
 
 for (const [service, version] of [
   ['kafka', '3.9'],
@@ -24,12 +27,13 @@ for (const [service, version] of [
     );
     continue;
   }
+  Object.assign(secrets, serverSecrets(kafka));
   for (const [listener, options] of kafkaSecureListeners(kafka)) {
     brokerConformance({
       name: `kafka on Kafka ${version} over ${listener}`,
       deliveryTimeoutMs: 60_000,
       create: () => {
-        const broker = createKafkaBroker(options, silentRuntime());
+        const broker = createKafkaBroker(options, watch.runtime);
         opened.push(broker);
         return broker;
       },

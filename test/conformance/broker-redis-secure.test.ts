@@ -4,7 +4,7 @@ import { after, describe } from 'node:test';
 import { createRedisBroker } from '../../src/adapters/redis/index.ts';
 import type { Broker } from '../../src/ports/index.ts';
 import { brokerConformance } from '../../src/testing/index.ts';
-import { silentRuntime } from '../support/runtime.ts';
+import { secretWatch, serverSecrets } from '../support/secret-watch.ts';
 import { findRedisSecure } from '../support/secure-servers.ts';
 
 const redis = await findRedisSecure();
@@ -17,14 +17,16 @@ if ('skip' in redis) {
   );
 } else {
   const opened: Broker[] = [];
+  const watch = secretWatch();
   after(() => Promise.all(opened.map((broker) => broker.close())));
+  after(() => watch.assertNoSecrets(serverSecrets(redis)));
   const ca = fs.readFileSync(redis.caFile, 'utf8');
   brokerConformance({
     name: 'redis streams over TLS as an ACL user',
     create: () => {
       const broker = createRedisBroker(
         { url: redis.url, streamPrefix: `conformance:${process.pid}:`, tls: { ca } },
-        silentRuntime(),
+        watch.runtime,
       );
       opened.push(broker);
       return broker;

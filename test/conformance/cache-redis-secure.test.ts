@@ -5,7 +5,7 @@ import { after, describe } from 'node:test';
 import { createRedisCache } from '../../src/adapters/redis/index.ts';
 import type { Cache } from '../../src/ports/index.ts';
 import { cacheConformance } from '../../src/testing/index.ts';
-import { silentRuntime } from '../support/runtime.ts';
+import { secretWatch, serverSecrets } from '../support/secret-watch.ts';
 import { findRedisSecure } from '../support/secure-servers.ts';
 
 const redis = await findRedisSecure();
@@ -14,12 +14,14 @@ if ('skip' in redis) {
   describe('cache conformance: redis over TLS as an ACL user', { skip: redis.skip }, () => undefined);
 } else {
   const opened: Cache[] = [];
+  const watch = secretWatch();
   after(() => Promise.all(opened.map((cache) => cache.close())));
+  after(() => watch.assertNoSecrets(serverSecrets(redis)));
   const ca = fs.readFileSync(redis.caFile, 'utf8');
   cacheConformance({
     name: 'redis over TLS as an ACL user',
     create: (namespace) => {
-      const cache = createRedisCache({ url: redis.url, keyPrefix: namespace, tls: { ca } }, silentRuntime());
+      const cache = createRedisCache({ url: redis.url, keyPrefix: namespace, tls: { ca } }, watch.runtime);
       opened.push(cache);
       return cache;
     },

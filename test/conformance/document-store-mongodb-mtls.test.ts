@@ -10,6 +10,7 @@ import {
 import type { DocumentStore } from '../../src/ports/index.ts';
 import { documentStoreConformance } from '../../src/testing/index.ts';
 import { silentRuntime } from '../support/runtime.ts';
+import { secretWatch, serverSecrets } from '../support/secret-watch.ts';
 import { findMongoMtls } from '../support/secure-servers.ts';
 
 const mongo = await findMongoMtls();
@@ -25,6 +26,8 @@ if ('skip' in mongo) {
   const database = `berth_conformance_mtls_${process.pid}_${Date.now()}`;
   const options: MongoDocumentStoreOptions = { url: mongo.url, database, tls };
   const opened: DocumentStore[] = [];
+  const watch = secretWatch();
+  after(() => watch.assertNoSecrets(serverSecrets(mongo)));
   after(async () => {
     const store = createMongoDocumentStore(options, silentRuntime());
     await store.client().db(database).dropDatabase();
@@ -33,7 +36,7 @@ if ('skip' in mongo) {
   documentStoreConformance({
     name: 'mongodb over mutual TLS',
     create: () => {
-      const store = createMongoDocumentStore(options, silentRuntime());
+      const store = createMongoDocumentStore(options, watch.runtime);
       opened.push(store);
       return store;
     },

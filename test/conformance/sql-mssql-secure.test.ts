@@ -2,10 +2,10 @@
 // certificate against the run's CA (no trustServerCertificate): a wire-level contract of the
 // adapter with the real mssql/tedious driver, as the plaintext-tolerant one is.
 import fs from 'node:fs';
-import { describe } from 'node:test';
+import { after, describe } from 'node:test';
 import { createMssqlDatabase } from '../../src/adapters/mssql/index.ts';
 import { sqlConformance } from '../../src/testing/index.ts';
-import { silentRuntime } from '../support/runtime.ts';
+import { secretWatch, serverSecrets } from '../support/secret-watch.ts';
 import { findMssqlSecure } from '../support/secure-servers.ts';
 
 const server = await findMssqlSecure();
@@ -18,12 +18,14 @@ if ('skip' in server) {
   );
 } else {
   const ca = fs.readFileSync(server.caFile, 'utf8');
+  const watch = secretWatch();
+  after(() => watch.assertNoSecrets(serverSecrets(server)));
   sqlConformance({
     name: 'mssql on the TDS test server, encryption required, certificate verified (wire-level contract)',
     create: () =>
       createMssqlDatabase(
         { url: server.url, poolSize: 5, tls: { ca, serverName: 'localhost' } },
-        silentRuntime(),
+        watch.runtime,
       ),
     features: { decimalDigits: 15, jsonParsed: false, cancelsStatements: true },
   });

@@ -6,7 +6,7 @@ import { auth, Client, types } from 'cassandra-driver';
 import { createCassandraTimeSeries } from '../../src/adapters/cassandra/index.ts';
 import { Redacted } from '../../src/ports/redacted.ts';
 import { timeSeriesConformance } from '../../src/testing/index.ts';
-import { silentRuntime } from '../support/runtime.ts';
+import { secretWatch, serverSecrets } from '../support/secret-watch.ts';
 import { findCassandraSecure } from '../support/secure-servers.ts';
 
 const cassandra = await findCassandraSecure();
@@ -20,6 +20,8 @@ if ('skip' in cassandra) {
 } else {
   const ca = fs.readFileSync(cassandra.caFile, 'utf8');
   const keyspaces = new Set<string>();
+  const watch = secretWatch();
+  after(() => watch.assertNoSecrets(serverSecrets(cassandra)));
   after(async () => {
     const client = new Client({
       contactPoints: [cassandra.url],
@@ -52,7 +54,7 @@ if ('skip' in cassandra) {
           ...retention,
           policies: { timeoutMs: 15_000 },
         },
-        silentRuntime(),
+        watch.runtime,
       );
     },
     features: { shared: true, ttlResolutionMs: 1_000 },

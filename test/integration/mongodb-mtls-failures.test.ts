@@ -10,7 +10,7 @@ import {
 } from '../../src/adapters/mongodb/index.ts';
 import type { DocumentStore, ErrorReason } from '../../src/ports/index.ts';
 import { rejectsWith } from '../../src/testing/infra-assertions.ts';
-import { capturingRuntime } from '../support/runtime.ts';
+import { secretWatch, serverSecrets } from '../support/secret-watch.ts';
 import { findMongoMtls } from '../support/secure-servers.ts';
 
 const mongo = await findMongoMtls();
@@ -23,6 +23,8 @@ describe(
     const ca = fs.readFileSync(mongo.caFile, 'utf8');
     const opened: DocumentStore[] = [];
     after(() => Promise.all(opened.map((store) => store.close())));
+    const watch = secretWatch();
+    after(() => watch.assertNoSecrets({ ...serverSecrets(mongo) }));
 
     async function failsEachTime(
       options: Omit<MongoDocumentStoreOptions, 'database'>,
@@ -31,17 +33,19 @@ describe(
     ) {
       const store = createMongoDocumentStore(
         { database: 'berth_mtls_failures', ...options, policies: { breaker: { consecutiveFailures: 2 } } },
-        capturingRuntime(),
+        watch.runtime,
       );
       opened.push(store);
       for (let call = 0; call < 3; call++) {
         const started = performance.now();
-        const error = await rejectsWith(store.collection('things').get('a'), reason);
+        const error = await rejectsWith(watch.watch(store.collection('things').get('a')), reason);
         const elapsedMs = performance.now() - started;
         assert.ok(elapsedMs < 2_000, `call ${call} failed in ${Math.round(elapsedMs)} ms`);
         assert.match(error.message, words, `call ${call}: ${error.message}`);
       }
-      assert.equal((await store.health()).status, 'down');
+      const health = await store.health();
+      watch.keep(health);
+      assert.equal(health.status, 'down');
     }
 
     it('an untrusted certificate (no CA given) is a config error that says so', async () => {
