@@ -34,6 +34,17 @@ export interface ReceivedMessage<T = unknown> {
 /** Resolving acknowledges the message; throwing asks for a retry. */
 export type MessageHandler<T> = (message: ReceivedMessage<T>, signal: AbortSignal) => Promise<void>;
 
+/**
+ * Runs around a handler, once per attempt, inside the broker's retries and dead-lettering:
+ * `next()` runs the rest of the chain and the handler; returning without calling it
+ * acknowledges the message unhandled; throwing fails the attempt as the handler would.
+ */
+export type HandlerMiddleware = (
+  message: ReceivedMessage<unknown>,
+  signal: AbortSignal,
+  next: () => Promise<void>,
+) => Promise<void>;
+
 export interface PublishOptions<T = unknown> extends OperationOptions {
   /** Validates every outgoing value before any I/O. */
   schema?: StandardSchemaV1<unknown, T>;
@@ -69,6 +80,8 @@ export interface SubscribeOptions<T = unknown> {
    * consumer keeps trying after that. Default 15 s.
    */
   readyTimeoutMs?: number;
+  /** Around the handler, the first outermost; after any the broker was given (`withMiddleware`). */
+  middleware?: readonly HandlerMiddleware[];
 }
 
 export interface Subscription {

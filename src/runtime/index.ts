@@ -25,6 +25,16 @@ export {
   type GuardedSqlDatabaseOptions,
 } from './sql/guarded-sql-database.ts';
 export { brokerHeaders } from './broker/headers.ts';
+export { withMiddleware } from './broker/handler-middleware.ts';
+export {
+  createOutbox,
+  type Outbox,
+  type OutboxOptions,
+  type OutboxPublishOptions,
+  type OutboxTransaction,
+} from './outbox/outbox.ts';
+export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox/outbox-relay.ts';
+export { createInbox, type Inbox, type InboxHandler, type InboxOptions } from './outbox/inbox.ts';
 export { traceLogFields, type Tracing, type TracingOptions } from './telemetry/tracing.ts';
 export type { TraceContextMode } from './broker/tracing.ts';
 export * from './adapter-descriptor.ts';

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { BrokerOperation, BrokerRecord, OutgoingMessage, PayloadEncoding } from '../../ports/broker.ts';
-import { describeIssues } from '../../ports/errors.ts';
+import type { BrokerRecord, OutgoingMessage, PayloadEncoding } from '../../ports/broker.ts';
+import {
+  describeIssues,
+  type ErrorReason,
+  type InfraError,
+  type InfraErrorOptions,
+} from '../../ports/errors.ts';
 import type { StandardSchemaV1 } from '../../ports/standard-schema.ts';
 import { schemaIssues } from '../options/validate.ts';
 import { brokerHeaders } from './headers.ts';
-import type { Guard } from '../guard/guard.ts';
 import { toJson } from '../json-codec.ts';
 
 // toString() without arguments is UTF-8 and skips Node's encoding lookup.
@@ -19,16 +23,22 @@ export function decodePayload(bytes: Uint8Array, encoding: PayloadEncoding): unk
   return encoding === 'bytes' ? bytes : (JSON.parse(utf8(bytes)) as unknown);
 }
 
+/** How the encoder reports a bad message: a broker's guard, or the outbox's errors. */
+export interface MessageErrors {
+  invalid(operation: string, path: string, message: string, options?: InfraErrorOptions): InfraError;
+  error(reason: ErrorReason, operation: string, message: string): InfraError;
+}
+
 /**
  * Turns outgoing messages into backend records and checks values against schemas, both before
  * any I/O, so a message the backend would refuse fails alone and at once.
  */
 export class BrokerMessageEncoder {
-  readonly #guard: Guard<BrokerOperation>;
+  readonly #guard: MessageErrors;
   readonly #maxRecordBytes: number;
   readonly #unserializable: (cause?: unknown) => Error;
 
-  constructor(guard: Guard<BrokerOperation>, maxRecordBytes: number) {
+  constructor(guard: MessageErrors, maxRecordBytes: number) {
     this.#guard = guard;
     this.#maxRecordBytes = maxRecordBytes;
     this.#unserializable = (cause) =>

@@ -126,7 +126,7 @@ class GuardedBroker implements Broker {
     const subscription = new ManagedSubscription<T>(
       this.#context,
       settings,
-      settings.telemetry.wrap(handler),
+      settings.telemetry.wrap(settings.handler),
     );
     this.#subscriptions.add(subscription);
     return subscription;

@@ -1,5 +1,6 @@
 import type { BrokerOperation, MessageHandler, SubscribeOptions } from '../../ports/broker.ts';
 import type { Guard } from '../guard/guard.ts';
+import { behindMiddleware } from './handler-middleware.ts';
 import type { ConsumerSettings } from './subscription.ts';
 import type { TopicNames } from './topic-names.ts';
 import type { BrokerTelemetry, HandlerTelemetry } from './tracing.ts';
@@ -12,7 +13,7 @@ export function subscribeSettings<T>(
   topics: TopicNames,
   telemetry: BrokerTelemetry,
   subscription: { topic: string; handler: MessageHandler<T>; opts: SubscribeOptions<T> },
-): ConsumerSettings<T> & { telemetry: HandlerTelemetry } {
+): ConsumerSettings<T> & { telemetry: HandlerTelemetry; handler: MessageHandler<T> } {
   const { topic, handler, opts } = subscription;
   topics.check('subscribe', topic);
   if (guard.closed) throw guard.error('closed', 'subscribe', 'component is closed');
@@ -34,7 +35,11 @@ export function subscribeSettings<T>(
   if (traceContext !== 'parent' && traceContext !== 'link')
     throw guard.invalid('subscribe', 'traceContext', 'must be "parent" or "link"');
   const retryDelay = opts.retryDelayMs ?? { initial: 100, max: 5_000 };
+  const middleware = opts.middleware ?? [];
+  if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== 'function'))
+    throw guard.invalid('subscribe', 'middleware', 'must be an array of functions');
   return {
+    handler: behindMiddleware(middleware, handler),
     topic,
     group: opts.group,
     concurrency: positive('concurrency', opts.concurrency, 1, 1_000),

@@ -34,6 +34,8 @@ import {
 
 type Labels = Record<string, string>;
 
+const traceparentHeader = 'traceparent';
+
 /** How a handler's span relates to the message's creation context. */
 export type TraceContextMode = 'parent' | 'link';
 
@@ -79,14 +81,17 @@ export class BrokerTelemetry {
   }
 
   /**
-   * Gives each record of a `publish` call a creation context: a PRODUCER `create <topic>` span,
-   * a child of the caller's active span, injected into its headers. Nothing without an SDK.
+   * Gives each record of a `publish` call without one a creation context: a PRODUCER
+   * `create <topic>` span, a child of the caller's active span, injected into its headers.
+   * Nothing without an SDK.
    */
   created(topic: string, records: readonly BrokerRecord[]): readonly BrokerRecord[] {
     const tracing = this.#tracing;
     const tracer = tracing?.tracer();
     if (tracer === undefined) return records;
     for (const record of records) {
+      // A message that has one already (written through an outbox, or forwarded) keeps it.
+      if (record.headers[traceparentHeader] !== undefined) continue;
       const span = tracer.startSpan(`create ${topic}`, {
         kind: tracing!.api.SpanKind.PRODUCER,
         attributes: this.#serverAttributes,

@@ -280,3 +280,32 @@ export const secretCacheLookups: MetricDefinition = {
   unit: '{lookup}',
   labelNames: [attributes.component, attributes.result],
 };
+
+// OpenTelemetry has no outbox metrics: these follow berth's own naming.
+export const outboxRelayedMessages: MetricDefinition = {
+  name: 'berth_outbox_relayed_messages_total',
+  help: 'Outbox messages a relay published, by outcome (published, failed: refused by the broker for good).',
+  unit: '{message}',
+  labelNames: [attributes.component, attributes.outcome],
+};
+
+export const outboxPendingMessages: MetricDefinition = {
+  name: 'berth_outbox_pending_messages',
+  help: 'Outbox messages committed and not yet published (failed ones excluded).',
+  unit: '{message}',
+  labelNames: [attributes.component],
+};
+
+export const outboxOldestPendingAge: MetricDefinition = {
+  name: 'berth_outbox_oldest_pending_age_seconds',
+  help: 'Age of the oldest outbox message not yet published; 0 when none is pending.',
+  unit: 's',
+  labelNames: [attributes.component],
+};
+
+export const outboxFailedMessages: MetricDefinition = {
+  name: 'berth_outbox_failed_messages',
+  help: 'Outbox messages the broker refused for good (validation), kept with the reason and no longer tried.',
+  unit: '{message}',
+  labelNames: [attributes.component],
+};
