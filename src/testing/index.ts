@@ -26,3 +26,4 @@ export {
 } from './time-series-conformance.ts';
 export { createTestInfrastructure, type TestInfrastructureOptions } from './test-infrastructure.ts';
 export { sqlConformance, type SqlConformanceOptions, type SqlFeatures } from './sql-conformance.ts';
+export { outboxConformance, type OutboxConformanceOptions } from './outbox-conformance.ts';
