@@ -2,7 +2,15 @@
 // its tests can hand it createTestInfrastructure() and production hands it createInfrastructure().
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { isInfraError, sql, type Infrastructure, type Migration } from '../src/index.ts';
+import {
+  createInbox,
+  createOutbox,
+  createOutboxRelay,
+  isInfraError,
+  sql,
+  type Infrastructure,
+  type Migration,
+} from '../src/index.ts';
 
 export interface GreetingApp {
   /** Answers /greet/:name, /greeted/:name and /stats/:name; false for any other request. */
@@ -21,28 +29,44 @@ export const greetingMigrations: readonly Migration[] = [
 ];
 
 export function createGreetingApp(infra: Infrastructure, log: Logger): GreetingApp {
+  // The `greeted` event is written in a transaction (the outbox) and published by the relay;
+  // the count is applied once per event, whatever the broker delivers again (the inbox).
+  const outbox = createOutbox({ sql: infra.sql, runtime: infra.runtime });
+  const inbox = createInbox({ sql: infra.sql, runtime: infra.runtime });
+  const relay = createOutboxRelay({ outbox, broker: infra.broker, runtime: infra.runtime });
+
   // Applied once before the first count, whatever runs first; a failed attempt is tried again.
   let migrated: Promise<unknown> | undefined;
   const schema = (): Promise<unknown> =>
-    (migrated ??= infra.sql.migrate(greetingMigrations).catch((error: unknown) => {
-      migrated = undefined;
-      throw error;
-    }));
+    (migrated ??= infra.sql
+      .migrate([...greetingMigrations, ...outbox.migrations, ...inbox.migrations])
+      .catch((error: unknown) => {
+        migrated = undefined;
+        throw error;
+      }));
+  // The relay needs its tables: started after them, by the infrastructure's start or the first greeting.
+  const relayStarted = (): Promise<void> => schema().then(() => relay.start());
+  infra.register({
+    id: relay.id,
+    start: relayStarted,
+    health: (signal) => relay.health(signal),
+    close: () => relay.close(),
+  });
+
+  const countGreeting = inbox.handler<{ name: string }>('example-greeting-counter', async (message, tx) => {
+    const { name } = message.value;
+    const updated = await tx.execute(sql`UPDATE greeting_counts SET count = count + 1 WHERE name = ${name}`);
+    if (updated === 0)
+      await tx.execute(sql`INSERT INTO greeting_counts (name, count) VALUES (${name}, ${1})`);
+  });
 
   // Counted from the events, not the requests: what a downstream service of the broker would see.
   // Events of one name arrive in order (keyed by name), so update-else-insert cannot race itself.
   infra.broker.subscribe<{ name: string }>(
     'greeted',
-    async (message) => {
+    async (message, signal) => {
       await schema();
-      const { name } = message.value;
-      await infra.sql.transaction(async (tx) => {
-        const updated = await tx.execute(
-          sql`UPDATE greeting_counts SET count = count + 1 WHERE name = ${name}`,
-        );
-        if (updated === 0)
-          await tx.execute(sql`INSERT INTO greeting_counts (name, count) VALUES (${name}, ${1})`);
-      });
+      await countGreeting(message, signal);
     },
     { group: 'example-greeting-counter', fromBeginning: true },
   );
@@ -116,7 +140,8 @@ export function createGreetingApp(infra: Infrastructure, log: Logger): GreetingA
         .getOrSet(`greeting:${name}`, greet, { ttlMs: 30_000 })
         .then(async (body) => {
           // Keyed by name: one person's greetings are counted in order.
-          await infra.broker.publish('greeted', { key: name, value: { name } });
+          await relayStarted();
+          await outbox.transaction((tx) => tx.publish('greeted', { key: name, value: { name } }));
           await recordGreeting(name);
           json(res, 200, JSON.stringify(body));
         })

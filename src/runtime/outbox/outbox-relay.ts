@@ -81,6 +81,7 @@ class Relay implements OutboxRelay {
   readonly #stats: OutboxStats;
   readonly #relayed: Counter;
   readonly #stop = new AbortController();
+  #starting: Promise<void> | undefined;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #woken = false;
@@ -117,8 +118,17 @@ class Relay implements OutboxRelay {
     this.#relayed = counterOn(this.#runtime.registry, outboxRelayedMessages);
   }
 
-  async start(): Promise<void> {
-    if (this.#loop !== undefined || this.#stop.signal.aborted) return;
+  // Once: a second call (the app's and the infrastructure's) waits for the first.
+  start(): Promise<void> {
+    this.#starting ??= this.#start().catch((error: unknown) => {
+      this.#starting = undefined;
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
     try {
       await this.#leases.renew();
     } catch (error) {
@@ -126,6 +136,7 @@ class Relay implements OutboxRelay {
       if (!(isInfraError(error) && error.retryable)) throw error;
       this.#failed(error);
     }
+    if (this.#stop.signal.aborted) return;
     this.#unsubscribe = this.#outbox.onCommit(() => this.#nudge());
     this.#loop = this.#run();
   }
@@ -158,6 +169,7 @@ class Relay implements OutboxRelay {
 
   async #close(): Promise<void> {
     this.#stop.abort();
+    await this.#starting?.catch(() => undefined);
     this.#unsubscribe?.();
     this.#stats.close();
     this.#nudge();
