@@ -1,7 +1,7 @@
 import type { LlmAdapterRequest, LlmOperation, LlmResult } from '../../ports/llm-client.ts';
 import type { Guard } from '../guard/guard.ts';
 import type { Histogram } from 'prom-client';
-import { attributes, spanAttributes } from '../telemetry/semconv.ts';
+import { attributes, genAiOperationNames, spanAttributes } from '../telemetry/semconv.ts';
 import type { CallSpan } from '../telemetry/tracing.ts';
 
 /** What an LLM call tells beyond guard's duration: the model as a label, token usage, and content when asked for. */
@@ -61,7 +61,7 @@ export class LlmTelemetry {
   tokens(operation: LlmOperation, model: string, input: number, output: number | undefined): void {
     const labels = {
       [attributes.genAiProviderName]: this.#system,
-      [attributes.genAiOperationName]: operation,
+      [attributes.genAiOperationName]: genAiOperationNames[operation] ?? operation,
       [attributes.genAiRequestModel]: model,
       [attributes.component]: this.#guard.id,
     };

@@ -204,6 +204,13 @@ export const secretStoreOperationDuration: OperationMetrics = {
   span: { system: spanAttributes.secretStoreSystem, operation: spanAttributes.secretStoreOperation },
 };
 
+/** The conventions' names of berth's LLM operations (`gen_ai.operation.name`), in spans and metrics alike. */
+export const genAiOperationNames: Readonly<Record<string, string>> = {
+  generate: 'chat',
+  stream: 'chat',
+  embed: 'embeddings',
+};
+
 export const genAiClientOperationDuration: OperationMetrics = {
   name: 'gen_ai_client_operation_duration_seconds',
   help: 'Duration of GenAI client operations (for a stream: until its first delta).',
@@ -211,11 +218,17 @@ export const genAiClientOperationDuration: OperationMetrics = {
   buckets: durationBuckets,
   system: attributes.genAiProviderName,
   operation: attributes.genAiOperationName,
+  operationLabels: Object.fromEntries(
+    Object.entries(genAiOperationNames).map(([operation, name]) => [
+      operation,
+      { [attributes.genAiOperationName]: name },
+    ]),
+  ),
   labelledPerCall: true,
   span: {
     system: spanAttributes.genAiProviderName,
     operation: spanAttributes.genAiOperationName,
-    operationNames: { generate: 'chat', stream: 'chat', embed: 'embeddings' },
+    operationNames: genAiOperationNames,
   },
 };
 
