@@ -26,7 +26,7 @@ import { CredentialRenewal } from '../../runtime/guard/credential-renewal.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { kafkaSecurity } from '../shared/kafka-options.ts';
-import { plaintextToTlsDiagnosis } from '../shared/kafka-transport.ts';
+import { closedConnectionDiagnosis } from '../shared/kafka-transport.ts';
 import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
 import { SendBatcher } from '../shared/send-batcher.ts';
 import { partitionLag } from '../shared/kafka-lag.ts';
@@ -129,7 +129,8 @@ class KafkaAdapter implements BrokerAdapter {
     // (guard retries it within the call's budget), not after kafkajs's ~9 s of reconnects, which
     // had outlived every deadline as a `timeout`.
     const kafka = new KafkaClient({ ...config, retry: { retries: 0 } });
-    const diagnose = plaintextToTlsDiagnosis(settings.brokers, config.ssl !== false);
+    const tls = typeof config.ssl === 'object' ? config.ssl : config.ssl ? {} : undefined;
+    const diagnose = closedConnectionDiagnosis(settings.brokers, tls, true);
     this.#producer = new LazyClient(
       () =>
         kafka.producer({

@@ -26,6 +26,7 @@ import { parseOptions } from '../../runtime/options/validate.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { serverOfHostPort } from '../../runtime/telemetry/server-info.ts';
 import { kafkaSecurity } from '../shared/kafka-options.ts';
+import { closedConnectionDiagnosis } from '../shared/kafka-transport.ts';
 import { checkKafkaTopic } from '../shared/kafka-protocol-errors.ts';
 import { SendBatcher } from '../shared/send-batcher.ts';
 import { partitionLag } from '../shared/kafka-lag.ts';
@@ -93,6 +94,8 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
   readonly credentialRenewal: CredentialRenewal | undefined;
   // A renewal after a refused login: the next logins wait for it.
   #renewing: Promise<boolean> | undefined = undefined;
+  // A plaintext client's closed connection, asked once whether the broker speaks TLS.
+  readonly #diagnose: (error: unknown) => Promise<unknown>;
 
   constructor(settings: Settings, logger: Logger) {
     this.#settings = settings;
@@ -127,9 +130,13 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
       settings.topics.autoCreate ? (topic) => this.#createTopic(topic) : undefined,
     );
     this.#probeAdmin = new Admin({ ...this.#client, retries: 0 });
+    this.#diagnose = closedConnectionDiagnosis(settings.brokers, this.#client.tls);
     // One request for every topic gathered: the client splits it per leader.
     this.#sends = new SendBatcher(
-      (topics) => this.producer.send({ messages: [...topics.values()].flat() }),
+      (topics) =>
+        this.producer
+          .send({ messages: [...topics.values()].flat() })
+          .catch(async (error: unknown) => Promise.reject(await this.#diagnose(error))),
       settings,
     );
   }
@@ -189,7 +196,9 @@ class PlatformaticKafkaAdapter implements BrokerAdapter {
 
   // A metadata request that skips the client's cache, on a client that does not retry.
   async probe(): Promise<HealthResult> {
-    const metadata = await this.#probeAdmin.metadata({ topics: [], forceUpdate: true });
+    const metadata = await this.#probeAdmin
+      .metadata({ topics: [], forceUpdate: true })
+      .catch(async (error: unknown) => Promise.reject(await this.#diagnose(error)));
     if (metadata.brokers.size === 0) return { status: 'down', error: 'the cluster reports no brokers' };
     return { status: 'up', details: { brokers: metadata.brokers.size } };
   }

@@ -1,6 +1,7 @@
 import type { ErrorClassification } from '../../ports/errors.ts';
 import { kafkaProtocolErrors } from '../shared/kafka-protocol-errors.ts';
 import { isNetworkErrorCode } from '../shared/network-errors.ts';
+import { classifyTlsError } from '../shared/tls.ts';
 
 // @platformatic/kafka's own error codes (GenericError.code) that say what went wrong.
 const errorCodes: Readonly<Record<string, ErrorClassification>> = {
@@ -47,6 +48,22 @@ export function classifyPlatformaticKafkaError(error: unknown): ErrorClassificat
     if (typeof current !== 'object' || current === null || seen.has(current)) return undefined;
     seen.add(current);
     const e = current as PlatformaticLikeError;
+    // A failed handshake under its NetworkError: the user reads what was wrong with TLS.
+    const tls = classifyTlsError(current);
+    if (tls !== undefined) return tls;
+    // The broker's own words for a refused login (no secret in them): "invalid credentials with …".
+    const refused = (e.cause as { response?: { errorMessage?: unknown } } | undefined)?.response;
+    if (e.code === 'PLT_KFK_AUTHENTICATION' && typeof refused?.errorMessage === 'string')
+      return {
+        reason: 'unauthorized',
+        retryable: false,
+        message: `SASL authentication failed: ${refused.errorMessage}`,
+      };
+    // A connection or login that failed says why in its cause (a refused password, a closed socket).
+    if ((e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_AUTHENTICATION') && e.cause !== undefined) {
+      const why = visit(e.cause);
+      if (why !== undefined) return why;
+    }
     const own = classifyOne(e);
     if (own !== undefined) return own;
     if (Array.isArray(e.errors))

@@ -154,17 +154,55 @@ export function transportMismatch(
   });
 }
 
+const targetOf = (address: string): { host: string; port: number } => {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(address.slice(colon + 1)) };
+};
+
 /**
  * For a plaintext client whose connection was closed before any answer: a function giving the
  * error back, or the named one when `address` (`host:port`) answers a TLS handshake.
  */
 export function plaintextToTlsDiagnosis(address: string, closedSilently: (error: unknown) => boolean) {
-  const colon = address.lastIndexOf(':');
-  const target = {
-    host: address.slice(0, colon).replace(/^\[|\]$/g, ''),
-    port: Number(address.slice(colon + 1)),
-  };
+  const target = targetOf(address);
   const noHello = { send: '', answers: () => false };
   return async (error: unknown): Promise<unknown> =>
     closedSilently(error) ? ((await transportMismatch(target, false, noHello, 500, error)) ?? error) : error;
+}
+
+/**
+ * For a TLS client whose connection was closed without a reason (a driver that drops the TLS 1.3
+ * alert a server sends after the handshake): a function giving the error back, or the server's
+ * refusal (a client certificate wanted, refused or of an unknown CA) that one handshake of its own
+ * with the same `options` meets within 500 ms.
+ */
+export function tlsRefusalDiagnosis(
+  address: string,
+  options: ConnectionOptions,
+  closedSilently: (error: unknown) => boolean,
+) {
+  const target = targetOf(address);
+  const refusal = (cause: unknown): Promise<unknown> =>
+    new Promise((resolve) => {
+      const socket = tls.connect({ ...options, ...target });
+      const finish = (answer: unknown): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(answer);
+      };
+      let timer = setTimeout(() => finish(cause), 500);
+      // The alert follows the handshake by a round trip: a server that sends none in 200 ms took us.
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(cause), 200);
+      });
+      // Reading is what meets the alert.
+      socket.on('data', () => undefined);
+      socket.on('error', (error: Error) =>
+        finish(classifyTlsError(error) === undefined ? cause : Object.assign(error, { cause })),
+      );
+      socket.on('close', () => finish(cause));
+    });
+  return (error: unknown): Promise<unknown> =>
+    closedSilently(error) ? refusal(error) : Promise.resolve(error);
 }
