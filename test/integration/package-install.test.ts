@@ -213,6 +213,47 @@ try {
     assert.match(error.message, new RegExp(`kafkajs@"?\\${manifest.peerDependencies.kafkajs}`));
   });
 
+  it('runs the outbox, its relay and the inbox on the embedded database and the memory broker', async () => {
+    const app = await extendApp(base, path.join(temp.folder, 'app-outbox'), [
+      `@electric-sql/pglite@${manifest.peerDependencies['@electric-sql/pglite']}`,
+    ]);
+    const result = await runInApp(
+      app,
+      'outbox.mjs',
+      `import { createInbox, createOutbox, createOutboxRelay, sql } from 'berth';
+import { createEmbeddedDatabase } from 'berth/embedded';
+import { createMemoryBroker } from 'berth/memory';
+const database = createEmbeddedDatabase();
+await database.start();
+const outbox = createOutbox({ sql: database });
+const inbox = createInbox({ sql: database });
+await database.migrate([...outbox.migrations, ...inbox.migrations, { id: 'effects', sql: 'CREATE TABLE effects (id text)' }]);
+const broker = createMemoryBroker();
+const relay = createOutboxRelay({ outbox, broker });
+await relay.start();
+const subscription = broker.subscribe('events', inbox.handler('counter', (message, tx) =>
+  tx.execute(sql\`INSERT INTO effects (id) VALUES (\${message.id})\`)), { group: 'g', fromBeginning: true });
+await subscription.ready;
+await outbox.transaction((tx) => tx.publish('events', [{ key: 'a', value: 1 }, { key: 'b', value: 2 }]));
+await outbox.transaction(async (tx) => { await tx.publish('events', { value: 3 }); throw new Error('rolled back'); }).catch(() => {});
+const started = Date.now();
+let effects = 0;
+while (effects < 2 && Date.now() - started < 10000) {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  effects = Number((await database.query(sql\`SELECT COUNT(*) AS n FROM effects\`))[0].n);
+}
+await new Promise((resolve) => setTimeout(resolve, 200));
+effects = Number((await database.query(sql\`SELECT COUNT(*) AS n FROM effects\`))[0].n);
+console.log(JSON.stringify({ effects, relay: (await relay.health()).status }));
+await relay.close();
+await broker.close();
+await database.close();`,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const line = result.stdout.split('\n').find((text) => text.startsWith('{"effects"'));
+    assert.deepEqual(JSON.parse(line ?? '{}'), { effects: 2, relay: 'up' });
+  });
+
   it('refuses to load on a Node older than engines allows, naming the version it needs', async () => {
     const minimum = /(\d+)/.exec(manifest.engines.node)?.[1] as string;
     const older = `${Number(minimum) - 2}.0.0`;
