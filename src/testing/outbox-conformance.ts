@@ -160,6 +160,24 @@ export function outboxConformance(options: OutboxConformanceOptions): void {
     );
 
     it(
+      'delivers a commit of this process within a second, though the relay idles in sleeps of seconds',
+      scoped(async ({ outbox, broker: newBroker, relay, topic }) => {
+        const broker = newBroker();
+        const prompt = topic('prompt');
+        const seen = await collect(broker, prompt);
+        await relay(broker, { pollIntervalMs: 60_000, leaseMs: 60_000 }).start();
+        // Idle, the relay looks again after 5 ms, then twice as long each time: 5 s by now (and its
+        // lease rounds are 20 s apart).
+        await sleep(6_000);
+        for (let n = 0; n < 3; n++) {
+          await outbox.transaction((tx) => tx.publish(prompt, { key: 'k', value: n }));
+          await until(`message ${n} delivered`, () => seen.length === n + 1, 1_000);
+          await sleep(300);
+        }
+      }),
+    );
+
+    it(
       'keeps the rows while the broker fails, reports degraded and the pending count, and drains them in order per key',
       scoped(async ({ outbox, broker: newBroker, relay, topic }) => {
         const broker = newBroker();

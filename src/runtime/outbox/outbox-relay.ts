@@ -288,22 +288,21 @@ class Relay implements OutboxRelay {
     this.#wake?.();
   }
 
+  // Until `ms` pass or a nudge; a nudge while no sleep is pending makes the next one return at once.
   #sleep(ms: number): Promise<void> {
     if (this.#woken || this.#stop.signal.aborted) {
       this.#woken = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = () => {
         this.#wake = undefined;
         this.#woken = false;
-        done();
+        resolve();
       };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
     });
   }
 }
