@@ -101,6 +101,9 @@ export function respCommand(port: number, args: readonly string[], timeoutMs = 1
   });
 }
 
+/** One command to the node on `port`, its reply as text: `respCommand`, or one over TLS as a user. */
+export type NodeCommand = (port: number, args: readonly string[]) => Promise<string>;
+
 export interface ClusterNodeView {
   port: number;
   role: 'master' | 'replica';
@@ -109,8 +112,11 @@ export interface ClusterNodeView {
 }
 
 /** The nodes as one node sees them (CLUSTER NODES). */
-export async function clusterNodes(port: number): Promise<ClusterNodeView[]> {
-  const text = await respCommand(port, ['CLUSTER', 'NODES']);
+export async function clusterNodes(
+  port: number,
+  command: NodeCommand = respCommand,
+): Promise<ClusterNodeView[]> {
+  const text = await command(port, ['CLUSTER', 'NODES']);
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -132,18 +138,21 @@ export async function clusterNodes(port: number): Promise<ClusterNodeView[]> {
  * True when every node says the cluster is ok, the first sees half the nodes as masters with
  * slots and the rest as replicas, none failing, and every replica has its master's data.
  */
-export async function clusterHealthy(ports: readonly number[]): Promise<boolean> {
+export async function clusterHealthy(
+  ports: readonly number[],
+  command: NodeCommand = respCommand,
+): Promise<boolean> {
   try {
     for (const port of ports) {
-      if (!(await respCommand(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok')) return false;
+      if (!(await command(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok')) return false;
     }
-    const view = await clusterNodes(ports[0]!);
+    const view = await clusterNodes(ports[0]!, command);
     const masters = view.filter((node) => node.role === 'master' && node.slotRanges > 0);
     const replicas = view.filter((node) => node.role === 'replica');
     if (view.length !== ports.length || view.some((node) => node.failed)) return false;
     if (masters.length !== ports.length / 2 || replicas.length !== ports.length / 2) return false;
     for (const replica of replicas) {
-      const info = await respCommand(replica.port, ['INFO', 'replication']);
+      const info = await command(replica.port, ['INFO', 'replication']);
       if (!info.includes('master_link_status:up')) return false;
     }
     return true;
@@ -152,11 +161,18 @@ export async function clusterHealthy(ports: readonly number[]): Promise<boolean>
   }
 }
 
-/** `redis-cli --cluster create`: half the nodes become masters, each with one replica. */
-export function formCluster(ports: readonly number[], timeoutMs = 60_000): Promise<void> {
+/**
+ * `redis-cli --cluster create`: half the nodes become masters, each with one replica; `cliArgs`
+ * go before it (`--tls`, `--cacert`, `--user`, `--pass` for a TLS cluster).
+ */
+export function formCluster(
+  ports: readonly number[],
+  timeoutMs = 60_000,
+  cliArgs: readonly string[] = [],
+): Promise<void> {
   const cli = which('redis-cli');
   if (cli === undefined) return Promise.reject(new Error('redis-cli is not on PATH (Debian: redis-tools)'));
-  const args = ['--cluster', 'create', ...ports.map((port) => `${HOST}:${port}`)];
+  const args = [...cliArgs, '--cluster', 'create', ...ports.map((port) => `${HOST}:${port}`)];
   args.push('--cluster-replicas', '1', '--cluster-yes');
   return new Promise((resolve, reject) => {
     const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
