@@ -55,6 +55,11 @@ export interface Migration {
   sql: string | Partial<Record<SqlDialect, string>>;
 }
 
+/** A channel listened to; `close()` stops it. */
+export interface SqlListener {
+  close(): Promise<void>;
+}
+
 export interface MigrationReport {
   /** Ids applied by this call, in order. */
   applied: string[];
@@ -77,9 +82,22 @@ export interface SqlDatabase extends Component, SqlExecutor {
    * recording each with a checksum; refuses (`conflict`) one that was applied with other text.
    */
   migrate(migrations: readonly Migration[], options?: OperationOptions): Promise<MigrationReport>;
+  /**
+   * Calls `onNotify` for each notification on `channel` (PostgreSQL `LISTEN`/`NOTIFY`), on a
+   * connection of its own that is made again when it breaks; resolves once listening. Absent
+   * where the database has no notifications (SQL Server).
+   */
+  listen?:
+    | ((
+        channel: string,
+        onNotify: (payload: string) => void,
+        options?: OperationOptions,
+      ) => Promise<SqlListener>)
+    | undefined;
 }
 
-export type SqlOperation = 'query' | 'execute' | 'stream' | 'begin' | 'commit' | 'rollback' | 'migrate';
+export type SqlOperation =
+  'query' | 'execute' | 'stream' | 'begin' | 'commit' | 'rollback' | 'migrate' | 'listen';
 
 // A statement may insert or update: nothing is repeated after a failure, except a whole
 // transaction on the database's own word that it did not commit (deadlock, serialization).
@@ -91,6 +109,7 @@ export const sqlOperations: OperationSpecs<SqlOperation> = {
   commit: { idempotent: false },
   rollback: { idempotent: false },
   migrate: { idempotent: false },
+  listen: { idempotent: true },
 };
 
 // PostgreSQL in the process (PGlite) stands in for a database server.
@@ -155,4 +174,6 @@ export interface SqlAdapter {
   probe(signal: AbortSignal): Promise<HealthResult>;
   classifyError(error: unknown): ErrorClassification;
   close(): Promise<void>;
+  /** LISTEN on `channel` (see SqlDatabase.listen), where the database has notifications. */
+  listen?(channel: string, onNotify: (payload: string) => void, ctx: OperationContext): Promise<SqlListener>;
 }

@@ -9,6 +9,7 @@ import type {
   IsolationLevel,
   SqlAdapter,
   SqlCursor,
+  SqlListener,
   SqlResult,
   SqlRow,
   SqlSession,
@@ -27,6 +28,7 @@ import { CredentialRenewal } from '../../runtime/guard/credential-renewal.ts';
 import { serverOfUrl } from '../../runtime/telemetry/server-info.ts';
 import { defaultRuntime, type Runtime } from '../../runtime/runtime.ts';
 import { openDeclaredCursor } from './cursor.ts';
+import { listenOn } from './listener.ts';
 import { classifyPostgresError } from './errors.ts';
 import { beginStatement, postgresParsers, toPostgresValues } from './values.ts';
 
@@ -101,10 +103,13 @@ class PostgresAdapter implements SqlAdapter {
   readonly poolSize: number;
   readonly pool: pg.Pool;
   readonly #logger: Logger;
+  readonly #config: pg.PoolConfig;
+  readonly #listeners = new Set<SqlListener>();
 
   constructor(options: ParsedPostgresDatabaseOptions, logger: Logger) {
     this.poolSize = options.poolSize;
-    this.pool = new pg.Pool(poolConfig(options));
+    this.#config = poolConfig(options);
+    this.pool = new pg.Pool(this.#config);
     this.#logger = logger;
     // An idle connection that breaks emits here; without a listener it would crash the process.
     this.pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
@@ -184,8 +189,25 @@ class PostgresAdapter implements SqlAdapter {
     return classifyPostgresError(error);
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    ctx: OperationContext,
+  ): Promise<SqlListener> {
+    const Client = (this.#config.Client as typeof pg.Client | undefined) ?? pg.Client;
+    const listener = await listenOn(() => new Client(this.#config), channel, onNotify, ctx, this.#logger);
+    this.#listeners.add(listener);
+    return {
+      close: () => {
+        this.#listeners.delete(listener);
+        return listener.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((listener) => listener.close()));
+    await this.pool.end();
   }
 
   /** A pooled client; one that connects after the deadline went by goes back to the pool. */

@@ -6,6 +6,7 @@ import type { Broker, OutgoingMessage } from '../../ports/broker.ts';
 import type { Component, HealthResult } from '../../ports/component.ts';
 import { InfraError, isInfraError } from '../../ports/errors.ts';
 import { redactCredentials } from '../../ports/redacted.ts';
+import type { SqlListener } from '../../ports/sql-database.ts';
 import { sql } from '../../ports/sql.ts';
 import { probeWithin } from '../guard/guard-health.ts';
 import { defaultRuntime, type Runtime } from '../runtime.ts';
@@ -88,6 +89,7 @@ class Relay implements OutboxRelay {
   #lastFailure: { message: string; at: number } | undefined;
   #lastSuccessAt = 0;
   #unsubscribe: (() => void) | undefined;
+  #listener: SqlListener | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: OutboxRelayOptions) {
@@ -138,6 +140,14 @@ class Relay implements OutboxRelay {
     }
     if (this.#stop.signal.aborted) return;
     this.#unsubscribe = this.#outbox.onCommit(() => this.#nudge());
+    // Commits of other processes, where the database notifies (PostgreSQL); else the poll finds them.
+    const { sql: database, tables } = this.#outbox;
+    this.#listener = await database
+      .listen?.(tables.messages, () => this.#nudge())
+      .catch((error: unknown) => {
+        this.#logger.warn({ err: error }, 'outbox relay cannot listen for commits; polling only');
+        return undefined;
+      });
     this.#loop = this.#run();
   }
 
@@ -171,6 +181,7 @@ class Relay implements OutboxRelay {
     this.#stop.abort();
     await this.#starting?.catch(() => undefined);
     this.#unsubscribe?.();
+    await this.#listener?.close().catch(() => undefined);
     this.#stats.close();
     this.#nudge();
     await this.#loop;

@@ -81,6 +81,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const tables = outboxTables(table);
   const encoder = new BrokerMessageEncoder(errors, options.maxMessageBytes ?? 1_048_576);
   const listeners = new Set<() => void>();
+  const notified = new WeakSet<SqlTransaction>();
 
   const publish = async <T>(
     tx: SqlTransaction,
@@ -124,6 +125,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       ...new Set(records.flatMap((record) => (record.key === undefined ? [] : [record.key]))),
     ].sort();
     for (const key of keys) await tx.query(lockKey(tx.dialect, table, key));
+    // Relays of other processes listen on the table's channel; sent at commit, once per transaction.
+    if (tx.dialect === 'postgres' && !notified.has(tx)) {
+      notified.add(tx);
+      await tx.query(sql`SELECT pg_notify(${table}, '')`);
+    }
     await tx.execute(
       sql`INSERT INTO ${sql.id(table)} (partition_no, topic, message_key, message_id, headers, payload, created_ms) VALUES ${sql.values(rows)}`,
     );

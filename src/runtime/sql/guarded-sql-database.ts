@@ -96,6 +96,7 @@ class GuardedSql extends GuardedComponent<SqlOperation> implements GuardedSqlDat
       options.transactionTimeoutMs ?? 30_000,
     );
     this.#streams = { guard, adapter, slots };
+    this.listen = this.#listener();
     this.#migrationsTable = options.migrationsTable ?? 'berth_migrations';
     if (!identifierPattern.test(this.#migrationsTable)) {
       throw guard.invalid('options', 'migrationsTable', 'expected letters, digits and _, at most 63');
@@ -118,6 +119,22 @@ class GuardedSql extends GuardedComponent<SqlOperation> implements GuardedSqlDat
 
   readonly transaction = <T>(fn: (tx: SqlTransaction) => Promise<T>, opts?: TransactionOptions): Promise<T> =>
     this.#transactions.run(fn, opts);
+
+  // Present only where the adapter can listen, so `db.listen?.(…)` tells the two apart.
+  readonly listen: SqlDatabase['listen'];
+
+  #listener(): SqlDatabase['listen'] {
+    const adapter = this.#adapter;
+    if (adapter.listen === undefined) return undefined;
+    return (channel, onNotify, opts) =>
+      rejecting(() => {
+        if (typeof channel !== 'string' || !identifierPattern.test(channel))
+          throw this.#guard.invalid('listen', 'channel', 'expected letters, digits and _, at most 63');
+        if (typeof onNotify !== 'function')
+          throw this.#guard.invalid('listen', 'onNotify', 'must be a function');
+        return this.#guard.run('listen', opts ?? {}, (ctx) => adapter.listen!(channel, onNotify, ctx));
+      });
+  }
 
   readonly migrate = (migrations: readonly Migration[], opts?: OperationOptions): Promise<MigrationReport> =>
     rejecting(() =>
