@@ -52,4 +52,22 @@ describe('DeadlineScheduler', () => {
       `expired ${expiredAfter.toFixed(1)} ms after it was added, for a 50 ms deadline`,
     );
   });
+  it('runs one operation again after it was removed or expired, its deadline from the new start', async () => {
+    const scheduler = new DeadlineScheduler();
+    let expiries = 0;
+    const op = scheduler.add(50, () => expiries++);
+    assert.equal(scheduler.remove(op), true);
+    // Removed: put back later, it expires 50 ms after that, not after its first start.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    scheduler.readd(50, op);
+    while (expiries === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const tookMs = performance.now() - started;
+    assert.ok(tookMs >= 49 && tookMs < 50 + 10 + 50, `took ${tookMs.toFixed(1)} ms for a 50 ms deadline`);
+    // Expired: it can be put back again, and removed before its deadline it never fires.
+    scheduler.readd(50, op);
+    assert.equal(scheduler.remove(op), true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(expiries, 1);
+  });
 });

@@ -43,6 +43,9 @@ export class PlatformaticConsumerLoop implements ConsumerLoop {
   #positioned = false;
   #positionings = 0;
   #batch: Promise<void> | undefined;
+  // The last batch's commit while it is in flight.
+  #committing: Promise<void> | undefined;
+  #commitFailed = false;
   #endStartWait: (error?: Error) => void = () => undefined;
 
   constructor(options: ConsumerLoopOptions, context: ConsumerLoopContext) {
@@ -149,14 +152,14 @@ export class PlatformaticConsumerLoop implements ConsumerLoop {
   #pump(): void {
     const stream = this.#stream;
     if (stream === undefined || this.#batch !== undefined || !this.#positioned || this.#stopping) return;
-    const messages: Message[] = [];
-    for (let message: Message | null; messages.length < maxBatchRecords;) {
+    const records: PlatformaticKafkaRecord[] = [];
+    for (let message: Message | null; records.length < maxBatchRecords;) {
       message = stream.read() as Message | null;
       if (message === null) break;
-      messages.push(message);
+      records.push(new PlatformaticKafkaRecord(message));
     }
-    if (messages.length === 0) return;
-    this.#batch = this.#run(messages).then(
+    if (records.length === 0) return;
+    this.#batch = this.#run(records).then(
       () => {
         this.#batch = undefined;
         this.#pump();
@@ -168,21 +171,31 @@ export class PlatformaticConsumerLoop implements ConsumerLoop {
     );
   }
 
-  async #run(messages: readonly Message[]): Promise<void> {
-    const records = messages.map((message) => new PlatformaticKafkaRecord(message));
+  // The next batch's handlers run while this batch's commit is in flight; one commit at a time, so
+  // a partition's commits land in order and a batch never commits before its own handlers ended.
+  async #run(records: readonly PlatformaticKafkaRecord[]): Promise<void> {
     const handled = await this.#options.process(records);
     // Committed only after the handlers succeeded or dead-lettered: each partition's last handled record.
     const last = new Map<number, Message>();
-    for (let i = 0; i < handled; i++) last.set(messages[i]!.partition, messages[i]!);
-    if (last.size === 0) return;
+    for (let i = 0; i < handled; i++) last.set(records[i]!.partition, records[i]!.message);
+    await this.#committing;
+    if (last.size === 0 || this.#commitFailed) return;
     const topic = this.#options.topic;
-    await this.#commit(
-      [...last.values()].map((m) => ({
-        topic,
-        partition: m.partition,
-        offset: m.offset + 1n,
-        leaderEpoch: m.leaderEpoch,
-      })),
+    const offsets = [...last.values()].map((m) => ({
+      topic,
+      partition: m.partition,
+      offset: m.offset + 1n,
+      leaderEpoch: m.leaderEpoch,
+    }));
+    // A failed commit crashes the loop (the supervisor restarts it from the last commit) and stops later ones.
+    this.#committing = this.#commit(offsets).then(
+      () => {
+        this.#committing = undefined;
+      },
+      (error: unknown) => {
+        this.#commitFailed = true;
+        this.#fail(error);
+      },
     );
   }
 
@@ -203,8 +216,9 @@ export class PlatformaticConsumerLoop implements ConsumerLoop {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#endStartWait();
-    // The batch in progress commits what it handled before the consumer leaves.
+    // The batch in progress commits what it handled, and the commit in flight lands, before the consumer leaves.
     await this.#batch?.catch(() => undefined);
+    await this.#committing;
     await this.#stream?.close().catch(() => undefined);
     await this.#consumer?.close(true).catch(() => undefined);
   }

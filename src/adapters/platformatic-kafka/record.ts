@@ -29,9 +29,14 @@ export class PlatformaticKafkaRecord extends LazyKafkaRecord {
   // The entries, not the Map: kafkajs's record keeps a repeated header's first value, and so does this.
   protected decodeHeaders(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [name, value] of this.message.headerEntries) {
-      const header = name.toString();
-      if (value !== undefined && value !== null && !(header in out)) out[header] = value.toString();
+    const entries = this.message.headerEntries;
+    // An index loop: an iterator and a destructured pair per header showed in the consume profile.
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const value = entry[1] as Buffer | null | undefined;
+      if (value === undefined || value === null) continue;
+      const header = entry[0].toString();
+      if (!(header in out)) out[header] = value.toString();
     }
     return out;
   }

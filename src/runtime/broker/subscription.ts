@@ -85,10 +85,14 @@ function messageId(topic: string, record: DeliveredRecord): string {
 class HandlerSlot {
   #controller = new AbortController();
   #timedOut = false;
+  // One scheduled deadline for every attempt of the lane, put back in the list at each start.
+  #deadline: PendingOperation | undefined = undefined;
+  readonly #timeoutMs: number;
   /** Called by the deadline scheduler when the attempt in progress runs out of time. */
   readonly expire: () => void;
 
   constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
     this.expire = () => {
       this.#timedOut = true;
       this.#controller.abort(
@@ -99,6 +103,17 @@ class HandlerSlot {
 
   signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** An attempt starts: its deadline runs from now. */
+  arm(): void {
+    if (this.#deadline === undefined) this.#deadline = deadlineScheduler.add(this.#timeoutMs, this.expire);
+    else deadlineScheduler.readd(this.#timeoutMs, this.#deadline);
+  }
+
+  /** The attempt ended: its deadline no longer applies. */
+  disarm(): void {
+    if (this.#deadline !== undefined) deadlineScheduler.remove(this.#deadline);
   }
 
   /** After an attempt: whether it timed out; an aborted signal is replaced for the next one. */
@@ -232,14 +247,15 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
         continue;
       }
       this.#checkOpen();
-      const deadline = deadlineScheduler.add(settings.handlerTimeoutMs, slot.expire);
+      slot.arm();
+      const startedAt = performance.now();
       let failure: unknown = undefined;
       try {
         await this.#handler(message, slot.signal());
       } catch (error) {
         failure = error ?? new Error('handler threw nothing');
       }
-      failure = this.#endAttempt(deadline, slot, failure, message);
+      failure = this.#endAttempt(slot, failure, message, startedAt);
       if (failure === undefined) this.#counts.acked++;
       else await this.#retry(record, message, slot, failure);
     }
@@ -266,14 +282,15 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
       }).catch(() => undefined);
       this.#checkOpen();
       message.attempt = attempt;
-      const deadline = deadlineScheduler.add(settings.handlerTimeoutMs, slot.expire);
+      slot.arm();
+      const startedAt = performance.now();
       failure = undefined;
       try {
         await this.#handler(message, slot.signal());
       } catch (error) {
         failure = error ?? new Error('handler threw nothing');
       }
-      failure = this.#endAttempt(deadline, slot, failure, message);
+      failure = this.#endAttempt(slot, failure, message, startedAt);
       if (failure === undefined) {
         this.#counts.acked++;
         return;
@@ -282,13 +299,8 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
   }
 
   /** The attempt's failure, or undefined when it succeeded in time: a handler that outlived its deadline saw its signal abort, so its work counts as not done. */
-  #endAttempt(
-    deadline: PendingOperation,
-    slot: HandlerSlot,
-    failure: unknown,
-    message: ReceivedMessage<T>,
-  ): unknown {
-    deadlineScheduler.remove(deadline);
+  #endAttempt(slot: HandlerSlot, failure: unknown, message: ReceivedMessage<T>, startedAt: number): unknown {
+    slot.disarm();
     const outcome =
       slot.reset() && failure === undefined
         ? this.#context.guard.error(
@@ -297,7 +309,7 @@ export class ManagedSubscription<T> implements Subscription, ListedSubscription 
             `handler did not finish within ${this.#settings.handlerTimeoutMs} ms`,
           )
         : failure;
-    this.#settings.telemetry?.ended(message, outcome);
+    this.#settings.telemetry?.ended(message, outcome, startedAt);
     return outcome;
   }
 

@@ -290,8 +290,7 @@ export class HandlerTelemetry {
   readonly #spanStart: Attributes;
   readonly #name: string;
   readonly #mode: TraceContextMode;
-  // Attempts in flight: when each began, and its span when an SDK records.
-  readonly #started = new Map<ReceivedMessage<unknown>, number>();
+  // The span of each attempt in flight, when an SDK records.
   readonly #spans = new Map<ReceivedMessage<unknown>, Span>();
 
   constructor(
@@ -316,7 +315,6 @@ export class HandlerTelemetry {
   /** The handler as the subscription calls it: no promise of its own, so none is paid per message. */
   wrap<T>(handler: MessageHandler<T>): MessageHandler<T> {
     return (message, signal) => {
-      this.#started.set(message, performance.now());
       const span = this.#start(message);
       if (span === undefined) return handler(message, signal);
       this.#spans.set(message, span);
@@ -324,13 +322,14 @@ export class HandlerTelemetry {
     };
   }
 
-  /** An attempt ended: failed when `failure` is defined. */
-  ended(message: ReceivedMessage<unknown>, failure: unknown): void {
-    const started = this.#started.get(message);
-    this.#started.delete(message);
-    if (started === undefined) return;
-    const seconds = (performance.now() - started) / 1000;
-    const span = this.#spans.get(message);
+  /**
+   * An attempt that began at `startedAt` (`performance.now()`) ended: failed when `failure` is
+   * defined. The caller keeps the start: a map from message to start cost a set, a get and a
+   * delete per message.
+   */
+  ended(message: ReceivedMessage<unknown>, failure: unknown, startedAt: number): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    const span = this.#spans.size === 0 ? undefined : this.#spans.get(message);
     if (span !== undefined) this.#spans.delete(message);
     if (failure === undefined) {
       this.#ok.observe(seconds);

@@ -91,14 +91,30 @@ export class DeadlineScheduler {
   readonly #lists = new Map<number, DeadlineList>();
 
   add(timeoutMs: number, onExpire: () => void): PendingOperation {
+    const list = this.#list(timeoutMs);
+    const op = new PendingOperation(list.tick, onExpire);
+    list.push(op);
+    return op;
+  }
+
+  /**
+   * Schedules again an operation that was removed or has expired, for a caller that runs one
+   * attempt after another (a consumer's handler lane): no operation allocated per attempt.
+   */
+  readd(timeoutMs: number, op: PendingOperation): void {
+    if (op.list !== undefined) op.list.unlink(op);
+    const list = this.#list(timeoutMs);
+    op.startTick = list.tick;
+    list.push(op);
+  }
+
+  #list(timeoutMs: number): DeadlineList {
     let list = this.#lists.get(timeoutMs);
     if (list === undefined) {
       list = new DeadlineList(timeoutMs);
       this.#lists.set(timeoutMs, list);
     }
-    const op = new PendingOperation(list.tick, onExpire);
-    list.push(op);
-    return op;
+    return list;
   }
 
   /** Returns false when the operation had already expired. */
