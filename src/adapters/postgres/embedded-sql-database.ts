@@ -125,6 +125,9 @@ class EmbeddedAdapter implements SqlAdapter {
 
   // PGlite's exec takes several statements (migrations) but no parameters; query one statement.
   async #run(statement: RenderedSql, ctx: OperationContext): Promise<SqlResult> {
+    // PGlite answers within microtasks, a server as I/O: without a turn of the event loop per
+    // statement, busy callers starve every timer (deadlines, polls) and all I/O while they last.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const db = await this.database();
     if (ctx.signal.aborted) throw ctx.signal.reason;
     if (statement.values.length === 0) {
