@@ -1,7 +1,7 @@
 // The embedded database answers within microtasks, where a server's answer comes back as I/O:
 // callers that keep it busy must still leave the event loop its turns, or every timer (a
 // statement's deadline, a relay's poll, a broker's gathered publish) and all I/O wait until they
-// stop. Found by test/integration/outbox-chaos.test.ts, where a relay's publish waited 18 s.
+// stop. Found by the outbox chaos tests, where a relay's publish waited 18 s.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEmbeddedDatabase } from '../../src/adapters/postgres/embedded.ts';

@@ -1,4 +1,4 @@
-// The relay process of test/integration/outbox-chaos.test.ts: it builds the PostgreSQL database
+// The relay process of test/integration/outbox-chaos-postgres-kafka.test.ts: it builds the PostgreSQL database
 // (RELAY_POSTGRES_URL), the kafkajs broker (RELAY_KAFKA_BROKERS), the outbox (RELAY_TABLE,
 // RELAY_PARTITIONS) and createOutboxRelay (RELAY_LEASE_MS), prints `ready` once relaying, then
 // `acked <n>` after each publish the broker acknowledged, and runs until it is killed (the test's

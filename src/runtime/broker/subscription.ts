@@ -10,7 +10,6 @@ import type {
   ReceivedMessage,
   Subscription,
 } from '../../ports/broker.ts';
-import { InfraError } from '../../ports/errors.ts';
 import { redactCredentials } from '../../ports/redacted.ts';
 import type { StandardSchemaV1 } from '../../ports/standard-schema.ts';
 import { backoffDelayMs, type BackoffPolicy } from '../guard/backoff.ts';
@@ -18,8 +17,8 @@ import { decodePayload, type BrokerMessageEncoder } from './encoding.ts';
 import { brokerHeaders } from './headers.ts';
 import type { PublishGathering } from './publish-gathering.ts';
 import type { HandlerTelemetry } from './tracing.ts';
+import { HandlerSlot } from './handler-slot.ts';
 import { SupervisedConsumer, type RestartLimits } from './supervision.ts';
-import { deadlineScheduler, type PendingOperation } from '../guard/deadline-scheduler.ts';
 import type { Guard } from '../guard/guard.ts';
 import { attributes } from '../telemetry/semconv.ts';
 
@@ -76,57 +75,6 @@ export interface SubscriptionContext {
 /** The id a handler sees: the message's own id header, else its place in the topic. */
 function messageId(topic: string, record: DeliveredRecord): string {
   return record.headers[brokerHeaders.id] ?? `${topic}@${record.position}`;
-}
-
-/**
- * One of a batch's concurrent handler lanes. Its AbortController is shared by the lane's
- * attempts and replaced only after it was aborted, so a message does not cost a controller.
- */
-class HandlerSlot {
-  #controller = new AbortController();
-  #timedOut = false;
-  // One scheduled deadline for every attempt of the lane, put back in the list at each start.
-  #deadline: PendingOperation | undefined = undefined;
-  readonly #timeoutMs: number;
-  /** Called by the deadline scheduler when the attempt in progress runs out of time. */
-  readonly expire: () => void;
-
-  constructor(timeoutMs: number) {
-    this.#timeoutMs = timeoutMs;
-    this.expire = () => {
-      this.#timedOut = true;
-      this.#controller.abort(
-        new InfraError('timeout', `handler did not finish within ${timeoutMs} ms`, { port: 'broker' }),
-      );
-    };
-  }
-
-  signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  /** An attempt starts: its deadline runs from now. */
-  arm(): void {
-    if (this.#deadline === undefined) this.#deadline = deadlineScheduler.add(this.#timeoutMs, this.expire);
-    else deadlineScheduler.readd(this.#timeoutMs, this.#deadline);
-  }
-
-  /** The attempt ended: its deadline no longer applies. */
-  disarm(): void {
-    if (this.#deadline !== undefined) deadlineScheduler.remove(this.#deadline);
-  }
-
-  /** After an attempt: whether it timed out; an aborted signal is replaced for the next one. */
-  reset(): boolean {
-    const timedOut = this.#timedOut;
-    this.#timedOut = false;
-    if (this.#controller.signal.aborted) this.#controller = new AbortController();
-    return timedOut;
-  }
-
-  stop(reason: unknown): void {
-    this.#controller.abort(reason);
-  }
 }
 
 /**
