@@ -65,7 +65,7 @@ export function createInbox(options: InboxOptions): Inbox {
   const transaction = <T>(fn: (tx: OutboxTransaction) => Promise<T>): Promise<T> =>
     options.outbox
       ? options.outbox.transaction(fn, options.transaction)
-      : database.transaction((tx) => fn(withoutPublish(tx)), options.transaction);
+      : database.transaction((tx) => fn(withoutPublish(tx, errors)), options.transaction);
 
   let purgedAt = Date.now();
   const purge = (): Promise<number> =>
@@ -121,18 +121,18 @@ function inboxMigrations(table: string): Migration[] {
 }
 
 /** A plain transaction in the handler's shape: `publish` says what is missing. */
-function withoutPublish(tx: SqlTransaction): OutboxTransaction {
+function withoutPublish(tx: SqlTransaction, errors: ComponentErrors): OutboxTransaction {
   return {
     ...tx,
     dialect: tx.dialect,
     publish: () =>
       Promise.reject(
-        new ComponentErrors('inbox', 'inbox', 'inbox', () => ({ reason: 'internal' })).error(
+        errors.error(
           'config',
           'publish',
           'this inbox has no outbox: give createInbox an `outbox` to publish from a handler',
         ),
       ),
-    transaction: (fn) => tx.transaction((inner) => fn(withoutPublish(inner))),
+    transaction: (fn) => tx.transaction((inner) => fn(withoutPublish(inner, errors))),
   };
 }
